@@ -1,0 +1,67 @@
+"""ResNet Explorer's library: ResNets for 28x28 digits, a fast MNIST pipeline, training, inference and inspection.
+
+from resnet_core import resnet18, MNISTDataLoader, ResNetTrainer
+train_loader, test_loader = MNISTDataLoader(batch_size=128).get_data_loaders()
+trainer = ResNetTrainer(resnet18(), device="cpu")
+history = trainer.train(train_loader, test_loader, num_epochs=1, learning_rate=1e-3, weight_decay=1e-4)
+"""
+
+from resnet_core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from resnet_core.data import DatasetUnavailable, MNISTDataLoader, load_split, stratified_indices
+from resnet_core.devices import select_device
+from resnet_core.features import feature_layer_names, feature_maps, layer_statistics
+from resnet_core.inference import EmptyDrawing, InvalidImage, load_image, predict, preprocess_canvas
+from resnet_core.models import (
+    ARCHITECTURES,
+    BasicBlock,
+    Bottleneck,
+    ResNet,
+    build_model,
+    freeze,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+    resnet152,
+)
+from resnet_core.summary import compare_architectures, layer_table
+from resnet_core.train import RECIPES, ResNetTrainer, TrainConfig, TrainingDiverged, evaluate, recipe
+
+__all__ = [
+    "ARCHITECTURES",
+    "BasicBlock",
+    "Bottleneck",
+    "Checkpoint",
+    "CheckpointError",
+    "DatasetUnavailable",
+    "EmptyDrawing",
+    "InvalidImage",
+    "MNISTDataLoader",
+    "RECIPES",
+    "ResNet",
+    "ResNetTrainer",
+    "TrainConfig",
+    "TrainingDiverged",
+    "build_model",
+    "compare_architectures",
+    "evaluate",
+    "feature_layer_names",
+    "feature_maps",
+    "freeze",
+    "layer_statistics",
+    "layer_table",
+    "load_checkpoint",
+    "load_image",
+    "load_split",
+    "predict",
+    "preprocess_canvas",
+    "recipe",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "save_checkpoint",
+    "select_device",
+    "stratified_indices",
+]

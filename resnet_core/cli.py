@@ -1,0 +1,267 @@
+"""`python -m resnet_core train|evaluate|predict|summary|archs`: the library from a terminal.
+
+Bad input ends with a one-line `error: ...` on stderr and a non-zero exit code,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import types
+import typing
+from pathlib import Path
+
+from resnet_core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from resnet_core.data import DATASETS, DatasetUnavailable
+from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
+from resnet_core.inference import EmptyDrawing, InvalidImage, predict, preprocess_image
+from resnet_core.models import ARCHITECTURES, STEMS, build_model
+from resnet_core.train import RECIPES, SCHEDULERS, EpochStats, TrainConfig, TrainingDiverged, recipe
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+DEFAULT_OUT = Path("checkpoints") / "model.pt"
+CHOICES = {
+    "arch": tuple(ARCHITECTURES),
+    "stem": STEMS,
+    "dataset": tuple(DATASETS),
+    "scheduler": SCHEDULERS,
+}
+
+
+def _field_type(field: dataclasses.Field) -> type:
+    hint = typing.get_type_hints(TrainConfig)[field.name]
+    if isinstance(hint, types.UnionType):  # "int | None" -> int
+        hint = next(t for t in typing.get_args(hint) if t is not type(None))
+    return hint
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field; unset flags keep the recipe's (or resumed run's) value."""
+    group = parser.add_argument_group("training settings (defaults: the chosen --recipe)")
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        kind = _field_type(field)
+        help_text = f"default {getattr(RECIPES['spec'], field.name)!r} (spec recipe)"
+        if kind is bool:
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
+        else:
+            group.add_argument(
+                flag,
+                type=kind,
+                choices=CHOICES.get(field.name),
+                default=argparse.SUPPRESS,
+                metavar=None if field.name in CHOICES else field.name.upper(),
+                help=help_text,
+            )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m resnet_core", description="Train, evaluate and inspect ResNets on MNIST."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a ResNet and save a checkpoint")
+    train.add_argument("--recipe", choices=tuple(RECIPES), default="spec", help="starting settings (default: spec)")
+    _add_config_flags(train)
+    train.add_argument("--data-dir", help="folder holding MNIST/raw (default: $RESNET_DATA_DIR or a cache folder)")
+    train.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"checkpoint to write (default: {DEFAULT_OUT})")
+    train.add_argument("--resume", type=Path, help="continue the run saved in this checkpoint")
+
+    evaluate = commands.add_parser("evaluate", help="test a checkpoint on the test set")
+    evaluate.add_argument("--checkpoint", type=Path, required=True)
+    evaluate.add_argument("--data-dir")
+    evaluate.add_argument("--test-subset", type=int, help="stratified test digits (default: all)")
+    evaluate.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+
+    predict_cmd = commands.add_parser("predict", help="classify digit images (PNG, JPEG, GIF, BMP)")
+    predict_cmd.add_argument("--checkpoint", type=Path, required=True)
+    predict_cmd.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+
+    summary = commands.add_parser("summary", help="layer table of an architecture")
+    summary.add_argument("--arch", required=True, choices=tuple(ARCHITECTURES))
+    summary.add_argument("--stem", default="mnist", choices=STEMS)
+    summary.add_argument("--depth", type=int, default=2, help="nesting depth of the table (default 2)")
+
+    archs = commands.add_parser("archs", help="list the architectures with measured sizes")
+    archs.add_argument("--stem", default="mnist", choices=STEMS)
+    return parser
+
+
+def _print_epoch(stats: EpochStats, total_epochs: int) -> None:
+    val = f"  val loss {stats.val_loss:.4f} acc {stats.val_acc:.2f}%" if stats.val_acc is not None else ""
+    cut = "  (stopped early)" if not stats.complete else ""
+    print(
+        f"epoch {stats.epoch}/{total_epochs}  train loss {stats.train_loss:.4f} acc {stats.train_acc:.2f}%{val}"
+        f"  lr {stats.lr:.2e}  {stats.seconds:.1f} s  {stats.images_per_second:,.0f} img/s{cut}",
+        flush=True,
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from resnet_core.distributed import init_from_env, shutdown
+    from resnet_core.experiment import run_training
+    from resnet_core.progress import ProgressBar
+
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    resume = load_checkpoint(args.resume) if args.resume else None
+    if resume is not None:
+        if resume.config is None or resume.training_state is None:
+            raise CheckpointError(f"{args.resume} holds no training state to resume from.")
+        config = dataclasses.replace(resume.config, **overrides)
+    else:
+        config = recipe(args.recipe, **overrides)
+    rank, world_size = init_from_env(select_device(config.device).type)
+    leader = rank == 0
+    try:
+        if leader:
+            where = describe_device(select_device(config.device))
+            print(f"training {config.arch} ({config.stem} stem) on {where}, {world_size} process(es)", flush=True)
+        bar = ProgressBar(config.epochs) if leader else None
+
+        def on_step(progress):
+            if bar is not None:
+                bar.update(progress)
+
+        def on_epoch(stats, trainer):
+            if not leader:
+                return
+            _print_epoch(stats, config.epochs)
+            if stats.complete:
+                save_checkpoint(
+                    args.out,
+                    trainer.model,
+                    config,
+                    {"val_accuracy": stats.val_acc},
+                    trainer.training_state(),
+                    epoch=stats.epoch,
+                )
+            if bar is not None:
+                bar.start_epoch()
+
+        try:
+            result = run_training(
+                config,
+                args.data_dir,
+                on_step=on_step,
+                on_epoch=on_epoch,
+                resume=resume,
+                rank=rank,
+                world_size=world_size,
+            )
+        except KeyboardInterrupt:
+            if leader:
+                saved = f"the last complete epoch is saved in {args.out}; continue with --resume {args.out}"
+                print(
+                    f"\ninterrupted: {saved if args.out.exists() else 'no epoch had completed, nothing saved'}",
+                    file=sys.stderr,
+                )
+            return EXIT_INTERRUPTED
+        if leader and result.test is not None:
+            metrics = {
+                "test_accuracy": result.test.accuracy,
+                "test_loss": result.test.loss,
+                "test_samples": len(result.test.labels),
+            }
+            save_checkpoint(
+                args.out,
+                result.model,
+                config,
+                metrics,
+                result.trainer.training_state(),
+                epoch=result.trainer.epochs_done,
+            )
+            print(f"test accuracy {result.test.accuracy:.2f}% on {len(result.test.labels):,} digits; saved {args.out}")
+        return 0
+    finally:
+        shutdown()
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from resnet_core.data import MNISTDataLoader
+    from resnet_core.train import ResNetTrainer
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    dataset = checkpoint.config.dataset if checkpoint.config else "mnist"
+    data = MNISTDataLoader(data_dir=args.data_dir, device=args.device, dataset=dataset, test_subset=args.test_subset)
+    result = ResNetTrainer(checkpoint.model, device=data.device).test(data.get_test_loader())
+    print(
+        f"{checkpoint.arch} on {len(result.labels):,} {DATASETS[dataset].title} test images: "
+        f"accuracy {result.accuracy:.2f}%  loss {result.loss:.4f}  errors {len(result.misclassified)}"
+    )
+    classes = DATASETS[dataset].classes
+    print("per class: " + "  ".join(f"{c} {a:.1f}%" for c, a in zip(classes, result.per_class_accuracy)))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    checkpoint = load_checkpoint(args.checkpoint)
+    failures = 0
+    for path in args.images:
+        try:
+            prepared = preprocess_image(path.read_bytes())
+        except (OSError, InvalidImage, EmptyDrawing) as err:
+            print(f"error: {path}: {_one_line(err)}", file=sys.stderr)
+            failures += 1
+            continue
+        probabilities = predict(checkpoint.model, prepared.tensor)[0]
+        top = probabilities.argsort(descending=True)[:3].tolist()
+        alternatives = ", ".join(f"{i} {100 * probabilities[i]:.1f}%" for i in top[1:])
+        print(f"{path}: {top[0]} ({100 * probabilities[top[0]]:.1f}%; then {alternatives})")
+    return 1 if failures else 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from resnet_core.summary import format_count, layer_table
+
+    table = layer_table(build_model(args.arch, stem=args.stem), depth=args.depth)
+    header = f"{'layer':<28}{'type':<18}{'output shape':<20}{'params':>12}{'mult-adds':>14}"
+    print(header)
+    print("-" * len(header))
+    for row in table.rows:
+        name = "  " * (row.depth - 1) + row.name
+        print(f"{name:<28}{row.type:<18}{str(list(row.output_shape)):<20}{row.parameters:>12,}{row.mult_adds:>14,}")
+    print("-" * len(header))
+    print(
+        f"parameters {table.total_parameters:,} ({format_count(table.total_parameters)}), "
+        f"multiply-adds {table.total_mult_adds:,} ({format_count(table.total_mult_adds)}) per 28x28 digit"
+    )
+    return 0
+
+
+def cmd_archs(args: argparse.Namespace) -> int:
+    from resnet_core.summary import compare_architectures, format_count
+
+    print(f"{'name':<11}{'depth':>6}{'block':>12}{'stages':>14}{'params':>12}{'mult-adds':>12}{'MB':>8}  description")
+    for row in compare_architectures(stem=args.stem):
+        stages = "[" + ",".join(map(str, row.blocks_per_stage)) + "]"
+        print(
+            f"{row.name:<11}{row.depth:>6}{row.block:>12}{stages:>14}{format_count(row.parameters):>12}"
+            f"{format_count(row.mult_adds):>12}{row.size_mb:>8.1f}  {row.description}"
+        )
+    return 0
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "predict": cmd_predict,
+    "summary": cmd_summary,
+    "archs": cmd_archs,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValueError, DatasetUnavailable, CheckpointError, TrainingDiverged, OSError) as err:
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT

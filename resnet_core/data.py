@@ -1,0 +1,264 @@
+"""MNIST and Fashion-MNIST as uint8 tensors on the training device, and loaders that batch them there.
+
+The whole split fits in 47 MB, so it is read once through torchvision, kept as
+uint8 on the device, and every batch is an index into it: no worker processes,
+no per-sample Python in the training loop.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import Tensor
+
+from resnet_core.augment import normalize, random_affine
+from resnet_core.devices import select_device
+
+# Debian's dataset-fashion-mnist package installs the four .gz files here.
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    torchvision_class: type
+    folder: str  # torchvision keeps the files in <root>/<folder>/raw
+    title: str
+    classes: tuple[str, ...]
+
+
+DATASETS = {
+    "mnist": DatasetInfo(torchvision.datasets.MNIST, "MNIST", "MNIST", tuple(str(d) for d in range(10))),
+    "fashion-mnist": DatasetInfo(
+        torchvision.datasets.FashionMNIST,
+        "FashionMNIST",
+        "Fashion-MNIST",
+        ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
+    ),
+}
+RAW_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+
+class DatasetUnavailable(RuntimeError):
+    """The dataset files are missing and could not be downloaded."""
+
+
+def default_data_dir() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "resnet-explorer" / "data"
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None, dataset: str = "mnist") -> Path:
+    """The root torchvision reads: the argument, else $RESNET_DATA_DIR, else a per-user cache folder.
+
+    Pointing at <root>/MNIST or <root>/MNIST/raw works too.
+    """
+    root = Path(data_dir or os.environ.get("RESNET_DATA_DIR") or default_data_dir()).expanduser()
+    folder = _info(dataset).folder
+    if root.name == "raw" and root.parent.name == folder:
+        return root.parent.parent
+    if root.name == folder and (root / "raw").is_dir():
+        return root.parent
+    return root
+
+
+def _info(dataset: str) -> DatasetInfo:
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}.")
+    return DATASETS[dataset]
+
+
+def _raw_dir(root: Path, dataset: str) -> Path:
+    return root / _info(dataset).folder / "raw"
+
+
+def _has_raw_files(root: Path, dataset: str) -> bool:
+    return all((_raw_dir(root, dataset) / name).is_file() for name in RAW_FILES)
+
+
+def _unpack_debian_fashion(root: Path) -> None:
+    # torchvision wants the uncompressed files under <root>/FashionMNIST/raw.
+    raw = _raw_dir(root, "fashion-mnist")
+    raw.mkdir(parents=True, exist_ok=True)
+    for name in RAW_FILES:
+        with gzip.open(DEBIAN_FASHION_DIR / f"{name}.gz", "rb") as src, open(raw / f".{name}.part", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        os.replace(raw / f".{name}.part", raw / name)
+
+
+def _unavailable_message(root: Path, dataset: str, reason: str) -> str:
+    info = _info(dataset)
+    files = ", ".join(RAW_FILES)
+    hint = "apt-get install dataset-fashion-mnist, or " if dataset == "fashion-mnist" else ""
+    return (
+        f"{info.title} is not available: {reason}\n"
+        f"Looked in {_raw_dir(root, dataset)} for the four files {files}.\n"
+        f"To fix it: connect to the internet once (torchvision downloads them there), or {hint}"
+        f"copy the files into that folder, or point RESNET_DATA_DIR (or --data-dir) at a folder "
+        f"that holds {info.folder}/raw/."
+    )
+
+
+def load_split(
+    dataset: str = "mnist", train: bool = True, data_dir: str | os.PathLike | None = None, download: bool = True
+) -> tuple[Tensor, Tensor]:
+    """One split as (images (N, 28, 28) uint8, labels (N,) int64) on the CPU."""
+    info = _info(dataset)
+    root = resolve_data_dir(data_dir, dataset)
+    if dataset == "fashion-mnist" and not _has_raw_files(root, dataset) and DEBIAN_FASHION_DIR.is_dir():
+        try:
+            _unpack_debian_fashion(root)
+        except OSError:
+            root = default_data_dir()
+            if not _has_raw_files(root, dataset):
+                _unpack_debian_fashion(root)
+    if not download and not _has_raw_files(root, dataset):
+        raise DatasetUnavailable(_unavailable_message(root, dataset, "the files are missing and download is off."))
+    try:
+        ds = info.torchvision_class(str(root), train=train, download=download)
+    except (RuntimeError, OSError, ValueError) as err:
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DatasetUnavailable(_unavailable_message(root, dataset, f"download failed ({first_line}).")) from None
+    return ds.data, ds.targets
+
+
+def stratified_indices(labels: Tensor, size: int, seed: int = 0) -> Tensor:
+    """`size` indices with each class in its share of `labels`, the same for the same seed. Sorted."""
+    n = labels.numel()
+    if not 0 < size <= n:
+        raise ValueError(f"Subset size must be between 1 and {n}, got {size}.")
+    generator = torch.Generator().manual_seed(seed)
+    classes, counts = labels.unique(return_counts=True)
+    exact = counts.double() * size / n
+    quota = exact.floor().long()
+    # Largest remainders get the places rounding left over.
+    leftover = size - int(quota.sum())
+    quota[torch.argsort(exact - quota, descending=True)[:leftover]] += 1
+    chosen = []
+    for cls, k in zip(classes.tolist(), quota.tolist()):
+        members = (labels == cls).nonzero().flatten()
+        chosen.append(members[torch.randperm(members.numel(), generator=generator)[:k]])
+    return torch.cat(chosen).sort().values
+
+
+class DeviceBatches:
+    """Batches of (x (B, 1, 28, 28) float normalised, y (B,) int64) cut from uint8 tensors on one device.
+
+    Shuffled by torch.randperm on that device each epoch; augmentation is batched.
+    `shard(rank, world_size)` restricts each epoch to one process's share for DDP.
+    """
+
+    def __init__(
+        self,
+        images: Tensor,
+        labels: Tensor,
+        batch_size: int,
+        shuffle: bool,
+        augment: bool,
+        device: torch.device | str,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        self.device = torch.device(device)
+        self.images = images.to(self.device)
+        self.labels = labels.to(self.device)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.augment = augment
+        self.drop_last = drop_last
+        self.generator = torch.Generator(device=self.device).manual_seed(seed)
+        self.rank, self.world_size = 0, 1
+
+    def shard(self, rank: int, world_size: int) -> DeviceBatches:
+        self.rank, self.world_size = rank, world_size
+        return self
+
+    @property
+    def num_samples(self) -> int:
+        """Samples this process sees per epoch (its shard)."""
+        return len(range(self.rank, self.labels.numel(), self.world_size))
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.num_samples, self.batch_size)
+        return full if self.drop_last or rest == 0 else full + 1
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        n = self.labels.numel()
+        if self.shuffle:
+            order = torch.randperm(n, device=self.device, generator=self.generator)
+        else:
+            order = torch.arange(n, device=self.device)
+        order = order[self.rank :: self.world_size]
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            idx = order[start : start + self.batch_size]
+            x = self.images[idx].unsqueeze(1).float().div_(255.0)
+            if self.augment:
+                x = random_affine(x, generator=self.generator)
+            yield normalize(x), self.labels[idx]
+
+
+class MNISTDataLoader:
+    """The spec's data pipeline: MNISTDataLoader(batch_size=128).get_data_loaders() -> (train, test).
+
+    Both loaders yield (x, y) already on `device`; only the training loader
+    shuffles and augments (rotation +-10 degrees, translation +-10%).
+    """
+
+    def __init__(
+        self,
+        batch_size: int = 128,
+        data_dir: str | os.PathLike | None = None,
+        augment: bool = True,
+        device: torch.device | str | None = None,
+        dataset: str = "mnist",
+        train_subset: int | None = None,
+        test_subset: int | None = None,
+        seed: int = 0,
+        download: bool = True,
+        test_batch_size: int = 1000,
+    ) -> None:
+        _info(dataset)
+        self.batch_size = batch_size
+        self.data_dir = data_dir
+        self.augment = augment
+        self.device = select_device(device)
+        self.dataset = dataset
+        self.train_subset = train_subset
+        self.test_subset = test_subset
+        self.seed = seed
+        self.download = download
+        self.test_batch_size = test_batch_size
+
+    def load_tensors(self, train: bool) -> tuple[Tensor, Tensor]:
+        """The (subset of the) split as uint8 images and labels on the CPU."""
+        images, labels = load_split(self.dataset, train, self.data_dir, self.download)
+        size = self.train_subset if train else self.test_subset
+        if size is not None and size != labels.numel():
+            idx = stratified_indices(labels, size, self.seed)
+            images, labels = images[idx], labels[idx]
+        return images, labels
+
+    def get_train_loader(self) -> DeviceBatches:
+        images, labels = self.load_tensors(train=True)
+        return DeviceBatches(images, labels, self.batch_size, True, self.augment, self.device, self.seed)
+
+    def get_test_loader(self) -> DeviceBatches:
+        images, labels = self.load_tensors(train=False)
+        return DeviceBatches(images, labels, self.test_batch_size, False, False, self.device)
+
+    def get_data_loaders(self) -> tuple[DeviceBatches, DeviceBatches]:
+        """(shuffled, augmented training batches; test batches in file order)."""
+        return self.get_train_loader(), self.get_test_loader()

@@ -1,0 +1,89 @@
+"""One training run from a TrainConfig: data, model, trainer and final test, shared by the CLI and the app."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from resnet_core.data import DeviceBatches, MNISTDataLoader
+from resnet_core.devices import select_device
+from resnet_core.models import ResNet, build_model
+from resnet_core.train import EpochStats, ResNetTrainer, StepProgress, TestResult, TrainConfig, summarize_test
+
+
+@dataclass
+class RunResult:
+    model: ResNet
+    config: TrainConfig
+    history: dict[str, list]
+    test: TestResult | None  # None when stopped before the first step
+    stopped: bool
+    trainer: ResNetTrainer
+
+
+def make_loaders(
+    config: TrainConfig, data_dir: str | os.PathLike | None = None, device: torch.device | None = None
+) -> tuple[DeviceBatches, DeviceBatches]:
+    loader = MNISTDataLoader(
+        batch_size=config.batch_size,
+        data_dir=data_dir,
+        augment=config.augment,
+        device=device or select_device(config.device),
+        dataset=config.dataset,
+        train_subset=config.train_subset,
+        test_subset=config.test_subset,
+        seed=config.seed,
+    )
+    return loader.get_data_loaders()
+
+
+def run_training(
+    config: TrainConfig,
+    data_dir: str | os.PathLike | None = None,
+    on_step: Callable[[StepProgress], None] | None = None,
+    on_epoch: Callable[[EpochStats, ResNetTrainer], None] | None = None,
+    stop_event: threading.Event | None = None,
+    resume: Checkpoint | None = None,  # noqa: F821 (a resnet_core.checkpoints.Checkpoint)
+    loaders: tuple[DeviceBatches, DeviceBatches] | None = None,
+    rank: int = 0,
+    world_size: int = 1,
+) -> RunResult:
+    """Train `config.arch` as `config` says and test it on the (subset of the) test set.
+
+    on_epoch gets the trainer as well, so a caller can checkpoint after every epoch.
+    With world_size > 1 (inside an initialised process group) each rank trains on its shard.
+    """
+    device = select_device(config.device)
+    if device.type == "cuda" and world_size > 1:
+        device = torch.device("cuda", rank % torch.cuda.device_count())
+        torch.cuda.set_device(device)
+    train_loader, test_loader = loaders or make_loaders(config, data_dir, device)
+    train_loader.shard(rank, world_size)
+    torch.manual_seed(config.seed)
+    if resume is not None:
+        model = resume.model
+    else:
+        model = build_model(config.arch, stem=config.stem, residual=config.residual)
+    trainer = ResNetTrainer(model, device=device, mixed_precision=config.mixed_precision)
+    history = trainer.train(
+        train_loader,
+        test_loader,
+        num_epochs=config.epochs,
+        learning_rate=config.lr,
+        weight_decay=config.weight_decay,
+        scheduler=config.scheduler,
+        label_smoothing=config.label_smoothing,
+        step_size=config.step_size,
+        gamma=config.gamma,
+        on_step=on_step,
+        on_epoch=(lambda stats: on_epoch(stats, trainer)) if on_epoch else None,
+        stop_event=stop_event,
+        resume_state=resume.training_state if resume is not None else None,
+    )
+    # The test split is the validation loader, so the last epoch's evaluation is the test result.
+    test = summarize_test(trainer.last_evaluation) if trainer.last_evaluation is not None else None
+    return RunResult(trainer.model, config, history, test, trainer.stopped, trainer)

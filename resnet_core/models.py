@@ -1,0 +1,242 @@
+"""Residual blocks, the ResNet body, the five standard depths and their registry.
+
+The layout and state-dict names follow torchvision's resnet.py so weights move
+between the two; the constructor arguments (in_chans, stem, residual) adapt the
+net to 1-channel 28x28 digits and to teaching comparisons.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+STEMS = ("mnist", "small")
+
+
+def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
+
+
+def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    """Two 3x3 convs; out = relu(F(x) + x). Used by ResNet-18 and -34."""
+
+    expansion = 1
+
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        residual: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.residual = residual
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.residual:
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            out += identity
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    """1x1 reduce, 3x3, 1x1 expand (x4); stride on the 3x3 as in torchvision (ResNet v1.5)."""
+
+    expansion = 4
+
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        downsample: nn.Module | None = None,
+        residual: bool = True,
+    ) -> None:
+        super().__init__()
+        self.conv1 = conv1x1(inplanes, planes)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = conv3x3(planes, planes, stride)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = conv1x1(planes, planes * self.expansion)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+        self.residual = residual
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.residual:
+            if self.downsample is not None:
+                identity = self.downsample(x)
+            out += identity
+        return self.relu(out)
+
+
+Block = type[BasicBlock] | type[Bottleneck]
+
+
+class ResNet(nn.Module):
+    """A ResNet for small images.
+
+    stem="mnist": 7x7/2 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 7 -> 7 -> 4 -> 2 -> 1.
+    stem="small": 3x3/1 conv, no pool, spatial 28 -> 28 -> 14 -> 7 -> 4 (feature maps worth a look).
+    residual=False removes every skip connection: the paper's "plain" network.
+    Input (N, in_chans, H, W) -> logits (N, num_classes).
+    """
+
+    def __init__(
+        self,
+        block: Block,
+        layers: list[int],
+        num_classes: int = 10,
+        in_chans: int = 1,
+        stem: str = "mnist",
+        residual: bool = True,
+        zero_init_residual: bool = False,
+    ) -> None:
+        super().__init__()
+        if stem not in STEMS:
+            raise ValueError(f"Unknown stem {stem!r}: choose one of {', '.join(STEMS)}.")
+        if len(layers) != 4 or any(n < 1 for n in layers):
+            raise ValueError(f"layers must be four positive block counts, got {layers}.")
+        self.arch = "resnet"
+        self.model_kwargs = dict(num_classes=num_classes, in_chans=in_chans, stem=stem, residual=residual)
+        self.inplanes = 64
+        self.residual = residual
+        if stem == "mnist":
+            self.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3, bias=False)
+            self.maxpool: nn.Module = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        else:
+            self.conv1 = conv3x3(in_chans, 64)
+            self.maxpool = nn.Identity()
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU(inplace=True)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self._init_weights(zero_init_residual)
+
+    def _make_layer(self, block: Block, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
+        downsample = None
+        # A plain net has no shortcut at all, so it needs no projection either.
+        if self.residual and (stride != 1 or self.inplanes != planes * block.expansion):
+            downsample = nn.Sequential(
+                conv1x1(self.inplanes, planes * block.expansion, stride),
+                nn.BatchNorm2d(planes * block.expansion),
+            )
+        layers = [block(self.inplanes, planes, stride, downsample, self.residual)]
+        self.inplanes = planes * block.expansion
+        layers += [block(self.inplanes, planes, residual=self.residual) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def _init_weights(self, zero_init_residual: bool) -> None:
+        # He init keeps activation variance steady through ReLUs (He et al. 2015);
+        # fan_out as torchvision does. BN starts as the identity map.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.constant_(m.weight, 1)
+                nn.init.constant_(m.bias, 0)
+        # Zeroing each block's last BN makes every block start as the identity,
+        # which helps large batches (Goyal et al. 2017).
+        if zero_init_residual:
+            for m in self.modules():
+                if isinstance(m, Bottleneck):
+                    nn.init.constant_(m.bn3.weight, 0)
+                elif isinstance(m, BasicBlock):
+                    nn.init.constant_(m.bn2.weight, 0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    def get_feature_maps(self, x: Tensor) -> OrderedDict[str, Tensor]:
+        """Activations for (N, C, H, W) input: name -> (N, C', H', W'), stem then blocks and stages."""
+        from resnet_core.features import feature_maps
+
+        return feature_maps(self, x)
+
+
+class Architecture(NamedTuple):
+    builder: Callable[..., ResNet]
+    description: str
+
+
+def _resnet(block: Block, layers: list[int], name: str, **kwargs) -> ResNet:
+    model = ResNet(block, layers, **kwargs)
+    model.arch = name
+    return model
+
+
+resnet18 = partial(_resnet, BasicBlock, [2, 2, 2, 2], "resnet18")
+resnet34 = partial(_resnet, BasicBlock, [3, 4, 6, 3], "resnet34")
+resnet50 = partial(_resnet, Bottleneck, [3, 4, 6, 3], "resnet50")
+resnet101 = partial(_resnet, Bottleneck, [3, 4, 23, 3], "resnet101")
+resnet152 = partial(_resnet, Bottleneck, [3, 8, 36, 3], "resnet152")
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "resnet18": Architecture(resnet18, "8 basic blocks [2,2,2,2]: the classic small ResNet"),
+    "resnet34": Architecture(resnet34, "16 basic blocks [3,4,6,3]: deeper, same block"),
+    "resnet50": Architecture(resnet50, "16 bottleneck blocks [3,4,6,3]: 1x1-3x3-1x1, 4x wider output"),
+    "resnet101": Architecture(resnet101, "33 bottleneck blocks [3,4,23,3]: a long third stage"),
+    "resnet152": Architecture(resnet152, "50 bottleneck blocks [3,8,36,3]: the deepest of the paper"),
+}
+
+
+def build_model(arch: str, **kwargs) -> ResNet:
+    """Build a registered architecture by name, e.g. build_model("resnet18", stem="small")."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"Unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
+    return ARCHITECTURES[arch].builder(**kwargs)
+
+
+def freeze(model: nn.Module, up_to: str = "layer2") -> list[str]:
+    """Stop gradients for the stem and every stage up to and including `up_to`.
+
+    Returns the names of the frozen parameters. Frozen BatchNorm layers still
+    update running statistics in train mode; call .eval() on them to fix those too.
+    """
+    order = ["stem", "layer1", "layer2", "layer3", "layer4", "fc"]
+    if up_to not in order:
+        raise ValueError(f"up_to must be one of {', '.join(order)}, got {up_to!r}.")
+    frozen_parts = set(order[: order.index(up_to) + 1])
+    frozen = []
+    for name, param in model.named_parameters():
+        top = name.split(".", 1)[0]
+        part = "stem" if top in ("conv1", "bn1") else top
+        if part in frozen_parts:
+            param.requires_grad_(False)
+            frozen.append(name)
+    return frozen
+
+
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

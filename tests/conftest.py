@@ -1,0 +1,52 @@
+"""Shared fixtures: the real MNIST files, and one ResNet-18 trained once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from resnet_core.data import RAW_FILES, load_split
+
+REPO = Path(__file__).resolve().parents[1]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _find_data_dir() -> Path | None:
+    candidates = [os.environ.get("RESNET_DATA_DIR"), REPO.parent / "shared" / "data"]
+    for candidate in filter(None, candidates):
+        root = Path(candidate)
+        if all((root / "MNIST" / "raw" / f).is_file() for f in RAW_FILES):
+            return root
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    found = _find_data_dir()
+    if found is None:
+        message = "MNIST not found: set RESNET_DATA_DIR to a folder holding MNIST/raw/"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def mnist_test(data_dir) -> tuple[torch.Tensor, torch.Tensor]:
+    return load_split("mnist", train=False, data_dir=data_dir, download=False)
+
+
+@pytest.fixture(scope="session")
+def trained_resnet18(data_dir):
+    """ResNet-18 trained one epoch on 10,000 real training digits, and its plain test accuracy on 2,000."""
+    from resnet_core.experiment import run_training
+    from resnet_core.train import recipe
+
+    config = recipe(
+        "fast", epochs=1, batch_size=128, lr=3e-3, train_subset=10_000, test_subset=2_000, device="cpu", seed=0
+    )
+    result = run_training(config, data_dir)
+    return result

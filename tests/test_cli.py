@@ -1,0 +1,141 @@
+"""The command line, run as a user runs it: a real `python -m resnet_core` process."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from resnet_core.checkpoints import load_checkpoint
+from resnet_core.data import load_split
+from tests.conftest import REPO
+
+TINY_RUN = ["--epochs", "1", "--train-subset", "512", "--test-subset", "200", "--batch-size", "64", "--device", "cpu"]
+
+
+def run_cli(*args, data_dir=None, module=("-m", "resnet_core"), launcher=(sys.executable,), timeout=300):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    if data_dir is not None:
+        env["RESNET_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [*launcher, *module, *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_checkpoint(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "tiny.pt"
+    result = run_cli("train", *TINY_RUN, "--out", out, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_train_prints_progress_and_epoch_summary_and_saves(cli_checkpoint):
+    out, result = cli_checkpoint
+    assert "epoch 1/1 [" in result.stderr and "img/s" in result.stderr
+    assert "epoch 1/1  train loss" in result.stdout and "val loss" in result.stdout
+    assert f"saved {out}" in result.stdout
+    checkpoint = load_checkpoint(out)
+    assert checkpoint.config.train_subset == 512 and checkpoint.metrics["test_samples"] == 200
+    assert checkpoint.history["epoch"] == [1]
+
+
+def test_resume_continues_from_the_saved_epoch(cli_checkpoint, data_dir, tmp_path):
+    out, _ = cli_checkpoint
+    resumed = tmp_path / "resumed.pt"
+    result = run_cli("train", "--resume", out, "--epochs", "2", "--out", resumed, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "epoch 2/2  train loss" in result.stdout and "epoch 1/2" not in result.stdout
+    assert load_checkpoint(resumed).history["epoch"] == [1, 2]
+
+
+def test_evaluate_reports_accuracy_and_per_class(cli_checkpoint, data_dir):
+    out, _ = cli_checkpoint
+    result = run_cli("evaluate", "--checkpoint", out, "--test-subset", "200", "--device", "cpu", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    trained_accuracy = load_checkpoint(out).metrics["test_accuracy"]
+    assert f"accuracy {trained_accuracy:.2f}%" in result.stdout
+    assert "per class: 0 " in result.stdout
+
+
+def test_predict_classifies_image_files_and_reports_bad_ones(cli_checkpoint, data_dir, tmp_path):
+    out, _ = cli_checkpoint
+    images, labels = load_split("mnist", train=False, data_dir=data_dir, download=False)
+    good = tmp_path / "digit.png"
+    Image.fromarray(np.kron(images[0].numpy(), np.ones((8, 8), np.uint8))).save(good)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    result = run_cli("predict", "--checkpoint", out, good, broken)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{good}: ") and "%" in result.stdout
+    assert f"error: {broken}: This file is not a PNG" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_summary_and_archs_print_measured_figures():
+    summary = run_cli("summary", "--arch", "resnet18", "--depth", "1")
+    assert summary.returncode == 0
+    assert "parameters 11,175,370" in summary.stdout and "multiply-adds 33,020,554" in summary.stdout
+    archs = run_cli("archs")
+    assert archs.returncode == 0
+    assert all(name in archs.stdout for name in ("resnet18", "resnet152")) and "58.16M" in archs.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["evaluate", "--checkpoint", "missing.pt"], "error: No checkpoint file at missing.pt"),
+        (["train", "--epochs", "0"], "error: epochs must be at least 1"),
+        (["train", "--device", "cuda:7", "--epochs", "1"], "error: "),
+        (["summary", "--arch", "resnet19"], "invalid choice: 'resnet19'"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_nonzero_exit(args, message, tmp_path):
+    result = run_cli(*args, data_dir=tmp_path)
+    assert result.returncode != 0
+    assert message in result.stderr and "Traceback" not in result.stderr
+    if message.startswith("error"):
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_missing_dataset_explains_how_to_get_it(tmp_path):
+    from resnet_core.checkpoints import save_checkpoint
+    from resnet_core.models import resnet18
+
+    save_checkpoint(tmp_path / "x.pt", resnet18())
+    env_dir = tmp_path / "empty"
+    env_dir.mkdir()
+    result = run_cli("evaluate", "--checkpoint", tmp_path / "x.pt", data_dir=env_dir)
+    assert result.returncode == 2 and "MNIST is not available" in result.stderr
+    assert "RESNET_DATA_DIR" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "summary", "archs"])
+def test_every_command_has_help(command):
+    result = run_cli(command, "--help")
+    assert result.returncode == 0 and result.stdout.startswith("usage: python -m resnet_core " + command)
+
+
+def test_torchrun_trains_with_two_cpu_processes_on_their_shards(data_dir, tmp_path):
+    out = tmp_path / "ddp.pt"
+    result = run_cli(
+        "--nproc_per_node=2",
+        "-m",
+        "resnet_core",
+        "train",
+        *TINY_RUN,
+        "--out",
+        out,
+        module=(),
+        launcher=(sys.executable, "-m", "torch.distributed.run", "--standalone"),
+        data_dir=data_dir,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "2 process(es)" in result.stdout
+    assert result.stdout.count("epoch 1/1  train loss") == 1  # only rank 0 reports
+    checkpoint = load_checkpoint(out)
+    # 256 images per rank per epoch, summed over both ranks.
+    assert checkpoint.history["train_images"] == [512]

@@ -1,0 +1,158 @@
+import pytest
+import torch
+import torchvision
+
+from resnet_core.features import feature_layer_names
+from resnet_core.models import (
+    ARCHITECTURES,
+    BasicBlock,
+    Bottleneck,
+    build_model,
+    count_parameters,
+    freeze,
+    resnet18,
+    resnet50,
+)
+
+EXPECTED_PARAMETERS = {
+    "resnet18": 11_175_370,
+    "resnet34": 21_283_530,
+    "resnet50": 23_522_250,
+    "resnet101": 42_514_378,
+    "resnet152": 58_158_026,
+}
+EXPECTED_BLOCKS = {
+    "resnet18": (BasicBlock, [2, 2, 2, 2]),
+    "resnet34": (BasicBlock, [3, 4, 6, 3]),
+    "resnet50": (Bottleneck, [3, 4, 6, 3]),
+    "resnet101": (Bottleneck, [3, 4, 23, 3]),
+    "resnet152": (Bottleneck, [3, 8, 36, 3]),
+}
+
+
+def test_registry_lists_the_five_depths():
+    assert list(ARCHITECTURES) == list(EXPECTED_PARAMETERS)
+    assert all(entry.description for entry in ARCHITECTURES.values())
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_parameter_count_is_exact(arch):
+    assert count_parameters(build_model(arch)) == EXPECTED_PARAMETERS[arch]
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_stages_use_the_configured_blocks(arch):
+    model = build_model(arch)
+    block, layers = EXPECTED_BLOCKS[arch]
+    for stage, count in zip(("layer1", "layer2", "layer3", "layer4"), layers):
+        blocks = getattr(model, stage)
+        assert len(blocks) == count
+        assert all(type(b) is block for b in blocks)
+    assert model.arch == arch
+
+
+@pytest.mark.parametrize("builder", [resnet18, resnet50])
+def test_loads_torchvision_weights_and_matches_its_output(builder):
+    torch.manual_seed(0)
+    reference = getattr(torchvision.models, builder.args[2])().eval()
+    ours = builder(in_chans=3, num_classes=1000).eval()
+    ours.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), reference(x))
+
+
+@pytest.mark.parametrize(
+    "stem, shapes",
+    [
+        ("mnist", {"stem": 7, "layer1": 7, "layer2": 4, "layer3": 2, "layer4": 1}),
+        ("small", {"stem": 28, "layer1": 28, "layer2": 14, "layer3": 7, "layer4": 4}),
+    ],
+)
+def test_stems_give_the_documented_spatial_sizes(stem, shapes):
+    model = resnet18(stem=stem)
+    maps = model.get_feature_maps(torch.randn(2, 1, 28, 28))
+    assert {name: maps[name].shape[-1] for name in shapes} == shapes
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_projection_shortcut_only_where_shape_changes():
+    model = resnet18()
+    assert model.layer1[0].downsample is None
+    for stage in ("layer2", "layer3", "layer4"):
+        assert getattr(model, stage)[0].downsample is not None
+        assert getattr(model, stage)[1].downsample is None
+    assert resnet50().layer1[0].downsample is not None  # width 64 -> 256
+
+
+def test_plain_network_has_no_skip_connections():
+    torch.manual_seed(0)
+    plain = resnet18(residual=False)
+    assert all(m.downsample is None and not m.residual for m in plain.modules() if isinstance(m, BasicBlock))
+    # The projections' weights are gone: 3 x (1x1 conv + BN).
+    projections = sum(p.numel() for n, p in resnet18().named_parameters() if "downsample" in n)
+    assert count_parameters(plain) == EXPECTED_PARAMETERS["resnet18"] - projections
+    # With the same weights, removing the skips changes what a block computes.
+    residual = resnet18()
+    residual.load_state_dict(plain.state_dict(), strict=False)
+    x = torch.randn(1, 64, 7, 7)
+    plain.eval(), residual.eval()
+    with torch.no_grad():
+        assert not torch.allclose(plain.layer1[0](x), residual.layer1[0](x))
+
+
+def test_he_initialisation_and_identity_batchnorm():
+    model = resnet18()
+    conv = model.layer3[0].conv1  # 3x3, 128 -> 256: fan_out = 256 * 9
+    expected_std = (2 / (256 * 9)) ** 0.5
+    assert conv.weight.std().item() == pytest.approx(expected_std, rel=0.05)
+    assert torch.all(model.bn1.weight == 1) and torch.all(model.bn1.bias == 0)
+
+
+def test_zero_init_residual_zeroes_each_blocks_last_norm():
+    model = resnet50(zero_init_residual=True)
+    assert all(torch.all(m.bn3.weight == 0) for m in model.modules() if isinstance(m, Bottleneck))
+    assert torch.all(resnet18(zero_init_residual=True).layer1[0].bn2.weight == 0)
+
+
+def test_feature_maps_cover_stem_blocks_and_stages_and_leave_no_hooks():
+    model = resnet18()
+    maps = model.get_feature_maps(torch.randn(1, 1, 28, 28))
+    assert list(maps) == [
+        "stem",
+        "layer1.0",
+        "layer1.1",
+        "layer1",
+        "layer2.0",
+        "layer2.1",
+        "layer2",
+        "layer3.0",
+        "layer3.1",
+        "layer3",
+        "layer4.0",
+        "layer4.1",
+        "layer4",
+    ]
+    assert list(maps) == feature_layer_names(model)
+    assert maps["layer2"].shape == (1, 128, 4, 4)
+    torch.testing.assert_close(maps["layer4"], maps["layer4.1"])
+    assert all(not m._forward_hooks for m in model.modules())
+    assert model.training  # mode restored
+
+
+def test_freeze_stops_gradients_up_to_the_named_stage():
+    model = resnet18()
+    frozen = freeze(model, up_to="layer2")
+    assert "conv1.weight" in frozen and "layer2.1.bn2.bias" in frozen
+    assert not any(name.startswith(("layer3", "layer4", "fc")) for name in frozen)
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("layer3", "layer4", "fc")) for n in trainable)
+    with pytest.raises(ValueError, match="up_to must be one of"):
+        freeze(model, up_to="layer9")
+
+
+def test_unknown_names_are_refused_with_the_choices():
+    with pytest.raises(ValueError, match="resnet18, resnet34"):
+        build_model("resnet19")
+    with pytest.raises(ValueError, match="mnist, small"):
+        resnet18(stem="imagenet")

@@ -1,0 +1,116 @@
+import threading
+
+import pytest
+import torch
+
+from resnet_core.data import MNISTDataLoader
+from resnet_core.models import resnet18
+from resnet_core.train import (
+    HISTORY_KEYS,
+    RECIPES,
+    ResNetTrainer,
+    TrainConfig,
+    TrainingDiverged,
+    recipe,
+)
+
+
+def test_one_epoch_on_10k_digits_reaches_97_percent_on_2k(trained_resnet18):
+    assert trained_resnet18.test.accuracy >= 97.0
+    assert len(trained_resnet18.test.labels) == 2000
+    assert trained_resnet18.history["train_images"] == [10_000]
+
+
+def test_history_has_one_entry_per_epoch_with_every_field(trained_resnet18):
+    history = trained_resnet18.history
+    assert set(history) == set(HISTORY_KEYS)
+    assert all(len(values) == 1 for values in history.values())
+    assert history["val_acc"][0] == trained_resnet18.test.accuracy
+    assert history["images_per_second"][0] > 0 and history["complete"] == [True]
+
+
+def test_test_result_is_consistent(trained_resnet18):
+    result = trained_resnet18.test
+    confusion = torch.tensor(result.confusion_matrix)
+    assert confusion.sum() == 2000 and confusion.shape == (10, 10)
+    assert len(result.misclassified) == 2000 - confusion.diag().sum()
+    assert result.accuracy == pytest.approx(100 * confusion.diag().sum().item() / 2000)
+    per_class = 100 * confusion.diag() / confusion.sum(1)
+    assert result.per_class_accuracy == pytest.approx(per_class.tolist())
+    wrong = result.misclassified[0]
+    assert result.predictions[wrong] != result.labels[wrong]
+
+
+def test_spec_api_trains_reports_progress_and_stops_cleanly(data_dir):
+    train_loader, test_loader = MNISTDataLoader(
+        batch_size=64, data_dir=data_dir, train_subset=640, test_subset=200
+    ).get_data_loaders()
+    torch.manual_seed(0)
+    trainer = ResNetTrainer(resnet18(), device="cpu")
+    stop = threading.Event()
+    steps, epochs = [], []
+
+    def on_step(progress):
+        steps.append(progress)
+        if progress.epoch == 2 and progress.step >= 4:
+            stop.set()
+
+    history = trainer.train(
+        train_loader,
+        test_loader,
+        num_epochs=3,
+        learning_rate=1e-3,
+        weight_decay=1e-4,
+        on_step=on_step,
+        on_epoch=epochs.append,
+        stop_event=stop,
+        report_every=2,
+    )
+    assert [p.step for p in steps[:5]] == [2, 4, 6, 8, 10]
+    assert history["epoch"] == [1, 2] and history["complete"] == [True, False]
+    assert [e.epoch for e in epochs] == [1, 2] and trainer.stopped
+    assert history["train_images"] == [640, 4 * 64]
+    weights_at_stop = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    assert trainer.test(test_loader).accuracy == pytest.approx(history["val_acc"][-1])
+    assert all(torch.equal(v, trainer.model.state_dict()[k]) for k, v in weights_at_stop.items())
+
+
+def test_step_scheduler_decays_as_the_spec_says(data_dir):
+    train_loader, _ = MNISTDataLoader(batch_size=100, data_dir=data_dir, train_subset=100).get_data_loaders()
+    trainer = ResNetTrainer(resnet18(), device="cpu")
+    history = trainer.train(train_loader, None, num_epochs=3, learning_rate=1e-3, step_size=2, gamma=0.1)
+    assert history["lr"] == pytest.approx([1e-3, 1e-4, 1e-4])
+    assert history["val_acc"] == [None, None, None]
+
+
+def test_a_loss_that_turns_nan_stops_training_with_advice():
+    batches = [(torch.full((8, 1, 28, 28), float("nan")), torch.zeros(8, dtype=torch.long))] * 3
+    trainer = ResNetTrainer(resnet18(), device="cpu")
+    with pytest.raises(TrainingDiverged, match="learning rate .* too high; try 0.0001"):
+        trainer.train(batches, None, num_epochs=1, learning_rate=1e-3)
+
+
+def test_config_refuses_nonsense_with_a_reason():
+    with pytest.raises(ValueError, match="scheduler"):
+        TrainConfig(scheduler="cosine")
+    with pytest.raises(ValueError, match="epochs must be at least 1"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        TrainConfig(lr=-1)
+    assert TrainConfig.from_dict(TrainConfig(epochs=3).to_dict() | {"unknown": 1}).epochs == 3
+
+
+def test_recipes_start_from_the_spec():
+    spec = RECIPES["spec"]
+    assert (spec.epochs, spec.batch_size, spec.lr, spec.weight_decay, spec.scheduler) == (10, 128, 1e-3, 1e-4, "step")
+    assert (spec.step_size, spec.gamma, spec.augment) == (7, 0.1, True)
+    assert recipe("fast", epochs=2).epochs == 2
+    with pytest.raises(ValueError, match="spec, fast"):
+        recipe("slow")
+
+
+def test_missing_gpu_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(ValueError, match="no GPU is visible"):
+        ResNetTrainer(resnet18(), device="cuda")
