@@ -7,6 +7,7 @@ no per-sample Python in the training loop.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 import shutil
@@ -113,9 +114,9 @@ def _unavailable_message(root: Path, dataset: str, reason: str) -> str:
 def load_split(
     dataset: str = "mnist", train: bool = True, data_dir: str | os.PathLike | None = None, download: bool = True
 ) -> tuple[Tensor, Tensor]:
-    """One split as (images (N, 28, 28) uint8, labels (N,) int64) on the CPU."""
-    info = _info(dataset)
+    """One split as (images (N, 28, 28) uint8, labels (N,) int64) on the CPU; read once, then shared: do not modify."""
     root = resolve_data_dir(data_dir, dataset)
+    _info(dataset)
     if dataset == "fashion-mnist" and not _has_raw_files(root, dataset) and DEBIAN_FASHION_DIR.is_dir():
         try:
             _unpack_debian_fashion(root)
@@ -125,8 +126,15 @@ def load_split(
                 _unpack_debian_fashion(root)
     if not download and not _has_raw_files(root, dataset):
         raise DatasetUnavailable(_unavailable_message(root, dataset, "the files are missing and download is off."))
+    return _read_split(dataset, train, root, download)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_split(dataset: str, train: bool, root: Path, download: bool) -> tuple[Tensor, Tensor]:
+    # One copy per split and process: the app, the trainer and the evaluator share it.
+    # Callers index it (which copies) and never write into it.
     try:
-        ds = info.torchvision_class(str(root), train=train, download=download)
+        ds = _info(dataset).torchvision_class(str(root), train=train, download=download)
     except (RuntimeError, OSError, ValueError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DatasetUnavailable(_unavailable_message(root, dataset, f"download failed ({first_line}).")) from None

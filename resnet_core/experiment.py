@@ -51,6 +51,7 @@ def run_training(
     loaders: tuple[DeviceBatches, DeviceBatches] | None = None,
     rank: int = 0,
     world_size: int = 1,
+    report_every: int = 20,
 ) -> RunResult:
     """Train `config.arch` as `config` says and test it on the (subset of the) test set.
 
@@ -83,6 +84,7 @@ def run_training(
         on_epoch=(lambda stats: on_epoch(stats, trainer)) if on_epoch else None,
         stop_event=stop_event,
         resume_state=resume.training_state if resume is not None else None,
+        report_every=report_every,
     )
     # The test split is the validation loader, so the last epoch's evaluation is the test result.
     test = summarize_test(trainer.last_evaluation) if trainer.last_evaluation is not None else None

@@ -95,3 +95,26 @@ def layer_statistics(fmap: Tensor) -> LayerStatistics:
         channel_order=torch.argsort(channel_means, descending=True).tolist(),
         channel_means=channel_means.tolist(),
     )
+
+
+def channel_grid(fmap: Tensor, channels: list[int], columns: int = 8, gap: int = 1) -> torch.Tensor:
+    """Tile the chosen channels of one sample's (C, H, W) map into one 2-D image, each scaled to [0, 1].
+
+    Each channel is scaled by its own maximum so weak channels stay visible; the
+    gaps between tiles are NaN so a heatmap leaves them blank. Row-major order.
+    """
+    if fmap.dim() == 4:
+        fmap = fmap[0]
+    if not channels:
+        raise ValueError("Choose at least one channel to show.")
+    tiles = fmap[channels].float().cpu()
+    peak = tiles.flatten(1).max(1).values.clamp(min=1e-12)[:, None, None]
+    tiles = (tiles.clamp(min=0) / peak).clamp(max=1)
+    columns = max(1, min(columns, len(channels)))
+    rows = -(-len(channels) // columns)
+    h, w = tiles.shape[1:]
+    grid = torch.full((rows * (h + gap) - gap, columns * (w + gap) - gap), float("nan"))
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, columns)
+        grid[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = tile
+    return grid

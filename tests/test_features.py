@@ -3,7 +3,7 @@ import threading
 import pytest
 import torch
 
-from resnet_core.features import feature_maps, layer_statistics
+from resnet_core.features import channel_grid, feature_maps, layer_statistics
 from resnet_core.models import resnet18
 
 
@@ -45,3 +45,17 @@ def test_concurrent_captures_on_one_shared_model_keep_their_own_inputs():
     [t.join() for t in threads]
     for got, want in zip(results, expected):
         torch.testing.assert_close(got, want)
+
+
+def test_channel_grid_tiles_chosen_channels_in_order_with_blank_gaps():
+    fmap = torch.zeros(4, 2, 3)
+    for c in range(4):
+        fmap[c, 0, 0] = c + 1  # each channel's own peak
+    fmap[2, 1, 2] = 1.5
+    grid = channel_grid(fmap, [3, 2, 0], columns=2)
+    assert grid.shape == (2 * 2 + 1, 2 * 3 + 1)
+    assert torch.isnan(grid[:, 3]).all() and torch.isnan(grid[2]).all()
+    assert grid[0, 0] == 1 and grid[0, 4] == 1  # channels 3 and 2 at full scale
+    assert grid[1, 6] == pytest.approx(0.5)  # channel 2's 1.5 over its peak 3
+    assert grid[3, 0] == 1  # channel 0 is first on the second row
+    assert torch.isnan(grid[3:, 4:]).all()  # the unused slot stays blank

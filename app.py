@@ -1,0 +1,33 @@
+"""ResNet Explorer: page setup, the sidebar every page shares, and navigation."""
+# Pages live in app_pages/, not pages/: Streamlit runs a file in pages/ as a page of its own
+# (without this frame) when a deep link reaches a fresh server before st.navigation has run.
+
+import streamlit as st
+
+from resnet_core.devices import describe_device, select_device
+from ui.models import active_model
+
+st.set_page_config(page_title="ResNet Explorer", page_icon=":material/hub:", layout="wide")
+
+pages = [
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("app_pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
+    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/draw.py", title="Draw & Predict", icon=":material/draw:"),
+    st.Page("app_pages/feature_maps.py", title="Feature Maps", icon=":material/layers:"),
+]
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    st.subheader("Active model")
+    active = active_model()
+    if active is None:
+        st.caption("None yet: train one on the Train page or load a checkpoint on Draw & Predict.")
+    else:
+        st.markdown(f"**{active.arch}** ({active.stem} stem)  \n{active.source}")
+        if active.test_accuracy is not None:
+            st.metric("Test accuracy", f"{active.test_accuracy:.2f}%")
+    st.subheader("Compute device")
+    st.caption(describe_device(select_device("auto")))
+
+navigation.run()

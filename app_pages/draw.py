@@ -1,0 +1,65 @@
+"""Draw & Predict: draw a digit (or upload a picture of one) and see what the model makes of it."""
+
+import numpy as np
+import streamlit as st
+
+from resnet_core.data import DATASETS
+from resnet_core.inference import EmptyDrawing, InvalidImage, load_image, predict, preprocess_canvas
+from ui import charts, keys
+from ui.model_picker import pick_model
+
+CANVAS_SIZE = 280
+
+st.title("Draw & Predict")
+chosen = pick_model()
+if chosen is None:
+    st.stop()
+
+draw_col, result_col = st.columns([1, 2])
+with draw_col:
+    mode = st.radio("Input", ["Draw", "Upload a picture"], horizontal=True)
+    image = None
+    if mode == "Draw":
+        from streamlit_drawable_canvas import st_canvas  # importing it outside a running app raises
+
+        stroke = st.slider("Stroke width", 8, 40, 20)
+        canvas = st_canvas(
+            stroke_width=stroke,
+            stroke_color="#FFFFFF",
+            background_color="#000000",
+            height=CANVAS_SIZE,
+            width=CANVAS_SIZE,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            key=keys.CANVAS,
+        )
+        st.caption("Undo, redo and reset (clear) are on the canvas toolbar below it.")
+        if canvas is not None and canvas.image_data is not None:
+            st.session_state[keys.DRAWING] = np.asarray(canvas.image_data)
+        image = st.session_state.get(keys.DRAWING)
+    else:
+        upload = st.file_uploader("A picture of one digit", type=["png", "jpg", "jpeg", "gif", "bmp"])
+        if upload is not None:
+            try:
+                image = load_image(upload.getvalue())
+            except InvalidImage as err:
+                st.error(str(err))
+
+with result_col:
+    if image is None:
+        st.info("Draw a digit on the black canvas, or upload a picture of one.")
+        st.stop()
+    try:
+        prepared = preprocess_canvas(image)
+    except (EmptyDrawing, InvalidImage) as err:
+        st.info(str(err))
+        st.stop()
+    probabilities = predict(chosen.model, prepared.tensor)[0].numpy()
+    classes = DATASETS["mnist"].classes
+    best = int(probabilities.argmax())
+    top, chart = st.columns([1, 3])
+    top.metric("Prediction", classes[best])
+    top.metric("Confidence", f"{100 * probabilities[best]:.1f}%")
+    chart.plotly_chart(charts.probability_bars(probabilities, classes))
+    st.markdown("**What the model sees**: the drawing prepared the way MNIST's digits were")
+    st.image(list(prepared.steps.values()), caption=list(prepared.steps), width=120, clamp=True)

@@ -1,0 +1,62 @@
+"""Overview: what a residual block is, the two block types, the five depths, and where to go next."""
+
+import pandas as pd
+import streamlit as st
+
+from resnet_core.summary import format_count
+from ui import diagrams
+from ui.resources import architecture_comparison
+
+st.title("ResNet Explorer")
+st.markdown(
+    """
+A **residual network** is a stack of blocks that each learn a *correction* to their input
+rather than a whole new picture of it. A block computes some layers **F(x)** and then adds its
+input back: **out = ReLU(F(x) + x)**. If a block has nothing useful to add, it can learn
+F(x) ≈ 0 and pass its input through untouched. That shortcut lets gradients flow straight back
+through dozens of blocks, which is why ResNets can be 152 layers deep and still train.
+"""
+)
+
+basic, bottleneck = st.columns(2)
+with basic:
+    st.subheader("Basic block (ResNet-18, -34)")
+    st.graphviz_chart(diagrams.basic_block())
+    st.caption("Two 3×3 convolutions. Where the width or resolution changes, the shortcut is a 1×1 convolution.")
+with bottleneck:
+    st.subheader("Bottleneck block (ResNet-50, -101, -152)")
+    st.graphviz_chart(diagrams.bottleneck_block())
+    st.caption("1×1 squeezes the channels, 3×3 works on fewer of them, 1×1 widens them again (×4).")
+
+st.subheader("The five depths, measured on 28×28 digits")
+rows = architecture_comparison("mnist")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "network": [r.name for r in rows],
+            "layers": [r.depth for r in rows],
+            "block": [r.block for r in rows],
+            "blocks per stage": [str(list(r.blocks_per_stage)) for r in rows],
+            "parameters": [format_count(r.parameters) for r in rows],
+            "multiply-adds per digit": [format_count(r.mult_adds) for r in rows],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+st.subheader("Start here")
+st.page_link(
+    "app_pages/architecture.py",
+    label="1. Architecture: pick a depth and read every layer",
+    icon=":material/account_tree:",
+)
+st.page_link(
+    "app_pages/train.py",
+    label="2. Train: teach a ResNet-18 to read digits in about a minute",
+    icon=":material/model_training:",
+)
+st.page_link(
+    "app_pages/draw.py", label="3. Draw & Predict: draw a digit and watch the model's answer", icon=":material/draw:"
+)
+st.page_link("app_pages/feature_maps.py", label="4. Feature Maps: see what each layer saw", icon=":material/layers:")

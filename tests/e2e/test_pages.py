@@ -1,0 +1,24 @@
+"""Every page in a real browser: it renders, shows no exception, and is photographed for the README."""
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+
+PAGES = {
+    "overview": ("", "ResNet Explorer"),
+    "architecture": ("architecture", "Layer table"),
+    "train": ("train", "Start training"),
+    "draw": ("draw", "Draw & Predict"),
+    "feature_maps": ("feature_maps", "Feature Maps"),
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_renders_without_exception(page, app_url, name):
+    path, expected_text = PAGES[name]
+    page.goto(f"{app_url}/{path}")
+    page.get_by_text(expected_text).first.wait_for()
+    wait_until_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)

@@ -1,0 +1,134 @@
+"""What a teacher does in class, in a real browser: train and stop, load a CLI checkpoint, draw a digit."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+
+CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by its label."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=option).click()
+
+
+CHART_POINTS_JS = (
+    "(() => { const plot = document.querySelector('.js-plotly-plot');"
+    " return plot && plot.data && plot.data.length ? plot.data[0].x.length : 0; })()"
+)
+
+
+def chart_points(page) -> int:
+    """Points of the first training curve as drawn in the browser."""
+    return page.evaluate(f"() => {CHART_POINTS_JS}")
+
+
+def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
+    page.goto(f"{app_url}/train")
+    page.get_by_role("button", name="Start training").wait_for()
+    choose(page, "Training set", "5,000 digits (about a minute)")
+    page.get_by_label("Epochs").fill("3")
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')", timeout=60_000)
+    first = chart_points(page)
+    page.wait_for_function(f"({CHART_POINTS_JS}) > {first}", timeout=60_000)
+    assert chart_points(page) > first  # the chart updates while training runs
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(m => m.innerText.includes('%'))",
+        timeout=120_000,
+    )  # the first epoch's validation accuracy is in
+    page.screenshot(path=SCREENSHOTS / "train_running.png")
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("stopped early; the weights so far are kept").wait_for(timeout=120_000)
+    wait_until_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert "trained in this session" in page.locator("[data-testid=stSidebar]").inner_text()
+    page.screenshot(path=SCREENSHOTS / "train_done.png")
+
+
+@pytest.fixture(scope="module")
+def cli_checkpoint(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "resnet18-cli.pt"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "resnet_core",
+            "train",
+            "--recipe",
+            "fast",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "128",
+            "--lr",
+            "3e-3",
+            "--train-subset",
+            "10000",
+            "--test-subset",
+            "1000",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        env={"RESNET_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
+    )
+    return out
+
+
+def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
+    box = page.locator(CANVAS).bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+        page.mouse.up()
+
+
+def prediction(page) -> str:
+    metric = page.locator("[data-testid=stMetric]", has_text="Prediction")
+    metric.wait_for(timeout=30_000)
+    return metric.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+def test_load_a_cli_checkpoint_and_draw_digits(page, app_url, cli_checkpoint):
+    page.goto(f"{app_url}/draw")
+    page.get_by_text("Upload a checkpoint").first.wait_for()
+    page.locator("input[type=file]").set_input_files(str(cli_checkpoint))
+    page.locator(CANVAS).wait_for(timeout=60_000)
+    assert "uploaded resnet18-cli.pt" in page.locator("[data-testid=stSidebar]").inner_text()
+
+    draw(page, [[(140, 40), (140, 240)]])  # a 1
+    page.wait_for_timeout(500)
+    wait_until_idle(page)
+    assert prediction(page) == "1"
+
+    page.get_by_title("Reset canvas & history").or_(page.get_by_label("Reset canvas & history")).first.click()
+    page.wait_for_timeout(500)
+    three = [
+        [(90, 60), (130, 40), (180, 50), (190, 90), (170, 125), (130, 140)],
+        [(130, 140), (180, 155), (195, 195), (170, 235), (120, 245), (85, 225)],
+    ]
+    draw(page, three)
+    page.wait_for_timeout(500)
+    wait_until_idle(page)
+    assert prediction(page) == "3"
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=SCREENSHOTS / "draw_predict.png")
+
+    page.locator("[data-testid=stSidebarNav]").get_by_text("Feature Maps").click()  # same session
+    page.get_by_text("Current drawing").wait_for()
+    wait_until_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=SCREENSHOTS / "feature_maps_drawing.png")

@@ -1,0 +1,48 @@
+"""Training jobs of the app: off the script thread, one per device, stoppable, failures reported."""
+
+import time
+
+from resnet_core.train import TrainConfig
+from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, TrainingJob
+
+
+def _wait(condition, seconds=300):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert condition()
+
+
+def test_a_second_job_on_the_same_device_waits_its_turn(data_dir):
+    locks = DeviceLocks()
+    config = TrainConfig(epochs=3, train_subset=1000, test_subset=200, device="cpu")
+    first, second = TrainingJob(config, str(data_dir)), TrainingJob(config, str(data_dir))
+    first.start(locks)
+    _wait(lambda: first.status == RUNNING)
+    second.start(locks)
+    time.sleep(1)
+    assert second.status == QUEUED and not second.steps
+    first.stop()
+    _wait(lambda: first.finished)
+    assert first.status == STOPPED
+    _wait(lambda: second.status == RUNNING)
+    second.stop()
+    _wait(lambda: second.finished)
+    assert second.status == STOPPED
+
+
+def test_a_finished_job_keeps_model_test_images_and_curves(data_dir):
+    job = TrainingJob(TrainConfig(epochs=1, train_subset=500, test_subset=100, device="cpu"), str(data_dir))
+    job.start(DeviceLocks())
+    _wait(lambda: job.finished)
+    assert job.status == DONE, job.error
+    assert job.test_images.shape == (100, 28, 28) and len(job.result.test.labels) == 100
+    assert job.steps and job.steps[-1].step == job.steps[-1].steps_per_epoch
+    assert job.progress_fraction() == 1.0 and not job.result.model.training
+
+
+def test_missing_data_fails_the_job_with_the_remedy(tmp_path):
+    job = TrainingJob(TrainConfig(epochs=1, train_subset=100, device="cpu"), str(tmp_path))
+    job.start(DeviceLocks())
+    _wait(lambda: job.finished, seconds=60)
+    assert job.status == FAILED and "MNIST is not available" in job.error

@@ -1,0 +1,113 @@
+"""Every page through Streamlit's AppTest: real scripts, real torch, real MNIST, no browser."""
+
+import time
+
+import numpy as np
+import pytest
+import torch.nn.functional as F
+from streamlit.testing.v1 import AppTest
+
+from resnet_core.models import resnet18
+from resnet_core.summary import layer_table
+from tests.conftest import REPO
+from ui import keys
+from ui.models import ActiveModel
+
+PAGES = [
+    "app_pages/overview.py",
+    "app_pages/architecture.py",
+    "app_pages/train.py",
+    "app_pages/draw.py",
+    "app_pages/feature_maps.py",
+]
+
+
+@pytest.fixture
+def app(data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("RESNET_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    return AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(app, page):
+    app.run()
+    app.switch_page(page).run()
+    assert not app.exception
+    assert not app.error
+
+
+def test_architecture_table_has_the_rows_torchinfo_reports(app):
+    app.switch_page("app_pages/architecture.py").run()
+    expected = layer_table(resnet18(), depth=2).rows
+    table = next(
+        df.value for df in app.dataframe if "multiply-adds" in df.value.columns and "trainable" in df.value.columns
+    )
+    assert len(table) == len(expected)
+    assert table["parameters"].tolist() == [row.parameters for row in expected]
+    assert [m.value for m in app.metric][:2] == ["11.18M", "33.02M"]
+    app.slider[0].set_value(1).run()
+    table = next(df.value for df in app.dataframe if "trainable" in df.value.columns)
+    assert len(table) == len(layer_table(resnet18(), depth=1).rows)
+
+
+def test_a_tiny_training_run_finishes_with_chart_and_accuracy(app):
+    app.switch_page("app_pages/train.py").run()
+    app.selectbox[3].set_value("1,000 digits (seconds)")
+    app.button[0].click().run()
+    job = app.session_state[keys.TRAINING_JOB]
+    deadline = time.monotonic() + 300
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(1)
+    assert job.status == "done", job.error
+    app.run()
+    assert not app.exception
+    assert any("Test accuracy" in s.value for s in app.success)
+    assert app.get("plotly_chart")
+    active = app.session_state[keys.ACTIVE_MODEL]
+    assert active.source == "trained in this session" and active.test_accuracy == job.result.test.accuracy
+    assert len(job.epochs) == 1 and job.epochs[0].train_images == 1000
+
+
+def _digit_on_canvas(mnist_test, index: int) -> np.ndarray:
+    images, _ = mnist_test
+    digit = F.interpolate(images[index].float()[None, None], size=(200, 200), mode="bilinear")[0, 0]
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[40:240, 40:240, :3] = digit.clamp(0, 255).byte().numpy()[..., None]
+    return canvas
+
+
+def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18, mnist_test):
+    images, labels = mnist_test
+    app.session_state[keys.ACTIVE_MODEL] = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0)
+    index = next(i for i in range(100) if labels[i] == 3)
+    app.session_state[keys.DRAWING] = _digit_on_canvas(mnist_test, index)
+    app.switch_page("app_pages/draw.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Prediction"] == "3"
+    assert float(metrics["Confidence"].rstrip("%")) > 50
+    # The same drawing feeds the Feature Maps page.
+    app.switch_page("app_pages/feature_maps.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Shape (C×H×W)"] == "64×7×7"
+
+
+def test_without_a_model_the_pages_offer_a_way_forward(app):
+    for page in ("app_pages/draw.py", "app_pages/feature_maps.py"):
+        app.switch_page(page).run()
+        assert any("no trained model yet" in i.value for i in app.info)
+        assert any(b.label == "Train a quick ResNet-18 now" for b in app.button)
+
+
+def test_sessions_do_not_share_models(data_dir, monkeypatch, tmp_path):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
+    first = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    second = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    first.session_state[keys.ACTIVE_MODEL] = ActiveModel(resnet18().eval(), "resnet18", "mnist", "session A", None)
+    first.run()
+    second.run()
+    assert "session A" in " ".join(m.value for m in first.sidebar.markdown)
+    assert keys.ACTIVE_MODEL not in second.session_state

@@ -1,0 +1,92 @@
+"""Plotly figures for the pages: training curves, probabilities, confusion matrix, images and feature maps."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from resnet_core.train import EpochStats, StepProgress
+
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
+
+
+def training_curves(steps: list[StepProgress], epochs: list[EpochStats]) -> go.Figure:
+    """Loss and accuracy: training per reported step, training and validation per epoch (x in epochs)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy (%)"))
+    if steps:
+        x = [p.epoch - 1 + p.step / p.steps_per_epoch for p in steps]
+        fig.add_trace(
+            go.Scatter(x=x, y=[p.loss for p in steps], name="train (steps)", line=dict(color="#9ecae1")), 1, 1
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x, y=[p.accuracy for p in steps], name="train (steps)", line=dict(color="#9ecae1"), showlegend=False
+            ),
+            1,
+            2,
+        )
+    if epochs:
+        x = [e.epoch - 1 + (1 if e.complete else 0.5) for e in epochs]
+        for values, col, name, color in (
+            ([e.train_loss for e in epochs], 1, "train (epoch)", "#3182bd"),
+            ([e.val_loss for e in epochs], 1, "validation (epoch)", "#e6550d"),
+            ([e.train_acc for e in epochs], 2, "train (epoch)", "#3182bd"),
+            ([e.val_acc for e in epochs], 2, "validation (epoch)", "#e6550d"),
+        ):
+            fig.add_trace(
+                go.Scatter(x=x, y=values, name=name, mode="lines+markers", line=dict(color=color), showlegend=col == 1),
+                1,
+                col,
+            )
+    fig.update_xaxes(title_text="epoch")
+    fig.update_layout(height=340, legend=dict(orientation="h", y=-0.25), **_LAYOUT)
+    return fig
+
+
+def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...]) -> go.Figure:
+    best = int(np.argmax(probabilities))
+    colors = ["#e6550d" if i == best else "#9ecae1" for i in range(len(classes))]
+    fig = go.Figure(
+        go.Bar(
+            x=list(classes),
+            y=100 * probabilities,
+            marker_color=colors,
+            text=[f"{100 * p:.1f}%" for p in probabilities],
+            textposition="outside",
+        )
+    )
+    fig.update_layout(
+        height=300, yaxis=dict(range=[0, 110], title="probability (%)"), xaxis=dict(type="category"), **_LAYOUT
+    )
+    return fig
+
+
+def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.Figure:
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=list(classes),
+            y=list(classes),
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=420,
+        xaxis=dict(title="predicted", type="category"),
+        yaxis=dict(title="true", type="category", autorange="reversed"),
+        **_LAYOUT,
+    )
+    return fig
+
+
+def heatmap(image: np.ndarray, title: str = "", height: int = 300, colorscale: str = "Viridis") -> go.Figure:
+    """A 2-D array as a square-pixel heatmap (NaN shows as blank)."""
+    fig = go.Figure(go.Heatmap(z=image, colorscale=colorscale, showscale=False, hoverongaps=False))
+    fig.update_layout(title=title, height=height, **_LAYOUT)
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False)
+    return fig

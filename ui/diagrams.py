@@ -1,0 +1,41 @@
+"""Graphviz (DOT) drawings of residual blocks and of a whole network's stages."""
+
+from __future__ import annotations
+
+_STYLE = 'graph [rankdir=TB, fontname="Helvetica"]; node [shape=box, style="rounded,filled", fillcolor="#eef5fb", fontname="Helvetica"];'
+
+
+def basic_block() -> str:
+    return f"""digraph {{ {_STYLE}
+    x [label="x", shape=ellipse, fillcolor="#ffffff"];
+    c1 [label="3x3 conv, BN, ReLU"]; c2 [label="3x3 conv, BN"];
+    add [label="+", shape=circle, fillcolor="#fde0c5"]; out [label="ReLU → out", shape=ellipse, fillcolor="#ffffff"];
+    x -> c1; c1 -> c2; c2 -> add [label=" F(x)"]; x -> add [label=" x (identity)", style=dashed, color="#e6550d"];
+    add -> out; }}"""
+
+
+def bottleneck_block() -> str:
+    return f"""digraph {{ {_STYLE}
+    x [label="x (4w channels)", shape=ellipse, fillcolor="#ffffff"];
+    c1 [label="1x1 conv → w, BN, ReLU"]; c2 [label="3x3 conv w, BN, ReLU"]; c3 [label="1x1 conv → 4w, BN"];
+    add [label="+", shape=circle, fillcolor="#fde0c5"]; out [label="ReLU → out", shape=ellipse, fillcolor="#ffffff"];
+    x -> c1; c1 -> c2; c2 -> c3; c3 -> add [label=" F(x)"]; x -> add [label=" x (identity)", style=dashed, color="#e6550d"];
+    add -> out; }}"""
+
+
+def network_stages(arch: str, block: str, blocks_per_stage: tuple[int, ...], shapes: dict[str, tuple[int, ...]]) -> str:
+    """The stem, the four stages with their block counts and output shapes, and the classifier."""
+
+    def shape(name: str) -> str:
+        return "×".join(str(d) for d in shapes[name][1:])
+
+    nodes = [
+        'input [label="digit\\n1×28×28", shape=ellipse, fillcolor="#ffffff"]',
+        f'stem [label="stem\\n{shape("stem")}"]',
+    ]
+    for i, count in enumerate(blocks_per_stage, start=1):
+        nodes.append(f'layer{i} [label="layer{i}: {count} × {block}\\n{shape(f"layer{i}")}"]')
+    nodes.append(f'fc [label="avg-pool + fc\\n{shape("fc")} classes", fillcolor="#fde0c5"]')
+    chain = " -> ".join(["input", "stem", "layer1", "layer2", "layer3", "layer4", "fc"])
+    left_to_right = _STYLE.replace("rankdir=TB", "rankdir=LR")
+    return f'digraph {{ {left_to_right} label="{arch}"; {"; ".join(nodes)}; {chain}; }}'

@@ -1,0 +1,120 @@
+"""Training jobs that run off the script thread, one per device at a time across all sessions.
+
+The worker thread never calls st.*: it appends to plain lists that the page's
+polling fragment reads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from resnet_core.data import DatasetUnavailable
+from resnet_core.devices import select_device
+from resnet_core.experiment import RunResult, make_loaders, run_training
+from resnet_core.train import EpochStats, StepProgress, TrainConfig, TrainingDiverged
+
+QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
+# Steps between progress reports: each costs one device sync; 5 keeps a CPU chart lively.
+REPORT_EVERY = 5
+
+
+class DeviceLocks:
+    """One lock per device, shared by every session of the server (see ui.resources)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def for_device(self, device: torch.device) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(str(device), threading.Lock())
+
+
+@dataclass
+class TrainingJob:
+    config: TrainConfig
+    data_dir: str | None = None
+    status: str = QUEUED
+    steps: list[StepProgress] = field(default_factory=list)
+    epochs: list[EpochStats] = field(default_factory=list)
+    result: RunResult | None = None
+    test_images: torch.Tensor | None = None  # uint8 (N, 28, 28), in the test loader's order
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, STOPPED, FAILED)
+
+    def start(self, locks: DeviceLocks) -> None:
+        self.thread = threading.Thread(target=self._run, args=(locks,), name="resnet-training", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    def _run(self, locks: DeviceLocks) -> None:
+        try:
+            device = select_device(self.config.device)
+            with locks.for_device(device):  # waits here (status "queued") while another session trains
+                if self.stop_event.is_set():
+                    self.status = STOPPED
+                    return
+                self.status = RUNNING
+                self.started = time.monotonic()
+                loaders = make_loaders(self.config, self.data_dir, device)
+                self.test_images = loaders[1].images.cpu()
+                self.result = run_training(
+                    self.config,
+                    self.data_dir,
+                    on_step=self.steps.append,
+                    on_epoch=lambda stats, _trainer: self.epochs.append(stats),
+                    stop_event=self.stop_event,
+                    loaders=loaders,
+                    report_every=REPORT_EVERY,
+                )
+                self.result.model.eval()
+                self.status = STOPPED if self.result.stopped else DONE
+        except (DatasetUnavailable, TrainingDiverged, ValueError) as err:
+            self._fail(str(err))
+        except torch.OutOfMemoryError:
+            self._fail("The device ran out of memory: choose a smaller batch size or a smaller network.")
+        except Exception as err:  # noqa: BLE001 - the page shows it instead of a dead thread
+            self._fail(f"Training failed unexpectedly: {type(err).__name__}: {err}")
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self.status = FAILED
+
+    def progress_fraction(self) -> float:
+        if not self.steps:
+            return 0.0
+        last = self.steps[-1]
+        done = (last.epoch - 1) * last.steps_per_epoch + last.step
+        return min(1.0, done / (self.config.epochs * last.steps_per_epoch))
+
+    def seconds_left(self) -> float | None:
+        fraction = self.progress_fraction()
+        if fraction <= 0 or self.status != RUNNING:
+            return None
+        elapsed = time.monotonic() - self.started
+        return elapsed / fraction - elapsed
+
+
+def quick_config(device: str = "auto") -> TrainConfig:
+    """The classroom run: ResNet-18, 5,000 stratified digits, one epoch (about a minute on a laptop CPU)."""
+    return TrainConfig(
+        epochs=1,
+        batch_size=128,
+        lr=3e-3,
+        scheduler="onecycle",
+        label_smoothing=0.1,
+        train_subset=5_000,
+        device=device,
+    )

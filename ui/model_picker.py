@@ -1,0 +1,67 @@
+"""Choosing the model a page uses: the active one, a saved checkpoint, or an uploaded file."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from resnet_core.checkpoints import CheckpointError
+from ui import keys
+from ui.jobs import TrainingJob, quick_config
+from ui.models import (
+    ActiveModel,
+    active_model,
+    from_checkpoint,
+    load_shared_checkpoint,
+    saved_checkpoints,
+    set_active_model,
+)
+from ui.resources import device_locks, missing_data_message
+
+ACTIVE, SAVED, UPLOAD = "Active model", "Saved checkpoint", "Upload a checkpoint"
+
+
+def pick_model() -> ActiveModel | None:
+    """Render the model-source controls; the chosen model becomes the session's active model."""
+    current = active_model()
+    saved = saved_checkpoints()
+    sources = ([ACTIVE] if current else []) + ([SAVED] if saved else []) + [UPLOAD]
+    source = st.radio("Model", sources, horizontal=True, key="model_source")
+    if source == ACTIVE:
+        return current
+    if source == SAVED:
+        path = st.selectbox("Checkpoint", saved, format_func=lambda p: p.name)
+        return _adopt(path.read_bytes(), f"checkpoint {path.name}")
+    upload = st.file_uploader("Checkpoint file (.pt) made by this project", type=["pt", "pth"])
+    if upload is None:
+        if current is None:
+            offer_quick_training()
+        return None
+    return _adopt(upload.getvalue(), f"uploaded {upload.name}")
+
+
+def _adopt(data: bytes, source: str) -> ActiveModel | None:
+    try:
+        chosen = from_checkpoint(load_shared_checkpoint(data), source)
+    except CheckpointError as err:
+        st.error(f"This checkpoint cannot be used: {err}")
+        return None
+    current = active_model()
+    if current is None or current.model is not chosen.model:
+        set_active_model(chosen)
+        st.rerun()  # so the sidebar, drawn before this page, names the new model
+    return chosen
+
+
+def offer_quick_training() -> None:
+    """The way forward when there is no model: one click trains a small one."""
+    st.info("There is no trained model yet. Train a quick one (about a minute), or upload a checkpoint above.")
+    problem = missing_data_message("mnist")
+    if st.button(
+        "Train a quick ResNet-18 now", type="primary", icon=":material/model_training:", disabled=problem is not None
+    ):
+        job = TrainingJob(quick_config())
+        job.start(device_locks())
+        st.session_state[keys.TRAINING_JOB] = job
+        st.switch_page("app_pages/train.py")
+    if problem:
+        st.caption("Training needs the MNIST files, which are missing: see the Train page. A checkpoint still works.")
