@@ -21,3 +21,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check resnet_core pages tests benchmarks app.py
+
+benchmark: install
+	$(BIN)/python -m benchmarks.pipeline
+	$(BIN)/python -m benchmarks.latency
+	$(BIN)/python -m benchmarks.live_plotting

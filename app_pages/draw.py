@@ -4,9 +4,10 @@ import numpy as np
 import streamlit as st
 
 from resnet_core.data import DATASETS
-from resnet_core.inference import EmptyDrawing, InvalidImage, load_image, predict, preprocess_canvas
+from resnet_core.inference import EmptyDrawing, InvalidImage, load_image, preprocess_canvas
 from ui import charts, keys
 from ui.model_picker import pick_model
+from ui.models import predictor_for
 
 CANVAS_SIZE = 280
 
@@ -54,7 +55,7 @@ with result_col:
     except (EmptyDrawing, InvalidImage) as err:
         st.info(str(err))
         st.stop()
-    probabilities = predict(chosen.model, prepared.tensor)[0].numpy()
+    probabilities = predictor_for(chosen.model)(prepared.tensor)[0].numpy()
     classes = DATASETS["mnist"].classes
     best = int(probabilities.argmax())
     top, chart = st.columns([1, 3])

@@ -16,7 +16,7 @@ from pathlib import Path
 from resnet_core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
-from resnet_core.inference import EmptyDrawing, InvalidImage, predict, preprocess_image
+from resnet_core.inference import EmptyDrawing, InvalidImage, Predictor, preprocess_image
 from resnet_core.models import ARCHITECTURES, STEMS, build_model
 from resnet_core.train import RECIPES, SCHEDULERS, EpochStats, TrainConfig, TrainingDiverged, recipe
 
@@ -199,6 +199,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint)
+    predictor = Predictor(checkpoint.model)
     failures = 0
     for path in args.images:
         try:
@@ -207,7 +208,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"error: {path}: {_one_line(err)}", file=sys.stderr)
             failures += 1
             continue
-        probabilities = predict(checkpoint.model, prepared.tensor)[0]
+        probabilities = predictor(prepared.tensor)[0]
         top = probabilities.argsort(descending=True)[:3].tolist()
         alternatives = ", ".join(f"{i} {100 * probabilities[i]:.1f}%" for i in top[1:])
         print(f"{path}: {top[0]} ({100 * probabilities[top[0]]:.1f}%; then {alternatives})")

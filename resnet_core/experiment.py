@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -13,6 +14,9 @@ from resnet_core.data import DeviceBatches, MNISTDataLoader
 from resnet_core.devices import select_device
 from resnet_core.models import ResNet, build_model
 from resnet_core.train import EpochStats, ResNetTrainer, StepProgress, TestResult, TrainConfig, summarize_test
+
+if TYPE_CHECKING:
+    from resnet_core.checkpoints import Checkpoint
 
 
 @dataclass

@@ -139,3 +139,31 @@ def test_torchrun_trains_with_two_cpu_processes_on_their_shards(data_dir, tmp_pa
     checkpoint = load_checkpoint(out)
     # 256 images per rank per epoch, summed over both ranks.
     assert checkpoint.history["train_images"] == [512]
+
+
+def test_ctrl_c_keeps_the_last_complete_epoch(data_dir, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "interrupted.pt"
+    env = dict(os.environ, PYTHONPATH=str(REPO), RESNET_DATA_DIR=str(data_dir))
+    args = ["train", "--epochs", "50", "--train-subset", "256", "--test-subset", "100", "--device", "cpu"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resnet_core", *args, "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 240
+    while not out.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert f"the last complete epoch is saved in {out}; continue with --resume {out}" in stderr
+    assert "Traceback" not in stderr
+    saved = load_checkpoint(out)
+    assert saved.epoch >= 1 and all(saved.history["complete"])
+    assert saved.history["epoch"] == list(range(1, saved.epoch + 1))

@@ -11,12 +11,13 @@ from resnet_core.inference import (
     MAX_IMAGE_PIXELS,
     EmptyDrawing,
     InvalidImage,
+    Predictor,
     load_image,
     predict,
     preprocess_canvas,
     preprocess_image,
 )
-from resnet_core.models import resnet18
+from resnet_core.models import resnet18, resnet50
 
 CANVAS = 280
 
@@ -115,3 +116,14 @@ def test_predict_gives_probabilities_and_leaves_the_mode_alone():
     assert probabilities.shape == (3, 10)
     torch.testing.assert_close(probabilities.sum(1), torch.ones(3))
     assert model.training
+
+
+@pytest.mark.parametrize("builder", [resnet18, resnet50])
+def test_predictor_gives_the_models_probabilities_and_leaves_it_alone(builder, trained_resnet18):
+    model = trained_resnet18.model if builder is resnet18 else builder().eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn(4, 1, 28, 28)
+    fast = Predictor(model)
+    torch.testing.assert_close(fast(x), predict(model, x), atol=1e-4, rtol=1e-3)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
+    assert next(model.parameters()).is_contiguous()  # the original keeps its layout

@@ -111,3 +111,17 @@ def test_sessions_do_not_share_models(data_dir, monkeypatch, tmp_path):
     second.run()
     assert "session A" in " ".join(m.value for m in first.sidebar.markdown)
     assert keys.ACTIVE_MODEL not in second.session_state
+
+
+def test_without_data_train_explains_and_other_pages_still_work(monkeypatch, tmp_path):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(tmp_path))
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    app.switch_page("app_pages/train.py").run()
+    warning = " ".join(w.value for w in app.warning)
+    assert "not on this machine yet" in warning and str(tmp_path / "MNIST" / "raw") in warning
+    assert "RESNET_DATA_DIR" in warning
+    for page in ("app_pages/overview.py", "app_pages/architecture.py"):
+        app.switch_page(page).run()
+        assert not app.exception and not app.error
+    app.switch_page("app_pages/draw.py").run()
+    assert any(b.label == "Train a quick ResNet-18 now" and b.disabled for b in app.button)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
 from resnet_core.checkpoints import Checkpoint, load_checkpoint
+from resnet_core.inference import Predictor
 from resnet_core.models import ResNet
 from ui import keys
 
@@ -54,3 +57,15 @@ def saved_checkpoints() -> list[Path]:
     if not CHECKPOINT_DIR.is_dir():
         return []
     return sorted(CHECKPOINT_DIR.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+# One fast predictor per model, dropped with its model; shared models share theirs.
+_predictors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_predictors_lock = threading.Lock()
+
+
+def predictor_for(model: ResNet) -> Predictor:
+    with _predictors_lock:
+        if model not in _predictors:
+            _predictors[model] = Predictor(model)
+        return _predictors[model]
