@@ -1,0 +1,58 @@
+"""Peak memory (RSS) of `streamlit run app.py`: idle after every page was opened, then during a CPU training run.
+
+    RESNET_DATA_DIR=../shared/data python -m benchmarks.memory
+Drives the app with Playwright and Debian's Chromium; reads the server's VmRSS/VmHWM from /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from playwright.sync_api import sync_playwright
+
+from benchmarks.common import REPO, data_dir, machine
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy, wait_until_idle
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    with open(f"/proc/{pid}/status") as f:
+        fields = dict(line.split(":", 1) for line in f)
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+
+
+def main() -> None:
+    port = _free_port()
+    env = dict(os.environ, RESNET_DATA_DIR=data_dir(), PYTHONPATH=str(REPO))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server)
+        print(f"machine: {machine()}")
+        print(f"server started:                 {memory_mb(server.pid)}")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            wait_until_idle(page)
+            for name in ("Architecture", "Train", "Draw & Predict", "Feature Maps", "Overview"):
+                page.locator("[data-testid=stSidebarNav]").get_by_role("link", name=name, exact=True).click()
+                wait_until_idle(page)
+            print(f"idle, every page opened:        {memory_mb(server.pid)}")
+            page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Train", exact=True).click()
+            page.get_by_role("button", name="Start training").click()
+            page.get_by_text("Training finished").wait_for(timeout=600_000)
+            print(f"after a 5,000-digit CPU run:    {memory_mb(server.pid)}")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
