@@ -74,8 +74,12 @@ def main() -> None:
     print(f"machine: {machine()}")
     ours, ours_acc = ours_time_to_target()
     base, base_acc = baseline_time_to_target()
-    print(f"ours (fast recipe):            {ours if ours is None else f'{ours:.0f} s'} to {TARGET}%  ({len(ours_acc)} epochs)")
-    print(f"baseline (spec recipe+pipeline): {base if base is None else f'{base:.0f} s'} to {TARGET}%  ({len(base_acc)} epochs)")
+    print(
+        f"ours (fast recipe):            {ours if ours is None else f'{ours:.0f} s'} to {TARGET}%  ({len(ours_acc)} epochs)"
+    )
+    print(
+        f"baseline (spec recipe+pipeline): {base if base is None else f'{base:.0f} s'} to {TARGET}%  ({len(base_acc)} epochs)"
+    )
     if ours and base:
         print(f"speed-up: {base / ours:.2f}x  (goal >= 2x)")
 
