@@ -46,7 +46,7 @@ with st.form("settings", border=True):
         "Schedule",
         SCHEDULERS,
         index=SCHEDULERS.index("onecycle"),
-        help="step: ×0.1 every 7 epochs (the spec's); onecycle: warm up then anneal",
+        help="step: ×0.1 every 7 epochs (the spec's); onecycle: warm up then anneal, with label smoothing 0.1",
     )
     device = c2.selectbox("Device", DEVICES, help="auto picks a GPU when there is one")
     augment = c3.toggle("Augmentation", value=True, help="random rotation ±10° and shift ±10%")

@@ -34,7 +34,8 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
     choose(page, "Training set", "5,000 digits (about a minute)")
     page.get_by_label("Epochs").fill("3")
     page.get_by_role("button", name="Start training").click()
-    page.get_by_role("button", name="Stop").wait_for(timeout=60_000)
+    stop = page.get_by_test_id("stButton").get_by_role("button", name="Stop")  # not the header's Stop
+    stop.wait_for(timeout=60_000)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')", timeout=60_000)
     first = chart_points(page)
     page.wait_for_function(f"({CHART_POINTS_JS}) > {first}", timeout=60_000)
@@ -44,7 +45,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
         timeout=120_000,
     )  # the first epoch's validation accuracy is in
     page.screenshot(path=SCREENSHOTS / "train_running.png")
-    page.get_by_role("button", name="Stop").click()
+    stop.click()
     page.get_by_text("stopped early; the weights so far are kept").wait_for(timeout=120_000)
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
