@@ -16,7 +16,7 @@ PAGES = {
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_without_exception(page, app_url, name):
     path, expected_text = PAGES[name]
-    page.goto(f"{app_url}/{path}")
+    page.goto(f"{app_url}/{path}", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_text(expected_text).first.wait_for()
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0

@@ -29,7 +29,7 @@ def chart_points(page) -> int:
 
 
 def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
-    page.goto(f"{app_url}/train")
+    page.goto(f"{app_url}/train", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_role("button", name="Start training").wait_for()
     choose(page, "Training set", "5,000 digits (about a minute)")
     page.get_by_label("Epochs").fill("3")
@@ -103,8 +103,8 @@ def prediction(page) -> str:
     return metric.locator("[data-testid=stMetricValue]").inner_text().strip()
 
 
-def test_load_a_cli_checkpoint_and_draw_digits(page, app_url, cli_checkpoint):
-    page.goto(f"{app_url}/draw")
+def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, page, app_url):
+    page.goto(f"{app_url}/draw", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_text("Upload a checkpoint").first.wait_for()
     page.locator("input[type=file]").set_input_files(str(cli_checkpoint))
     page.locator(CANVAS).wait_for(timeout=60_000)
