@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -36,7 +37,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}: {process.stdout.read()}")
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
@@ -51,8 +52,9 @@ def checkpoint_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("checkpoints")
 
 
-@pytest.fixture(scope="session")
-def app_url(data_dir, checkpoint_dir):
+@contextlib.contextmanager
+def serve_app(data_dir: Path, checkpoint_dir: Path):
+    """`streamlit run app.py` on a free port; yields its URL once /_stcore/health answers."""
     port = _free_port()
     env = dict(
         os.environ, RESNET_DATA_DIR=str(data_dir), RESNET_CHECKPOINT_DIR=str(checkpoint_dir), PYTHONPATH=str(REPO)
@@ -70,11 +72,16 @@ def app_url(data_dir, checkpoint_dir):
             "true",
             "--browser.gatherUsageStats",
             "false",
+            # No file watching: the tests write screenshots and .pyc files inside the watched tree.
+            "--server.fileWatcherType",
+            "none",
+            "--server.runOnSave",
+            "false",
         ],
         cwd=REPO,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -87,6 +94,19 @@ def app_url(data_dir, checkpoint_dir):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(data_dir, checkpoint_dir):
+    with serve_app(data_dir, checkpoint_dir) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(data_dir, checkpoint_dir):
+    """A server of its own, for a test that must not inherit another test's sessions."""
+    with serve_app(data_dir, checkpoint_dir) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +123,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, app_url):
+def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(30_000)

@@ -103,7 +103,8 @@ def prediction(page) -> str:
     return metric.locator("[data-testid=stMetricValue]").inner_text().strip()
 
 
-def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, page, app_url):
+def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, page):
+    app_url = fresh_app_url
     page.goto(f"{app_url}/draw", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_text("Upload a checkpoint").first.wait_for()
     page.locator("input[type=file]").set_input_files(str(cli_checkpoint))
