@@ -1,5 +1,7 @@
 """Draw & Predict: draw a digit (or upload a picture of one) and see what the model makes of it."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -55,12 +57,19 @@ with result_col:
     except (EmptyDrawing, InvalidImage) as err:
         st.info(str(err))
         st.stop()
-    probabilities = predictor_for(chosen.model)(prepared.tensor)[0].numpy()
-    classes = DATASETS["mnist"].classes
+    predictor = predictor_for(chosen.model)
+    started = time.perf_counter()
+    probabilities = predictor(prepared.tensor)[0].numpy()
+    elapsed_ms = 1000 * (time.perf_counter() - started)
+    dataset = DATASETS[chosen.dataset]
     best = int(probabilities.argmax())
     top, chart = st.columns([1, 3])
-    top.metric("Prediction", classes[best])
+    top.metric("Prediction", dataset.classes[best])
     top.metric("Confidence", f"{100 * probabilities[best]:.1f}%")
-    chart.plotly_chart(charts.probability_bars(probabilities, classes))
+    how = "compiled with torch.compile" if predictor.compiled else "eager PyTorch"
+    top.caption(f"Answered in {elapsed_ms:.1f} ms on the {predictor.device.type.upper()} ({how}).")
+    chart.plotly_chart(charts.probability_bars(probabilities, dataset.classes))
+    if chosen.dataset != "mnist":
+        st.caption(f"This model was trained on {dataset.title}: it answers with those classes, whatever is drawn.")
     st.markdown("**What the model sees**: the drawing prepared the way MNIST's digits were")
     st.image(list(prepared.steps.values()), caption=list(prepared.steps), width=120, clamp=True)

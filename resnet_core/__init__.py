@@ -24,6 +24,7 @@ from resnet_core.models import (
     resnet101,
     resnet152,
 )
+from resnet_core.predictor import Predictor
 from resnet_core.summary import compare_architectures, layer_table
 from resnet_core.train import RECIPES, ResNetTrainer, TrainConfig, TrainingDiverged, evaluate, recipe
 
@@ -37,6 +38,7 @@ __all__ = [
     "EmptyDrawing",
     "InvalidImage",
     "MNISTDataLoader",
+    "Predictor",
     "RECIPES",
     "ResNet",
     "ResNetTrainer",

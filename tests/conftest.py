@@ -5,13 +5,26 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from resnet_core.data import RAW_FILES, load_split
 
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CANVAS = 280  # the Draw page's canvas, in pixels
+
+
+def digit_on_canvas(digit: np.ndarray | torch.Tensor, size: int, top: int, left: int) -> np.ndarray:
+    """An MNIST digit (28, 28) uint8 scaled to size x size, white on the black opaque RGBA canvas."""
+    digit = torch.as_tensor(digit).float()[None, None]
+    scaled = F.interpolate(digit, size=(size, size), mode="bilinear")[0, 0]
+    canvas = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    canvas[..., 3] = 255
+    canvas[top : top + size, left : left + size, :3] = scaled.clamp(0, 255).round().byte().numpy()[..., None]
+    return canvas
 
 
 def _find_data_dir() -> Path | None:
@@ -45,8 +58,6 @@ def trained_resnet18(data_dir):
     from resnet_core.experiment import run_training
     from resnet_core.train import recipe
 
-    config = recipe(
-        "fast", epochs=1, batch_size=128, lr=3e-3, train_subset=10_000, test_subset=2_000, device="cpu", seed=0
-    )
+    config = recipe("fast", epochs=1, train_subset=10_000, test_subset=2_000, device="cpu", seed=0)
     result = run_training(config, data_dir)
     return result

@@ -1,9 +1,11 @@
 import io
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from resnet_core.data import stratified_indices
@@ -11,24 +13,14 @@ from resnet_core.inference import (
     MAX_IMAGE_PIXELS,
     EmptyDrawing,
     InvalidImage,
-    Predictor,
     load_image,
     predict,
     preprocess_canvas,
     preprocess_image,
 )
 from resnet_core.models import resnet18, resnet50
-
-CANVAS = 280
-
-
-def _on_canvas(digit: np.ndarray, size: int, top: int, left: int) -> np.ndarray:
-    """An MNIST digit (28, 28) uint8 scaled to size x size, white on a black opaque RGBA canvas."""
-    scaled = F.interpolate(torch.from_numpy(digit).float()[None, None], size=(size, size), mode="bilinear")[0, 0]
-    canvas = np.zeros((CANVAS, CANVAS, 4), np.uint8)
-    canvas[..., 3] = 255
-    canvas[top : top + size, left : left + size, :3] = scaled.clamp(0, 255).round().byte().numpy()[..., None]
-    return canvas
+from resnet_core.predictor import Predictor
+from tests.conftest import CANVAS, REPO, digit_on_canvas
 
 
 def _stroke_canvas() -> np.ndarray:
@@ -46,7 +38,7 @@ def test_canvas_digits_are_classified_as_well_as_the_test_set(trained_resnet18, 
     for digit in images[idx].numpy():
         size = int(rng.uniform(0.4, 0.9) * CANVAS)
         top, left = rng.integers(0, CANVAS - size + 1, size=2)
-        inputs.append(preprocess_canvas(_on_canvas(digit, size, top, left)).tensor)
+        inputs.append(preprocess_canvas(digit_on_canvas(digit, size, top, left)).tensor)
     probabilities = predict(trained_resnet18.model, torch.cat(inputs))
     canvas_accuracy = 100 * (probabilities.argmax(1) == labels[idx]).float().mean().item()
     assert abs(canvas_accuracy - trained_resnet18.test.accuracy) <= 1.0
@@ -127,3 +119,35 @@ def test_predictor_gives_the_models_probabilities_and_leaves_it_alone(builder, t
     torch.testing.assert_close(fast(x), predict(model, x), atol=1e-4, rtol=1e-3)
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
     assert next(model.parameters()).is_contiguous()  # the original keeps its layout
+
+
+def test_compiled_predictor_matches_the_model(trained_resnet18):
+    model = trained_resnet18.model
+    compiled = Predictor(model, compile=True)
+    assert compiled.compiled, compiled.compile_error
+    for batch in (1, 3):  # the second size makes torch.compile build again
+        x = torch.randn(batch, 1, 28, 28)
+        torch.testing.assert_close(compiled(x), predict(model, x), atol=1e-4, rtol=1e-3)
+
+
+def test_predictor_without_a_cpp_compiler_stays_eager_and_says_why(tmp_path):
+    # A machine with no C++ compiler: Inductor cannot build its CPU kernels.
+    script = (
+        "import torch\n"
+        "from resnet_core import Predictor, resnet18\n"
+        "model = resnet18().eval()\n"
+        "p = Predictor(model, compile=True)\n"
+        "assert not p.compiled and p.compile_error, p.compile_error\n"
+        "x = torch.randn(2, 1, 28, 28)\n"
+        "torch.testing.assert_close(p(x), torch.softmax(model(x), 1), atol=1e-4, rtol=1e-3)\n"
+        "print('eager:', p.compile_error)\n"
+    )
+    env = {
+        **os.environ,
+        "CXX": str(tmp_path / "no-such-compiler"),
+        "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor-cache"),  # no cached kernels to fall back on
+        "PYTHONPATH": str(REPO),
+    }
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "eager:" in result.stdout

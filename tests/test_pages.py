@@ -2,16 +2,15 @@
 
 import time
 
-import numpy as np
 import pytest
-import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
+from resnet_core.data import DATASETS
 from resnet_core.models import resnet18
 from resnet_core.summary import layer_table
-from tests.conftest import REPO
+from tests.conftest import REPO, digit_on_canvas
 from ui import keys
-from ui.models import ActiveModel
+from ui.models import ActiveModel, predictor_for
 
 PAGES = [
     "app_pages/overview.py",
@@ -69,20 +68,11 @@ def test_a_tiny_training_run_finishes_with_chart_and_accuracy(app):
     assert len(job.epochs) == 1 and job.epochs[0].train_images == 1000
 
 
-def _digit_on_canvas(mnist_test, index: int) -> np.ndarray:
-    images, _ = mnist_test
-    digit = F.interpolate(images[index].float()[None, None], size=(200, 200), mode="bilinear")[0, 0]
-    canvas = np.zeros((280, 280, 4), np.uint8)
-    canvas[..., 3] = 255
-    canvas[40:240, 40:240, :3] = digit.clamp(0, 255).byte().numpy()[..., None]
-    return canvas
-
-
 def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18, mnist_test):
     images, labels = mnist_test
     app.session_state[keys.ACTIVE_MODEL] = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0)
     index = next(i for i in range(100) if labels[i] == 3)
-    app.session_state[keys.DRAWING] = _digit_on_canvas(mnist_test, index)
+    app.session_state[keys.DRAWING] = digit_on_canvas(images[index], 200, 40, 40)
     app.switch_page("app_pages/draw.py").run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
@@ -93,6 +83,36 @@ def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18,
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Shape (C×H×W)"] == "64×7×7"
+
+
+def test_the_draw_page_moves_to_the_compiled_predictor_when_it_is_ready(app, trained_resnet18, mnist_test):
+    images, labels = mnist_test
+    model = trained_resnet18.model
+    app.session_state[keys.ACTIVE_MODEL] = ActiveModel(model, "resnet18", "mnist", "test", 97.0)
+    app.session_state[keys.DRAWING] = digit_on_canvas(
+        images[next(i for i in range(100) if labels[i] == 3)], 200, 40, 40
+    )
+    app.switch_page("app_pages/draw.py").run()
+    deadline = time.monotonic() + 300
+    while not predictor_for(model).compiled and time.monotonic() < deadline:
+        time.sleep(0.5)  # the page started the compile in the background
+    app.run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Prediction"] == "3"
+    assert any("compiled with torch.compile" in c.value for c in app.caption)
+
+
+def test_the_draw_page_names_the_classes_the_model_was_trained_on(app, trained_resnet18, mnist_test):
+    images, labels = mnist_test
+    # The MNIST-trained net under a Fashion-MNIST label: its class 3 must read as Fashion's class 3.
+    active = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
+    app.session_state[keys.ACTIVE_MODEL] = active
+    app.session_state[keys.DRAWING] = digit_on_canvas(
+        images[next(i for i in range(100) if labels[i] == 3)], 200, 40, 40
+    )
+    app.switch_page("app_pages/draw.py").run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Prediction"] == DATASETS["fashion-mnist"].classes[3]
 
 
 def test_without_a_model_the_pages_offer_a_way_forward(app):

@@ -83,5 +83,12 @@ def adopt_result(job: TrainingJob) -> None:
     if current is None or current.model is not job.result.model:
         config = job.config
         set_active_model(
-            ActiveModel(job.result.model, config.arch, config.stem, "trained in this session", job.result.test.accuracy)
+            ActiveModel(
+                job.result.model,
+                config.arch,
+                config.stem,
+                "trained in this session",
+                job.result.test.accuracy,
+                config.dataset,
+            )
         )
