@@ -16,10 +16,13 @@ def device_locks() -> DeviceLocks:
     return DeviceLocks()
 
 
-@st.cache_resource(show_spinner="Reading the test digits…")
 def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
-    """(images (N, 28, 28) uint8, labels (N,)); raises DatasetUnavailable."""
-    return load_split(dataset, train=False)
+    """(images (N, 28, 28) uint8, labels (N,)); raises DatasetUnavailable.
+
+    Not cached here: resnet_core.data already reads each split once per process.
+    """
+    with st.spinner("Reading the test digits…"):
+        return load_split(dataset, train=False)
 
 
 @st.cache_resource(show_spinner="Measuring the network…")
