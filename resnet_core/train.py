@@ -340,13 +340,10 @@ class ResNetTrainer:
                 self.scheduler.step()
             steps += 1
             with torch.no_grad():
-                window += torch.stack(
-                    [
-                        loss.detach() * y.numel(),
-                        (logits.argmax(1) == y).sum().float(),
-                        torch.tensor(float(y.numel()), device=self.device),
-                    ]
-                )
+                window[:2] += torch.stack([loss.detach() * y.numel(), (logits.argmax(1) == y).sum().float()])
+                # A scalar added in place is a kernel argument; torch.tensor(..., device=cuda)
+                # would be a host-to-device copy, which can make the CPU wait for the GPU every step.
+                window[2] += y.numel()
             if steps % report_every == 0 or steps == steps_per_epoch:
                 loss_sum, correct, images = window.tolist()  # the one sync per report
                 self._check_finite(loss_sum, epoch, steps)
