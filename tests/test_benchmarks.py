@@ -1,0 +1,29 @@
+"""The GPU benchmark script runs end to end (on tiny subsets, on the CPU), so a GPU session can trust it."""
+
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def test_gpu_benchmark_smoke_run_reports_every_figure(data_dir):
+    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "benchmarks.gpu", "--smoke", "--seeds", "2", "--workers", "0"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "baseline pipeline, num_workers=0:" in out
+    assert "baseline, spec recipe, num_workers=0:" in out
+    assert "ours, spec recipe:" in out and "spec recipe, baseline / ours training time:" in out
+    assert "seed 0:" in out and "seed 1:" in out
+    assert "fast recipe, mean of 2 seeds:" in out
+
+
+def test_gpu_benchmark_without_a_gpu_says_what_to_do(data_dir):
+    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO), "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.gpu"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "No CUDA device here" in result.stderr and "--smoke" in result.stderr
