@@ -1,4 +1,4 @@
-"""Peak memory (RSS) of `streamlit run app.py`: idle after every page was opened, then during a CPU training run.
+"""Peak memory (RSS) of `streamlit run app.py`: idle, during a CPU training run, then predicting compiled.
 
     RESNET_DATA_DIR=../shared/data python -m benchmarks.memory
 Drives the app with Playwright and Debian's Chromium; reads the server's VmRSS/VmHWM from /proc.
@@ -9,17 +9,34 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from playwright.sync_api import sync_playwright
 
 from benchmarks.common import REPO, data_dir, machine
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy, wait_until_idle
+from tests.e2e.conftest import CANVAS, CHROMIUM, CHROMIUM_ARGS, _free_port, _wait_healthy, draw, wait_until_idle
 
 
 def memory_mb(pid: int) -> dict[str, float]:
     with open(f"/proc/{pid}/status") as f:
         fields = dict(line.split(":", 1) for line in f)
     return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
+
+
+def _predict_until_compiled(page, seconds: float = 180) -> None:
+    """Draw a 1 with the trained model, then reopen the page until its predictor is the compiled one."""
+    nav = page.locator("[data-testid=stSidebarNav]")
+    nav.get_by_role("link", name="Draw & Predict", exact=True).click()
+    page.locator(CANVAS).wait_for()
+    draw(page, [[(140, 40), (140, 240)]])
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        wait_until_idle(page)
+        if page.get_by_text("compiled with torch.compile").count():
+            return
+        page.wait_for_timeout(2000)
+        nav.get_by_role("link", name="Draw & Predict", exact=True).click()  # the drawing is kept
+    raise TimeoutError(f"the Draw page did not switch to the compiled model within {seconds} s")
 
 
 def main() -> None:
@@ -51,6 +68,8 @@ def main() -> None:
             page.get_by_role("button", name="Start training").click()
             page.get_by_text("Training finished").wait_for(timeout=600_000)
             print(f"after a 5,000-digit CPU run:    {memory_mb(server.pid)}")
+            _predict_until_compiled(page)
+            print(f"after drawing, compiled model:  {memory_mb(server.pid)}")
             browser.close()
     finally:
         server.terminate()

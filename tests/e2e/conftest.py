@@ -25,6 +25,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = REPO / "docs" / "screenshots"
+# The drawing surface of streamlit-drawable-canvas 0.13 (Components v2: no iframe).
+CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
 
 
 def _free_port() -> int:
@@ -143,3 +145,13 @@ def wait_until_idle(page, timeout: float = 60_000) -> None:
         timeout=timeout,
     )
     page.wait_for_timeout(500)  # let charts finish drawing before a screenshot
+
+
+def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
+    box = page.locator(CANVAS).bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+        page.mouse.up()

@@ -6,9 +6,7 @@ import sys
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
-
-CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+from tests.e2e.conftest import CANVAS, SCREENSHOTS, draw, wait_until_idle
 
 
 def choose(page, label: str, option: str) -> None:
@@ -85,16 +83,6 @@ def cli_checkpoint(data_dir, tmp_path_factory):
         env={"RESNET_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
     )
     return out
-
-
-def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
-    box = page.locator(CANVAS).bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
-        page.mouse.up()
 
 
 def prediction(page) -> str:
