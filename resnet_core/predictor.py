@@ -5,8 +5,8 @@ Two levels, both giving the same probabilities as the model (to float rounding):
   On the 2-core CPU measured, ResNet-18 went from 5.9 to ~4 ms per digit.
 - compiled (`compile=True`): the eager module through `torch.compile` with
   Inductor's freezing, which pre-packs the weights for oneDNN and fuses each
-  convolution with its ReLU and residual add: ~1.5 ms for ResNet-18 on the same
-  CPU. Compiling costs seconds (about 20 s the first time on 2 cores, ~1 s once
+  convolution with its ReLU and residual add: ~1.5-2 ms for ResNet-18 on the same
+  CPU. Compiling costs seconds (about 14 s the first time on 2 cores, 1-5 s once
   Inductor's on-disk cache is warm) and needs a C++ compiler on the CPU; when it
   fails, the predictor stays eager and says why in `compile_error`.
 """
