@@ -18,7 +18,7 @@ import logging
 
 import torch
 from torch import Tensor, nn
-from torch.fx.experimental.optimization import fuse
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,27 @@ def _freezing():
     import torch._inductor.config
 
     return torch._inductor.config.patch(freezing=True)
+
+
+def fold_batchnorm(module: nn.Module) -> nn.Module:
+    """Fold each BatchNorm into the convolution it follows, in place (eval mode only).
+
+    Pairs are found by the model's structure, `convN` with `bnN` and (conv, bn) in a
+    Sequential, not by torch.fx tracing: fx patches nn.Module calls for the whole process
+    while it traces, which broke other threads running a model at that moment.
+    """
+    for parent in module.modules():
+        children = dict(parent.named_children())
+        pairs = [(f"conv{n[2:]}", n) for n in children if n.startswith("bn")]
+        if isinstance(parent, nn.Sequential):
+            names = list(children)
+            pairs += list(zip(names, names[1:]))
+        for conv_name, bn_name in pairs:
+            conv, bn = children.get(conv_name), children.get(bn_name)
+            if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
+                setattr(parent, conv_name, fuse_conv_bn_eval(conv, bn))
+                setattr(parent, bn_name, nn.Identity())
+    return module
 
 
 class Predictor:
@@ -44,7 +65,7 @@ class Predictor:
         self.device = next(frozen.parameters()).device
         # channels_last helps oneDNN on CPUs and cuDNN on GPUs; elsewhere keep the default layout.
         self.channels_last = self.device.type in ("cpu", "cuda")
-        self.eager = fuse(frozen)
+        self.eager = fold_batchnorm(frozen)
         if self.channels_last:
             self.eager = self.eager.to(memory_format=torch.channels_last)
         self.module: nn.Module = self.eager

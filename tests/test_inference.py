@@ -2,6 +2,8 @@ import io
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -151,3 +153,30 @@ def test_predictor_without_a_cpp_compiler_stays_eager_and_says_why(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "eager:" in result.stdout
+
+
+def test_building_a_predictor_does_not_disturb_a_model_running_in_another_thread():
+    # The app builds predictors in a background thread while pages run models (a torch.fx
+    # trace here once broke those with "module is not installed as a submodule").
+    model = resnet18().eval()
+    errors, done = [], threading.Event()
+
+    def build():
+        try:
+            while not done.is_set():
+                fast = Predictor(model)
+                assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.eager.modules())
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    builder = threading.Thread(target=build)
+    builder.start()
+    try:
+        x = torch.randn(1, 1, 28, 28)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            model.get_feature_maps(x)
+    finally:
+        done.set()
+        builder.join()
+    assert not errors
