@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import REPO
 from tests.e2e.conftest import CANVAS, SCREENSHOTS, draw, wait_until_idle
@@ -85,10 +86,12 @@ def cli_checkpoint(data_dir, tmp_path_factory):
     return out
 
 
-def prediction(page) -> str:
+def expect_prediction(page, digit: str) -> None:
+    """The page settles on `digit`. Each stroke reruns the page, and the run for the last
+    stroke can finish after an earlier one looked idle (the server may be compiling the
+    model in the background meanwhile), so the answer is awaited, not read once."""
     metric = page.locator("[data-testid=stMetric]", has_text="Prediction")
-    metric.wait_for(timeout=30_000)
-    return metric.locator("[data-testid=stMetricValue]").inner_text().strip()
+    expect(metric.locator("[data-testid=stMetricValue]")).to_have_text(digit, timeout=60_000)
 
 
 def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, page):
@@ -102,7 +105,7 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     draw(page, [[(140, 40), (140, 240)]])  # a 1
     page.wait_for_timeout(500)
     wait_until_idle(page)
-    assert prediction(page) == "1"
+    expect_prediction(page, "1")
 
     page.get_by_title("Reset canvas & history").or_(page.get_by_label("Reset canvas & history")).first.click()
     page.wait_for_timeout(500)
@@ -113,7 +116,7 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     draw(page, three)
     page.wait_for_timeout(500)
     wait_until_idle(page)
-    assert prediction(page) == "3"
+    expect_prediction(page, "3")
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=SCREENSHOTS / "draw_predict.png")
 
