@@ -32,6 +32,10 @@ def _freezing():
     return torch._inductor.config.patch(freezing=True)
 
 
+def _reason(err: Exception) -> str:
+    return f"{type(err).__name__}: {err}".splitlines()[0][:300]
+
+
 def fold_batchnorm(module: nn.Module) -> nn.Module:
     """Fold each BatchNorm into the convolution it follows, in place (eval mode only).
 
@@ -85,7 +89,7 @@ class Predictor:
             with torch.inference_mode(), _freezing():
                 compiled(self._layout(example))
         except Exception as err:  # noqa: BLE001 - any compiler failure leaves a working eager predictor
-            self.compile_error = f"{type(err).__name__}: {err}".splitlines()[0][:300]
+            self.compile_error = _reason(err)
             log.warning("torch.compile failed, predicting without it: %s", self.compile_error)
             return
         self.module = compiled
@@ -103,7 +107,7 @@ class Predictor:
                     with _freezing():  # a new input shape compiles again, and must freeze too
                         return torch.softmax(self.module(x).float(), dim=1).cpu()
                 except Exception as err:  # noqa: BLE001 - e.g. a recompile for a new batch size failing
-                    self.compile_error = f"{type(err).__name__}: {err}".splitlines()[0][:300]
+                    self.compile_error = _reason(err)
                     log.warning("compiled predictor failed, going back to eager: %s", self.compile_error)
                     self.module = self.eager
             return torch.softmax(self.eager(x).float(), dim=1).cpu()
