@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
+from contextlib import contextmanager
 
 import torch
 from torch import Tensor, nn
@@ -23,13 +25,52 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 log = logging.getLogger(__name__)
 
 
+_freezing_lock = threading.Lock()
+_freezing_users = 0
+_freezing_before = False
+
+
+@contextmanager
 def _freezing():
     # Inductor reads `freezing` while it compiles, which happens at a call, not at
     # torch.compile(); `torch.compile(options={"freezing": True})` measured no faster
-    # than eager here, so the setting is patched around the calls instead.
-    import torch._inductor.config
+    # than eager here, so the setting is switched on around the calls instead. It is a
+    # process-wide setting: a count of the calls inside keeps overlapping calls from
+    # several threads from switching it off under each other, or leaving it on.
+    import torch._inductor.config as inductor_config
 
-    return torch._inductor.config.patch(freezing=True)
+    global _freezing_users, _freezing_before
+    with _freezing_lock:
+        if _freezing_users == 0:
+            _freezing_before = inductor_config.freezing
+            inductor_config.freezing = True
+        _freezing_users += 1
+    try:
+        yield
+    finally:
+        with _freezing_lock:
+            _freezing_users -= 1
+            if _freezing_users == 0:
+                inductor_config.freezing = _freezing_before
+
+
+def prepare_compiler() -> None:
+    """Do now, while no model runs in another thread, the one step of compiling that can break them.
+
+    Inductor's first code generation in a process traces a placeholder with torch.fx, and
+    fx patches nn.Module.__call__ for the whole process while it traces: a model called
+    in another thread at that instant failed with "module is not installed as a
+    submodule" (a training run or a page, while the app compiled in the background). The
+    trace is kept for the life of the process, so doing it once up front (the app does it
+    at start) makes later compiles safe for models running meanwhile. It reaches into
+    Inductor's internals; where a torch release moves them, it does nothing.
+    """
+    try:
+        from torch._inductor.loop_body import InterpreterShim
+
+        InterpreterShim._dummy_gm()
+    except (ImportError, AttributeError) as err:
+        log.info("No Inductor placeholder trace to prepare (%s); compiling as it comes.", err)
 
 
 def _reason(err: Exception) -> str:
@@ -41,7 +82,9 @@ def fold_batchnorm(module: nn.Module) -> nn.Module:
 
     Pairs are found by the model's structure, `convN` with `bnN` and (conv, bn) in a
     Sequential, not by torch.fx tracing: fx patches nn.Module calls for the whole process
-    while it traces, which broke other threads running a model at that moment.
+    while it traces, which broke other threads running a model at that moment. That
+    pairing assumes each such bn directly follows its conv in forward, as in this
+    package's ResNets; Predictor checks the folded outputs against the original's.
     """
     for parent in module.modules():
         children = dict(parent.named_children())
@@ -67,32 +110,53 @@ class Predictor:
     def __init__(self, model: nn.Module, compile: bool = False) -> None:
         frozen = copy.deepcopy(model).eval()
         self.device = next(frozen.parameters()).device
+        self.in_channels = frozen.conv1.in_channels
         # channels_last helps oneDNN on CPUs and cuDNN on GPUs; elsewhere keep the default layout.
         self.channels_last = self.device.type in ("cpu", "cuda")
-        self.eager = fold_batchnorm(frozen)
+        self.eager = self._folded_or_unchanged(frozen)
         if self.channels_last:
             self.eager = self.eager.to(memory_format=torch.channels_last)
         self.module: nn.Module = self.eager
         self.compile_error: str | None = None
         if compile:
-            self._compile(in_channels=frozen.conv1.in_channels)
+            self.compile()
+
+    def _folded_or_unchanged(self, frozen: nn.Module) -> nn.Module:
+        # Folding is only right when each paired bn directly follows its conv; a model
+        # built otherwise would be changed silently, so compare before trusting it.
+        # Its own generator: building a predictor must not move the caller's random stream.
+        x = torch.randn(2, self.in_channels, 28, 28, generator=torch.Generator().manual_seed(0)).to(self.device)
+        # no_grad, not inference_mode: weights made under inference_mode would be inference
+        # tensors, which the compiled module's calls outside it cannot use.
+        with torch.no_grad():
+            expected = frozen(x)
+            folded = fold_batchnorm(copy.deepcopy(frozen))
+            if torch.allclose(folded(x), expected, rtol=1e-3, atol=1e-3 * float(expected.abs().max())):
+                return folded
+        log.warning("Folding BatchNorm changed this model's outputs; predicting with the unfolded model.")
+        return frozen
 
     @property
     def compiled(self) -> bool:
         return self.module is not self.eager
 
-    def _compile(self, in_channels: int) -> None:
+    def compile(self) -> bool:
+        """Compile in place (seconds); calls meanwhile stay eager. False, with compile_error, on failure."""
         # One warm-up call compiles now, not on a user's first digit.
-        example = torch.zeros(1, in_channels, 28, 28, device=self.device)
+        example = torch.zeros(1, self.in_channels, 28, 28, device=self.device)
         try:
-            compiled = torch.compile(self.eager)
+            # A copy of its own: compiling traces the module it is given, and calls to that
+            # same module from other threads meanwhile failed ("module is not installed as
+            # a submodule"), so the eager one keeps answering untouched.
+            compiled = torch.compile(copy.deepcopy(self.eager))
             with torch.inference_mode(), _freezing():
                 compiled(self._layout(example))
         except Exception as err:  # noqa: BLE001 - any compiler failure leaves a working eager predictor
             self.compile_error = _reason(err)
             log.warning("torch.compile failed, predicting without it: %s", self.compile_error)
-            return
+            return False
         self.module = compiled
+        return True
 
     def _layout(self, x: Tensor) -> Tensor:
         x = x.to(self.device)

@@ -21,7 +21,7 @@ from resnet_core.inference import (
     preprocess_image,
 )
 from resnet_core.models import resnet18, resnet50
-from resnet_core.predictor import Predictor
+from resnet_core.predictor import Predictor, _freezing
 from tests.conftest import CANVAS, REPO, digit_on_canvas
 
 
@@ -180,3 +180,83 @@ def test_building_a_predictor_does_not_disturb_a_model_running_in_another_thread
         done.set()
         builder.join()
     assert not errors
+
+
+class _BatchNormAfterReLU(torch.nn.Module):
+    # A bn that does not directly follow its conv: folding it into conv1 would be wrong.
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 4, 3)
+        self.bn1 = torch.nn.BatchNorm2d(4)
+        self.fc = torch.nn.Linear(4, 10)
+
+    def forward(self, x):
+        return self.fc(self.bn1(torch.relu(self.conv1(x))).mean((2, 3)))
+
+
+def test_predictor_keeps_a_model_whose_batchnorm_cannot_be_folded():
+    model = _BatchNormAfterReLU()
+    with torch.no_grad():  # running statistics far from (0, 1), so a wrong fold shows
+        model.bn1.running_mean.fill_(0.5)
+        model.bn1.running_var.fill_(4.0)
+        model.bn1.bias.fill_(-1.0)
+    model.eval()
+    x = torch.randn(3, 1, 28, 28)
+    torch.testing.assert_close(Predictor(model)(x), predict(model, x), atol=1e-5, rtol=1e-4)
+
+
+def test_building_a_predictor_leaves_the_random_stream_alone():
+    model = resnet18().eval()
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    Predictor(model)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_overlapping_compiled_calls_restore_inductors_freezing_setting():
+    import torch._inductor.config as inductor_config
+
+    assert inductor_config.freezing is False
+    first, second = _freezing(), _freezing()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first call ends while the second still compiles
+    assert inductor_config.freezing is True
+    second.__exit__(None, None, None)
+    assert inductor_config.freezing is False
+
+
+def test_compiling_after_prepare_compiler_cannot_break_models_in_other_threads(tmp_path):
+    # A fresh process and Inductor cache, as on the app's first compile. torch.fx patches
+    # nn.Module.__call__ process-wide while it traces; a plain fx Tracer then fails other
+    # threads' model calls ("module is not installed as a submodule"), seen in about a
+    # third of such runs. After prepare_compiler no compile may use one, and a model
+    # called in a loop meanwhile must never fail.
+    script = """
+import threading, torch, torch.fx._symbolic_trace as fx_trace
+from resnet_core import resnet18
+from resnet_core.predictor import Predictor, prepare_compiler
+prepare_compiler()
+plain_tracers, trace = [], fx_trace.Tracer.trace
+def recording_trace(self, *args, **kwargs):
+    if type(self).call_module is fx_trace.Tracer.call_module:
+        plain_tracers.append(type(self).__name__)
+    return trace(self, *args, **kwargs)
+fx_trace.Tracer.trace = recording_trace
+predictor = Predictor(resnet18().eval())
+compiling = threading.Thread(target=predictor.compile)
+compiling.start()
+x, calls = torch.randn(1, 1, 28, 28), 0
+while compiling.is_alive():
+    predictor(x)
+    calls += 1
+compiling.join()
+assert predictor.compiled, predictor.compile_error
+assert not plain_tracers, plain_tracers
+print("calls while compiling:", calls)
+"""
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor-cache"), "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "calls while compiling:" in result.stdout

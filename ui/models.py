@@ -13,7 +13,7 @@ import streamlit as st
 
 from resnet_core.checkpoints import Checkpoint, load_checkpoint
 from resnet_core.models import ResNet
-from resnet_core.predictor import Predictor
+from resnet_core.predictor import Predictor, prepare_compiler
 from ui import keys
 
 CHECKPOINT_DIR = Path(os.environ.get("RESNET_CHECKPOINT_DIR", "checkpoints"))
@@ -68,24 +68,18 @@ _predictors_lock = threading.Lock()
 # Compiling makes a digit ~2.5x faster on the CPU but takes seconds, so it happens in the
 # background while the eager predictor answers. RESNET_COMPILE=0 turns it off.
 COMPILE = os.environ.get("RESNET_COMPILE", "1") != "0"
+if COMPILE:
+    # Now, on the app's first run, before any training thread exists: see prepare_compiler.
+    prepare_compiler()
 
 
 def predictor_for(model: ResNet) -> Predictor:
     """The model's shared predictor: eager at first, compiled once a background compile finishes."""
     with _predictors_lock:
         if model not in _predictors:
-            _predictors[model] = Predictor(model)
+            predictor = _predictors[model] = Predictor(model)
             if COMPILE:
-                threading.Thread(target=_compile_in_background, args=(weakref.ref(model),), daemon=True).start()
+                # The shared predictor compiles itself and swaps in the result when it is
+                # ready; on failure it stays eager, and Predictor logs why.
+                threading.Thread(target=predictor.compile, daemon=True).start()
         return _predictors[model]
-
-
-def _compile_in_background(model_ref: weakref.ref) -> None:
-    model = model_ref()
-    if model is None:
-        return
-    compiled = Predictor(model, compile=True)
-    if compiled.compiled:  # on failure the eager predictor stays; Predictor logged why
-        with _predictors_lock:
-            if model in _predictors:
-                _predictors[model] = compiled
