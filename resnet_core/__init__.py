@@ -24,7 +24,7 @@ from resnet_core.models import (
     resnet101,
     resnet152,
 )
-from resnet_core.predictor import Predictor
+from resnet_core.predictor import Predictor, prepare_compiler
 from resnet_core.summary import compare_architectures, layer_table
 from resnet_core.train import RECIPES, ResNetTrainer, TrainConfig, TrainingDiverged, evaluate, recipe
 
@@ -39,6 +39,7 @@ __all__ = [
     "InvalidImage",
     "MNISTDataLoader",
     "Predictor",
+    "prepare_compiler",
     "RECIPES",
     "ResNet",
     "ResNetTrainer",
