@@ -123,7 +123,8 @@ class Predictor:
 
     def _folded_or_unchanged(self, frozen: nn.Module) -> nn.Module:
         # Folding is only right when each paired bn directly follows its conv; a model
-        # built otherwise would be changed silently, so compare before trusting it.
+        # built otherwise would be changed silently, so compare before trusting it. A wrong
+        # fold is off by the order of the logits; TF32 or reordered sums by far less.
         # Its own generator: building a predictor must not move the caller's random stream.
         x = torch.randn(2, self.in_channels, 28, 28, generator=torch.Generator().manual_seed(0)).to(self.device)
         # no_grad, not inference_mode: weights made under inference_mode would be inference
@@ -131,7 +132,7 @@ class Predictor:
         with torch.no_grad():
             expected = frozen(x)
             folded = fold_batchnorm(copy.deepcopy(frozen))
-            if torch.allclose(folded(x), expected, rtol=1e-3, atol=1e-3 * float(expected.abs().max())):
+            if torch.allclose(folded(x), expected, rtol=1e-2, atol=1e-2 * float(expected.abs().max())):
                 return folded
         log.warning("Folding BatchNorm changed this model's outputs; predicting with the unfolded model.")
         return frozen
@@ -145,9 +146,9 @@ class Predictor:
         # One warm-up call compiles now, not on a user's first digit.
         example = torch.zeros(1, self.in_channels, 28, 28, device=self.device)
         try:
-            # A copy of its own: compiling traces the module it is given, and calls to that
-            # same module from other threads meanwhile failed ("module is not installed as
-            # a submodule"), so the eager one keeps answering untouched.
+            # A copy of its own, so the module answering eager calls meanwhile is never the
+            # one Dynamo traces and Inductor freezes (sharing it failed an app test once,
+            # "Inference tensors do not track version counter"); costs one more set of weights.
             compiled = torch.compile(copy.deepcopy(self.eager))
             with torch.inference_mode(), _freezing():
                 compiled(self._layout(example))
