@@ -21,9 +21,12 @@ def random_affine(
     max_degrees: float = 10.0,
     max_translate: float = 0.1,
     generator: torch.Generator | None = None,
+    max_scale: float = 0.0,
 ) -> Tensor:
     """Rotate each image by U(-max_degrees, max_degrees) and shift it by up to max_translate of its size.
 
+    max_scale > 0 also zooms each by a factor in U(1 - max_scale, 1 + max_scale) (the
+    default, 0, is the spec's augmentation and draws no extra random numbers).
     images: (N, C, H, W) float with background 0; the area moved in is filled with 0.
     """
     n = images.shape[0]
@@ -32,6 +35,10 @@ def random_affine(
     # affine_grid works in [-1, 1] coordinates: a shift of f of the width is 2f there.
     shift = (torch.rand(n, 2, device=device, generator=generator) * 2 - 1) * (2 * max_translate)
     cos, sin = torch.cos(angle), torch.sin(angle)
+    if max_scale > 0:
+        # theta maps output positions to input ones, so dividing by the zoom enlarges the digit.
+        zoom = 1 + (torch.rand(n, device=device, generator=generator) * 2 - 1) * max_scale
+        cos, sin = cos / zoom, sin / zoom
     theta = torch.stack(
         [torch.stack([cos, -sin, shift[:, 0]], dim=1), torch.stack([sin, cos, shift[:, 1]], dim=1)], dim=1
     ).to(images.dtype)

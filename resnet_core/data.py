@@ -11,7 +11,7 @@ import functools
 import gzip
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,6 +177,8 @@ class DeviceBatches:
         device: torch.device | str,
         seed: int = 0,
         drop_last: bool = False,
+        # (images in [0, 1], generator=...) -> images; benchmarks try other strengths through it.
+        augmentation: Callable[..., Tensor] = random_affine,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
@@ -186,6 +188,7 @@ class DeviceBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.augment = augment
+        self.augmentation = augmentation
         self.drop_last = drop_last
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.rank, self.world_size = 0, 1
@@ -214,7 +217,7 @@ class DeviceBatches:
             idx = order[start : start + self.batch_size]
             x = self.images[idx].unsqueeze(1).float().div_(255.0)
             if self.augment:
-                x = random_affine(x, generator=self.generator)
+                x = self.augmentation(x, generator=self.generator)
             yield normalize(x), self.labels[idx]
 
 

@@ -30,6 +30,23 @@ def test_translation_stays_within_ten_percent_and_rotation_moves_off_centre_poin
     assert rows.std() > 0.3 and (rows - 14).abs().max() <= 2.3
 
 
+def _square_image(half: int) -> torch.Tensor:
+    image = torch.zeros(1, 1, 28, 28)
+    image[0, 0, 14 - half : 14 + half, 14 - half : 14 + half] = 1.0
+    return image
+
+
+def test_scaling_zooms_each_image_within_the_range_and_is_off_by_default():
+    square = _square_image(5)  # 10 x 10 px, area 100
+    batch = square.repeat(256, 1, 1, 1)
+    zoomed = random_affine(batch, 0.0, 0.0, generator=torch.Generator().manual_seed(0), max_scale=0.2)
+    zooms = (zoomed.sum((1, 2, 3)) / square.sum()).sqrt()  # area grows with the zoom squared
+    assert zooms.min() >= 0.8 - 0.03 and zooms.max() <= 1.2 + 0.03
+    assert zooms.min() < 0.85 and zooms.max() > 1.15  # the full range is used
+    unzoomed = random_affine(batch, 0.0, 0.0, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(unzoomed, batch)
+
+
 def test_augmentation_keeps_shape_range_and_differs_per_image():
     batch = _dot_image(14, 14).repeat(8, 1, 1, 1)
     out = random_affine(batch, generator=torch.Generator().manual_seed(1))

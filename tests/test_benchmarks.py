@@ -27,3 +27,11 @@ def test_gpu_benchmark_without_a_gpu_says_what_to_do(data_dir):
     )
     assert result.returncode != 0
     assert "No CUDA device here" in result.stderr and "--smoke" in result.stderr
+
+
+def test_accuracy_levers_smoke_run_measures_the_variant_and_its_averaged_weights(data_dir):
+    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "benchmarks.accuracy_levers", "--smoke", "--variant", "scale"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "scale, seed 0, epoch 1: test" in result.stdout and "averaged weights" in result.stdout
