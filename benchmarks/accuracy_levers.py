@@ -27,7 +27,7 @@ from benchmarks.common import data_dir, machine
 from resnet_core.augment import random_affine
 from resnet_core.data import MNISTDataLoader
 from resnet_core.models import build_model
-from resnet_core.train import evaluate
+from resnet_core.train import RECIPES, evaluate
 
 VARIANTS = ("fast", "scale", "sgd")
 
@@ -36,13 +36,15 @@ def make_optimizer(variant: str, model: nn.Module) -> tuple[torch.optim.Optimize
     if variant == "sgd":
         lr = 0.1
         return torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True, weight_decay=5e-4), lr
-    lr = 3e-3
-    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=1e-4), lr
+    fast = RECIPES["fast"]
+    return torch.optim.Adam(model.parameters(), lr=fast.lr, weight_decay=fast.weight_decay), fast.lr
 
 
 def run(variant: str, seed: int, epochs: int, ema_decay: float, subsets: dict) -> None:
     torch.manual_seed(seed)
-    loader = MNISTDataLoader(batch_size=128, data_dir=data_dir(), device="cpu", seed=seed, **subsets)
+    loader = MNISTDataLoader(
+        batch_size=RECIPES["fast"].batch_size, data_dir=data_dir(), device="cpu", seed=seed, **subsets
+    )
     train, test = loader.get_data_loaders()
     if variant == "scale":
         train.augmentation = functools.partial(random_affine, max_scale=0.1)
@@ -50,7 +52,7 @@ def run(variant: str, seed: int, epochs: int, ema_decay: float, subsets: dict) -
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay), use_buffers=True)
     optimizer, lr = make_optimizer(variant, model)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * len(train))
-    criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+    criterion = nn.CrossEntropyLoss(label_smoothing=RECIPES["fast"].label_smoothing)
     started = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
