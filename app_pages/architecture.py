@@ -15,7 +15,10 @@ stem = right.radio(
     "Stem",
     STEMS,
     horizontal=True,
-    help="mnist: 7×7/2 conv + max-pool (28→7 before layer1, the spec's). small: 3×3/1 conv (keeps 28×28).",
+    help=(
+        "mnist: 7×7/2 conv + max-pool (28→7 before layer1, the spec's). medium: 3×3/1 conv + max-pool "
+        "(28→14, about 4× the work). small: 3×3/1 conv (keeps 28×28, about 14× the work)."
+    ),
 )
 depth = st.slider("Table depth", 1, 3, 2, help="1: stages only; 2: every block; 3: every layer inside a block")
 

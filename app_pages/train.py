@@ -31,7 +31,11 @@ if problem:
 with st.form("settings", border=True):
     c1, c2, c3, c4 = st.columns(4)
     arch = c1.selectbox("Network", list(ARCHITECTURES))
-    stem = c2.selectbox("Stem", STEMS, help="small keeps 28×28 maps: nicer to look at, about 10× slower")
+    stem = c2.selectbox(
+        "Stem",
+        STEMS,
+        help="medium keeps 14×14 maps (about 4× slower); small keeps 28×28 (nicer to look at, about 14× slower)",
+    )
     dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title)
     subset = c4.selectbox("Training set", list(SUBSETS), index=1)
     c1, c2, c3, c4 = st.columns(4)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-STEMS = ("mnist", "small")
+STEMS = ("mnist", "medium", "small")
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -102,6 +102,7 @@ class ResNet(nn.Module):
     """A ResNet for small images.
 
     stem="mnist": 7x7/2 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 7 -> 7 -> 4 -> 2 -> 1.
+    stem="medium": 3x3/1 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 14 -> 7 -> 4 -> 2 (4x the mnist stem's work).
     stem="small": 3x3/1 conv, no pool, spatial 28 -> 28 -> 14 -> 7 -> 4 (feature maps worth a look).
     residual=False removes every skip connection: the paper's "plain" network.
     Input (N, in_chans, H, W) -> logits (N, num_classes).
@@ -131,7 +132,7 @@ class ResNet(nn.Module):
             self.maxpool: nn.Module = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         else:
             self.conv1 = conv3x3(in_chans, 64)
-            self.maxpool = nn.Identity()
+            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1) if stem == "medium" else nn.Identity()
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.layer1 = self._make_layer(block, 64, layers[0])

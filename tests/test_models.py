@@ -66,6 +66,7 @@ def test_loads_torchvision_weights_and_matches_its_output(builder):
     "stem, shapes",
     [
         ("mnist", {"stem": 7, "layer1": 7, "layer2": 4, "layer3": 2, "layer4": 1}),
+        ("medium", {"stem": 14, "layer1": 14, "layer2": 7, "layer3": 4, "layer4": 2}),
         ("small", {"stem": 28, "layer1": 28, "layer2": 14, "layer3": 7, "layer4": 4}),
     ],
 )
@@ -154,5 +155,5 @@ def test_freeze_stops_gradients_up_to_the_named_stage():
 def test_unknown_names_are_refused_with_the_choices():
     with pytest.raises(ValueError, match="resnet18, resnet34"):
         build_model("resnet19")
-    with pytest.raises(ValueError, match="mnist, small"):
+    with pytest.raises(ValueError, match="mnist, medium, small"):
         resnet18(stem="imagenet")
