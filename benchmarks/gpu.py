@@ -32,6 +32,7 @@ from torchvision import transforms
 from benchmarks.common import data_dir, machine
 from benchmarks.pipeline import SPEC_TRANSFORM, baseline_model
 from resnet_core.experiment import make_loaders, run_training
+from resnet_core.models import STEMS
 from resnet_core.train import TrainConfig, evaluate, recipe
 
 
@@ -144,6 +145,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5, help="fast recipe's epochs on the GPU")
     parser.add_argument("--batch-size", type=int, default=128, help="fast recipe's batch size")
     parser.add_argument("--lr", type=float, default=3e-3, help="fast recipe's peak learning rate")
+    parser.add_argument("--stem", default="mnist", choices=STEMS, help="fast recipe's stem (medium: 14x14 maps)")
     parser.add_argument("--workers", type=int, nargs="+", default=[2, 4, 8], help="baseline num_workers to try")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="tiny subsets on the CPU: checks the script only")
@@ -178,6 +180,7 @@ def main() -> None:
                 epochs=fast_epochs,
                 batch_size=args.batch_size,
                 lr=args.lr,
+                stem=args.stem,
                 seed=seed,
                 device=str(device),
                 **subset,
@@ -187,7 +190,9 @@ def main() -> None:
         for seed in range(args.seeds)
     ]
     for seed, run in enumerate(fast):
-        _report(f"ours, fast recipe ({fast_epochs} epochs, batch {args.batch_size}), seed {seed}", run)
+        _report(
+            f"ours, fast recipe ({fast_epochs} epochs, batch {args.batch_size}, {args.stem} stem), seed {seed}", run
+        )
     peaks = [r["peak_gb"] for r in fast if r["peak_gb"] is not None]
     accuracy = statistics.mean(r["accuracy"] for r in fast)
     seconds = statistics.mean(r["train_s"] for r in fast)
