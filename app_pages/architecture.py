@@ -17,7 +17,7 @@ stem = right.radio(
     horizontal=True,
     help=(
         "mnist: 7×7/2 conv + max-pool (28→7 before layer1, the spec's). medium: 3×3/1 conv + max-pool "
-        "(28→14, about 4× the work). small: 3×3/1 conv (keeps 28×28, about 14× the work)."
+        "(28→14). small: 3×3/1 conv (keeps 28×28). Larger maps cost more multiply-adds: see below."
     ),
 )
 depth = st.slider("Table depth", 1, 3, 2, help="1: stages only; 2: every block; 3: every layer inside a block")

@@ -34,7 +34,8 @@ with st.form("settings", border=True):
     stem = c2.selectbox(
         "Stem",
         STEMS,
-        help="medium keeps 14×14 maps (about 4× slower); small keeps 28×28 (nicer to look at, about 14× slower)",
+        help="medium keeps 14×14 maps, small 28×28: nicer to look at, several times slower to train "
+        "(the Architecture page shows each stem's multiply-adds)",
     )
     dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title)
     subset = c4.selectbox("Training set", list(SUBSETS), index=1)
