@@ -177,8 +177,6 @@ class DeviceBatches:
         device: torch.device | str,
         seed: int = 0,
         drop_last: bool = False,
-        # (images in [0, 1], generator=...) -> images; benchmarks try other strengths through it.
-        augmentation: Callable[..., Tensor] = random_affine,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
@@ -188,7 +186,8 @@ class DeviceBatches:
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.augment = augment
-        self.augmentation = augmentation
+        # (images in [0, 1], generator=...) -> images; benchmarks swap in other strengths.
+        self.augmentation: Callable[..., Tensor] = random_affine
         self.drop_last = drop_last
         self.generator = torch.Generator(device=self.device).manual_seed(seed)
         self.rank, self.world_size = 0, 1

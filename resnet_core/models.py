@@ -129,10 +129,9 @@ class ResNet(nn.Module):
         self.residual = residual
         if stem == "mnist":
             self.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3, bias=False)
-            self.maxpool: nn.Module = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         else:
             self.conv1 = conv3x3(in_chans, 64)
-            self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1) if stem == "medium" else nn.Identity()
+        self.maxpool: nn.Module = nn.Identity() if stem == "small" else nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.layer1 = self._make_layer(block, 64, layers[0])
