@@ -45,6 +45,13 @@ def make_loaders(
     return loader.get_data_loaders()
 
 
+def new_model(config: TrainConfig) -> ResNet:
+    """The freshly initialised network that `config` describes."""
+    return build_model(
+        config.arch, stem=config.stem, residual=config.residual, zero_init_residual=config.zero_init_residual
+    )
+
+
 def run_training(
     config: TrainConfig,
     data_dir: str | os.PathLike | None = None,
@@ -72,7 +79,7 @@ def run_training(
     if resume is not None:
         model = resume.model
     else:
-        model = build_model(config.arch, stem=config.stem, residual=config.residual)
+        model = new_model(config)
     trainer = ResNetTrainer(model, device=device, mixed_precision=config.mixed_precision)
     history = trainer.train(
         train_loader,

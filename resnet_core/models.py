@@ -98,6 +98,12 @@ class Bottleneck(nn.Module):
 Block = type[BasicBlock] | type[Bottleneck]
 
 
+def check_zero_init(residual: bool, zero_init_residual: bool) -> None:
+    # Without a shortcut a zeroed block passes nothing on: the net would output a constant.
+    if zero_init_residual and not residual:
+        raise ValueError("zero_init_residual needs the skip connections: drop it or keep residual=True.")
+
+
 class ResNet(nn.Module):
     """A ResNet for small images.
 
@@ -123,6 +129,7 @@ class ResNet(nn.Module):
             raise ValueError(f"Unknown stem {stem!r}: choose one of {', '.join(STEMS)}.")
         if len(layers) != 4 or any(n < 1 for n in layers):
             raise ValueError(f"layers must be four positive block counts, got {layers}.")
+        check_zero_init(residual, zero_init_residual)
         self.arch = "resnet"
         self.model_kwargs = dict(num_classes=num_classes, in_chans=in_chans, stem=stem, residual=residual)
         self.inplanes = 64

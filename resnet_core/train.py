@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core.devices import select_device
+from resnet_core.models import check_zero_init
 
 SCHEDULERS = ("step", "onecycle", "constant")
 
@@ -28,8 +29,11 @@ class TrainConfig:
     """Everything that decides a training run; stored in every checkpoint."""
 
     arch: str = "resnet18"  # a name from ARCHITECTURES
-    stem: str = "mnist"  # "mnist" (7x7/2 + max-pool, the spec's) or "small" (3x3/1, no pool)
+    stem: str = (
+        "mnist"  # "mnist" (7x7/2 + max-pool, the spec's), "medium" (3x3/1 + max-pool) or "small" (3x3/1, no pool)
+    )
     residual: bool = True  # False removes every skip connection (the paper's plain net)
+    zero_init_residual: bool = False  # every block starts as the identity (its last BN scale at 0)
     dataset: str = "mnist"  # "mnist" or "fashion-mnist"
     epochs: int = 10  # passes over the training set
     batch_size: int = 128  # images per optimiser step
@@ -58,6 +62,7 @@ class TrainConfig:
             raise ValueError(f"weight_decay must be 0 or more, got {self.weight_decay}.")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}.")
+        check_zero_init(self.residual, self.zero_init_residual)
 
     def to_dict(self) -> dict:
         return asdict(self)

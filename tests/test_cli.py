@@ -88,6 +88,7 @@ def test_summary_and_archs_print_measured_figures():
     [
         (["evaluate", "--checkpoint", "missing.pt"], "error: No checkpoint file at missing.pt"),
         (["train", "--epochs", "0"], "error: epochs must be at least 1"),
+        (["train", "--no-residual", "--zero-init-residual"], "error: zero_init_residual needs the skip connections"),
         (["train", "--device", "cuda:7", "--epochs", "1"], "error: "),
         (["summary", "--arch", "resnet19"], "invalid choice: 'resnet19'"),
     ],

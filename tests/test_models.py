@@ -114,6 +114,9 @@ def test_zero_init_residual_zeroes_each_blocks_last_norm():
     model = resnet50(zero_init_residual=True)
     assert all(torch.all(m.bn3.weight == 0) for m in model.modules() if isinstance(m, Bottleneck))
     assert torch.all(resnet18(zero_init_residual=True).layer1[0].bn2.weight == 0)
+    # A plain net has no shortcut to carry the signal past a zeroed block.
+    with pytest.raises(ValueError, match="zero_init_residual needs the skip connections"):
+        resnet18(residual=False, zero_init_residual=True)
 
 
 def test_feature_maps_cover_stem_blocks_and_stages_and_leave_no_hooks():

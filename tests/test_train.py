@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from resnet_core.data import MNISTDataLoader
+from resnet_core.experiment import new_model
 from resnet_core.models import resnet18
 from resnet_core.train import (
     HISTORY_KEYS,
@@ -97,7 +98,17 @@ def test_config_refuses_nonsense_with_a_reason():
         TrainConfig(epochs=0)
     with pytest.raises(ValueError, match="lr must be a positive"):
         TrainConfig(lr=-1)
+    with pytest.raises(ValueError, match="zero_init_residual needs the skip connections"):
+        TrainConfig(residual=False, zero_init_residual=True)
     assert TrainConfig.from_dict(TrainConfig(epochs=3).to_dict() | {"unknown": 1}).epochs == 3
+
+
+def test_new_model_follows_the_config():
+    plain = new_model(TrainConfig(arch="resnet34", stem="medium", residual=False))
+    assert (plain.model_kwargs["stem"], plain.residual, len(plain.layer3)) == ("medium", False, 6)
+    assert torch.all(plain.layer1[0].bn2.weight == 1)
+    zeroed = new_model(TrainConfig(arch="resnet50", zero_init_residual=True))
+    assert torch.all(zeroed.layer4[2].bn3.weight == 0) and torch.all(zeroed.bn1.weight == 1)
 
 
 def test_recipes_start_from_the_spec():
