@@ -29,9 +29,7 @@ class TrainConfig:
     """Everything that decides a training run; stored in every checkpoint."""
 
     arch: str = "resnet18"  # a name from ARCHITECTURES
-    stem: str = (
-        "mnist"  # "mnist" (7x7/2 + max-pool, the spec's), "medium" (3x3/1 + max-pool) or "small" (3x3/1, no pool)
-    )
+    stem: str = "mnist"  # a name from STEMS: "mnist" (the spec's 7x7/2 + max-pool), "medium" or "small"
     residual: bool = True  # False removes every skip connection (the paper's plain net)
     zero_init_residual: bool = False  # every block starts as the identity (its last BN scale at 0)
     dataset: str = "mnist"  # "mnist" or "fashion-mnist"
