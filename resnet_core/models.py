@@ -108,7 +108,7 @@ class ResNet(nn.Module):
     """A ResNet for small images.
 
     stem="mnist": 7x7/2 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 7 -> 7 -> 4 -> 2 -> 1.
-    stem="medium": 3x3/1 conv + 3x3/2 max-pool, spatial 28 -> 28 -> 14 -> 14 -> 7 -> 4 -> 2 (3.7x the multiply-adds).
+    stem="medium": 3x3/1 conv + 3x3/2 max-pool, spatial 28 -> 28 -> 14 -> 14 -> 7 -> 4 -> 2 (more multiply-adds: summary.py counts them).
     stem="small": 3x3/1 conv, no pool, spatial 28 -> 28 -> 14 -> 7 -> 4 (feature maps worth a look).
     residual=False removes every skip connection: the paper's "plain" network.
     Input (N, in_chans, H, W) -> logits (N, num_classes).
