@@ -55,7 +55,13 @@ with st.form("settings", border=True):
     )
     device = c2.selectbox("Device", DEVICES, help="auto picks a GPU when there is one")
     augment = c3.toggle("Augmentation", value=True, help="random rotation ±10° and shift ±10%")
-    start = c4.form_submit_button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
+    zero_init = c4.toggle(
+        "Blocks start as identity",
+        value=False,
+        help="each block's last BatchNorm scale starts at 0, so F(x) = 0 and the block passes x on: "
+        "it helps the deep bottleneck nets (ResNet-50 and up) start learning; docs/benchmarks.md has the runs",
+    )
+    start = st.form_submit_button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
 
 if start:
     try:
@@ -70,6 +76,7 @@ if start:
             weight_decay=weight_decay,
             scheduler=scheduler,
             augment=augment,
+            zero_init_residual=zero_init,
             train_subset=SUBSETS[subset],
             device=device,
             label_smoothing=0.1 if scheduler == "onecycle" else 0.0,

@@ -68,6 +68,22 @@ def test_a_tiny_training_run_finishes_with_chart_and_accuracy(app):
     assert len(job.epochs) == 1 and job.epochs[0].train_images == 1000
 
 
+def test_the_identity_start_toggle_reaches_the_training_config(app):
+    app.switch_page("app_pages/train.py").run()
+    assert [t.label for t in app.toggle] == ["Augmentation", "Blocks start as identity"]
+    assert app.toggle[1].value is False  # the fast recipe's figures were measured without it
+    app.selectbox[3].set_value("1,000 digits (seconds)")
+    app.toggle[1].set_value(True)
+    app.button[0].click().run()
+    job = app.session_state[keys.TRAINING_JOB]
+    job.stop()  # the setting is what this test is about, not another training run
+    deadline = time.monotonic() + 120
+    while not job.finished and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert job.config.zero_init_residual is True and job.config.residual is True
+    assert job.status in ("stopped", "done"), job.error
+
+
 def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18, mnist_test):
     images, labels = mnist_test
     app.session_state[keys.ACTIVE_MODEL] = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0)
