@@ -59,7 +59,7 @@ with st.form("settings", border=True):
         "Blocks start as identity",
         value=False,
         help="each block's last BatchNorm scale starts at 0, so F(x) = 0 and the block passes x on: "
-        "it helps the deep bottleneck nets (ResNet-50 and up) start learning; docs/benchmarks.md has the runs",
+        "in docs/benchmarks.md's runs it helped ResNet-50 (bottleneck blocks), not ResNet-18 or -34",
     )
     start = st.form_submit_button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
 
