@@ -21,6 +21,13 @@ PAGES = [
 ]
 
 
+def wait_for(condition, seconds: float) -> None:
+    """Poll a background thread's result; the assertions after the call say what was expected."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 @pytest.fixture
 def app(data_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
@@ -55,9 +62,7 @@ def test_a_tiny_training_run_finishes_with_chart_and_accuracy(app):
     app.selectbox[3].set_value("1,000 digits (seconds)")
     app.button[0].click().run()
     job = app.session_state[keys.TRAINING_JOB]
-    deadline = time.monotonic() + 300
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(1)
+    wait_for(lambda: job.finished, seconds=300)
     assert job.status == "done", job.error
     app.run()
     assert not app.exception
@@ -71,15 +76,13 @@ def test_a_tiny_training_run_finishes_with_chart_and_accuracy(app):
 def test_the_identity_start_toggle_reaches_the_training_config(app):
     app.switch_page("app_pages/train.py").run()
     assert [t.label for t in app.toggle] == ["Augmentation", "Blocks start as identity"]
-    assert app.toggle[1].value is False  # the fast recipe's figures were measured without it
+    assert app.toggle[1].value is False  # off like the fast recipe: it did not help ResNet-18
     app.selectbox[3].set_value("1,000 digits (seconds)")
     app.toggle[1].set_value(True)
     app.button[0].click().run()
     job = app.session_state[keys.TRAINING_JOB]
     job.stop()  # the setting is what this test is about, not another training run
-    deadline = time.monotonic() + 120
-    while not job.finished and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_for(lambda: job.finished, seconds=120)
     assert job.config.zero_init_residual is True and job.config.residual is True
     assert job.status in ("stopped", "done"), job.error
 
@@ -109,9 +112,7 @@ def test_the_draw_page_moves_to_the_compiled_predictor_when_it_is_ready(app, tra
         images[next(i for i in range(100) if labels[i] == 3)], 200, 40, 40
     )
     app.switch_page("app_pages/draw.py").run()
-    deadline = time.monotonic() + 300
-    while not predictor_for(model).compiled and time.monotonic() < deadline:
-        time.sleep(0.5)  # the page started the compile in the background
+    wait_for(lambda: predictor_for(model).compiled, seconds=300)  # the page started the compile in the background
     app.run()
     assert not app.exception
     assert {m.label: m.value for m in app.metric}["Prediction"] == "3"
