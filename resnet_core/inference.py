@@ -132,7 +132,8 @@ def load_image(data: bytes) -> np.ndarray:
     try:
         picture = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
     except (UnidentifiedImageError, OSError, ValueError):
-        raise InvalidImage(f"This file is not a {', '.join(IMAGE_FORMATS)} image.") from None
+        formats = f"{', '.join(IMAGE_FORMATS[:-1])} or {IMAGE_FORMATS[-1]}"
+        raise InvalidImage(f"This file is not a {formats} image: save the digit in one of those formats.") from None
     width, height = picture.size
     if width * height > MAX_IMAGE_PIXELS:
         raise InvalidImage(

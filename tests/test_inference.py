@@ -91,7 +91,7 @@ def test_uploaded_images_of_each_format_give_the_drawing_result(fmt):
 
 
 def test_broken_uploads_are_refused_with_a_reason():
-    with pytest.raises(InvalidImage, match="not a PNG, JPEG, GIF, BMP image"):
+    with pytest.raises(InvalidImage, match="not a PNG, JPEG, GIF or BMP image: save the digit"):
         load_image(b"%PDF-1.4 definitely not a picture")
     with pytest.raises(InvalidImage, match="empty"):
         load_image(b"")
