@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from resnet_core.augment import to_model_input
-from resnet_core.data import DatasetUnavailable
+from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.features import channel_grid, feature_layer_names, feature_maps, layer_statistics
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
 from ui import charts, keys
@@ -21,7 +21,8 @@ st.caption(f"Model: {chosen.arch} ({chosen.stem} stem), {chosen.source}")
 
 source_col, layer_col = st.columns([1, 2])
 with source_col:
-    sources = (["Current drawing"] if st.session_state.get(keys.DRAWING) is not None else []) + ["Test digit"]
+    dataset = DATASETS[chosen.dataset]  # test images from what the model learned, so they mean something to it
+    sources = (["Current drawing"] if st.session_state.get(keys.DRAWING) is not None else []) + ["Test image"]
     source = st.radio("Input", sources, horizontal=True)
     x = None
     if source == "Current drawing":
@@ -31,7 +32,7 @@ with source_col:
             st.info(f"{err} (on the Draw & Predict page)")
     else:
         try:
-            images, labels = test_split("mnist")
+            images, labels = test_split(chosen.dataset)
         except DatasetUnavailable as err:
             st.error(str(err))
             st.stop()
@@ -39,14 +40,14 @@ with source_col:
         if how == "by index":
             st.session_state[keys.DIGIT_INDEX] = st.number_input("Index", 0, len(labels) - 1, 0)
         elif how == "by class":
-            digit = st.selectbox("Class", list(range(10)))
-            members = (labels == digit).nonzero().flatten()
+            label = st.selectbox("Class", range(len(dataset.classes)), format_func=lambda c: dataset.classes[c])
+            members = (labels == label).nonzero().flatten()
             nth = st.slider("Which one", 0, len(members) - 1, 0)
             st.session_state[keys.DIGIT_INDEX] = int(members[nth])
-        elif st.button("Another random digit", icon=":material/casino:") or keys.DIGIT_INDEX not in st.session_state:
+        elif st.button("Another random image", icon=":material/casino:") or keys.DIGIT_INDEX not in st.session_state:
             st.session_state[keys.DIGIT_INDEX] = int(np.random.default_rng().integers(len(labels)))
         index = st.session_state[keys.DIGIT_INDEX]
-        st.caption(f"test digit #{index}, label {int(labels[index])}")
+        st.caption(f"{dataset.title} test image #{index}, label {dataset.classes[int(labels[index])]}")
         x = to_model_input(images[index : index + 1])
     if x is not None:
         st.image(x[0, 0].numpy() * 0.3081 + 0.1307, width=140, clamp=True, caption="input (28×28)")

@@ -5,7 +5,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from resnet_core.data import DATASETS
+from resnet_core.data import DATASETS, load_split
 from resnet_core.models import resnet18
 from resnet_core.summary import layer_table
 from tests.conftest import REPO, digit_on_canvas
@@ -130,6 +130,19 @@ def test_the_draw_page_names_the_classes_the_model_was_trained_on(app, trained_r
     app.switch_page("app_pages/draw.py").run()
     assert not app.exception
     assert {m.label: m.value for m in app.metric}["Prediction"] == DATASETS["fashion-mnist"].classes[3]
+
+
+def test_the_feature_maps_page_shows_test_images_from_the_models_own_dataset(app, trained_resnet18):
+    images, labels = load_split("fashion-mnist", train=False, download=False)
+    active = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
+    app.session_state[keys.ACTIVE_MODEL] = active
+    app.switch_page("app_pages/feature_maps.py").run()
+    app.radio[1].set_value("by class").run()
+    app.selectbox[0].set_value(DATASETS["fashion-mnist"].classes.index("Bag")).run()
+    assert not app.exception
+    first_bag = int((labels == 8).nonzero()[0])
+    assert f"Fashion-MNIST test image #{first_bag}, label Bag" in [c.value for c in app.caption]
+    assert app.session_state[keys.DIGIT_INDEX] == first_bag
 
 
 def test_without_a_model_the_pages_offer_a_way_forward(app):

@@ -4,4 +4,4 @@ ACTIVE_MODEL = "active_model"  # ui.models.ActiveModel of this session, or absen
 TRAINING_JOB = "training_job"  # ui.jobs.TrainingJob of this session, or absent
 DRAWING = "drawing"  # last non-empty canvas as (H, W, 4) uint8, for Draw and Feature Maps
 CANVAS = "canvas"  # the drawable canvas widget
-DIGIT_INDEX = "digit_index"  # test digit picked on the Feature Maps page
+DIGIT_INDEX = "digit_index"  # test image picked on the Feature Maps page
