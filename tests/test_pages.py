@@ -73,6 +73,21 @@ def test_a_tiny_training_run_finishes_with_chart_and_accuracy(app):
     assert len(job.epochs) == 1 and job.epochs[0].train_images == 1000
 
 
+def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
+    app.switch_page("app_pages/train.py").run()
+    app.selectbox[2].set_value("fashion-mnist")
+    app.selectbox[3].set_value("1,000 digits (seconds)")
+    app.button[0].click().run()
+    job = app.session_state[keys.TRAINING_JOB]
+    wait_for(lambda: job.finished, seconds=300)
+    assert job.status == "done", job.error
+    app.run()
+    assert not app.exception
+    assert any("on 10,000 test images" in s.value for s in app.success)
+    assert any("Misclassified test images" in m.value for m in app.markdown)
+    assert app.session_state[keys.ACTIVE_MODEL].dataset == "fashion-mnist"
+
+
 def test_the_identity_start_toggle_reaches_the_training_config(app):
     app.switch_page("app_pages/train.py").run()
     assert [t.label for t in app.toggle] == ["Augmentation", "Blocks start as identity"]
