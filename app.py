@@ -4,6 +4,7 @@
 
 import streamlit as st
 
+from resnet_core.data import DATASETS
 from resnet_core.devices import describe_device, select_device
 from ui.models import active_model
 
@@ -24,7 +25,8 @@ with st.sidebar:
     if active is None:
         st.caption("None yet: train one on the Train page or load a checkpoint on Draw & Predict.")
     else:
-        st.markdown(f"**{active.arch}** ({active.stem} stem)  \n{active.source}")
+        trained_on = "" if active.dataset == "mnist" else f", trained on {DATASETS[active.dataset].title}"
+        st.markdown(f"**{active.arch}** ({active.stem} stem)  \n{active.source}{trained_on}")
         if active.test_accuracy is not None:
             st.metric("Test accuracy", f"{active.test_accuracy:.2f}%")
     st.subheader("Compute device")

@@ -113,5 +113,6 @@ def job_panel() -> None:
     training_view.results(current)
 
 
-training_view.adopt_result(job)
+if training_view.adopt_result(job):
+    st.rerun()  # the job ended between polls: draw the sidebar again, now naming the new model
 job_panel()

@@ -86,6 +86,7 @@ def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
     assert any("on 10,000 test images" in s.value for s in app.success)
     assert any("Misclassified test images" in m.value for m in app.markdown)
     assert app.session_state[keys.ACTIVE_MODEL].dataset == "fashion-mnist"
+    assert any("trained on Fashion-MNIST" in m.value for m in app.sidebar.markdown)
 
 
 def test_the_identity_start_toggle_reaches_the_training_config(app):

@@ -76,20 +76,22 @@ def results(job: TrainingJob) -> None:
     )
 
 
-def adopt_result(job: TrainingJob) -> None:
-    """Make the finished job's model this session's active model (once)."""
+def adopt_result(job: TrainingJob) -> bool:
+    """Make the finished job's model this session's active model (once); True when it did so now."""
     if job.status not in (DONE, STOPPED) or job.result is None or job.result.test is None:
-        return
+        return False
     current = st.session_state.get(keys.ACTIVE_MODEL)
-    if current is None or current.model is not job.result.model:
-        config = job.config
-        set_active_model(
-            ActiveModel(
-                job.result.model,
-                config.arch,
-                config.stem,
-                "trained in this session",
-                job.result.test.accuracy,
-                config.dataset,
-            )
+    if current is not None and current.model is job.result.model:
+        return False
+    config = job.config
+    set_active_model(
+        ActiveModel(
+            job.result.model,
+            config.arch,
+            config.stem,
+            "trained in this session",
+            job.result.test.accuracy,
+            config.dataset,
         )
+    )
+    return True
