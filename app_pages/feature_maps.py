@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from resnet_core.augment import to_model_input
+from resnet_core.augment import denormalize, to_model_input
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.features import channel_grid, feature_layer_names, feature_maps, layer_statistics
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
@@ -50,7 +50,7 @@ with source_col:
         st.caption(f"{dataset.title} test image #{index}, label {dataset.classes[int(labels[index])]}")
         x = to_model_input(images[index : index + 1])
     if x is not None:
-        st.image(x[0, 0].numpy() * 0.3081 + 0.1307, width=140, clamp=True, caption="input (28×28)")
+        st.image(denormalize(x[0, 0]).numpy(), width=140, clamp=True, caption="input (28×28)")
 if x is None:
     st.stop()
 

@@ -56,3 +56,8 @@ def to_model_input(images_u8: Tensor, mean: float = MNIST_MEAN, std: float = MNI
 def normalize(images: Tensor, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> Tensor:
     """Pixels in [0, 1] -> zero mean, unit variance over the training set."""
     return (images - mean) / std
+
+
+def denormalize(images: Tensor, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> Tensor:
+    """The inverse of normalize: model input -> pixels in [0, 1], for showing what the model saw."""
+    return images * std + mean

@@ -1,6 +1,6 @@
 import torch
 
-from resnet_core.augment import MNIST_MEAN, MNIST_STD, normalize, random_affine, to_model_input
+from resnet_core.augment import MNIST_MEAN, MNIST_STD, denormalize, normalize, random_affine, to_model_input
 
 
 def _dot_image(row: int, col: int, size: int = 28) -> torch.Tensor:
@@ -60,3 +60,8 @@ def test_normalisation_uses_mnist_statistics():
     assert x.shape == (1, 1, 1, 2)
     torch.testing.assert_close(x.flatten(), torch.tensor([-MNIST_MEAN / MNIST_STD, (1 - MNIST_MEAN) / MNIST_STD]))
     torch.testing.assert_close(normalize(torch.tensor(MNIST_MEAN)), torch.tensor(0.0))
+
+
+def test_denormalize_gives_back_the_pixels_the_model_was_fed():
+    pixels = torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8)
+    torch.testing.assert_close(denormalize(to_model_input(pixels)), pixels.unsqueeze(1).float() / 255)
