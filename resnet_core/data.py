@@ -32,15 +32,17 @@ class DatasetInfo:
     folder: str  # torchvision keeps the files in <root>/<folder>/raw
     title: str
     classes: tuple[str, ...]
+    items: str  # what its test set is called in messages: "digits", "images"
 
 
 DATASETS = {
-    "mnist": DatasetInfo(torchvision.datasets.MNIST, "MNIST", "MNIST", tuple(str(d) for d in range(10))),
+    "mnist": DatasetInfo(torchvision.datasets.MNIST, "MNIST", "MNIST", tuple(str(d) for d in range(10)), "digits"),
     "fashion-mnist": DatasetInfo(
         torchvision.datasets.FashionMNIST,
         "FashionMNIST",
         "Fashion-MNIST",
         ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
+        "images",
     ),
 }
 RAW_FILES = (

@@ -149,7 +149,7 @@ def test_the_draw_page_names_the_classes_the_model_was_trained_on(app, trained_r
 
 
 def test_the_feature_maps_page_shows_test_images_from_the_models_own_dataset(app, trained_resnet18):
-    images, labels = load_split("fashion-mnist", train=False, download=False)
+    _, labels = load_split("fashion-mnist", train=False, download=False)
     active = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
     app.session_state[keys.ACTIVE_MODEL] = active
     app.switch_page("app_pages/feature_maps.py").run()

@@ -43,15 +43,15 @@ def results(job: TrainingJob) -> None:
         return
     test, config = job.result.test, job.config
     verb = "finished" if job.status == DONE else "stopped early; the weights so far are kept"
-    items = "digits" if config.dataset == "mnist" else "images"
-    st.success(f"Training {verb}. Test accuracy **{test.accuracy:.2f}%** on {len(test.labels):,} test {items}.")
-    classes = DATASETS[config.dataset].classes
+    dataset = DATASETS[config.dataset]
+    st.success(f"Training {verb}. Test accuracy **{test.accuracy:.2f}%** on {len(test.labels):,} test {dataset.items}.")
+    classes = dataset.classes
     left, right = st.columns(2)
     with left:
         st.markdown("**Confusion matrix**")
         st.plotly_chart(charts.confusion_heatmap(test.confusion_matrix, classes))
     with right:
-        st.markdown(f"**Misclassified test {items}** ({len(test.misclassified)} in all; first {GALLERY_SIZE})")
+        st.markdown(f"**Misclassified test {dataset.items}** ({len(test.misclassified)} in all; first {GALLERY_SIZE})")
         shown = test.misclassified[:GALLERY_SIZE]
         if shown:
             st.image(
