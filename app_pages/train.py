@@ -11,10 +11,10 @@ from ui.jobs import TrainingJob
 from ui.resources import device_locks, missing_data_message, test_split
 
 SUBSETS = {
-    "1,000 digits (seconds)": 1_000,
-    "5,000 digits (about a minute)": 5_000,
-    "10,000 digits": 10_000,
-    "all 60,000 digits": None,
+    "1,000 images (seconds)": 1_000,
+    "5,000 images (about a minute)": 5_000,
+    "10,000 images": 10_000,
+    "all 60,000 images": None,
 }
 DEVICES = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 

@@ -61,7 +61,7 @@ def train_on_1000(app, dataset: str = "mnist"):
     """Start a 1,000-image run on the Train page, wait for it, and draw the page once more."""
     app.switch_page("app_pages/train.py").run()
     app.selectbox[2].set_value(dataset)
-    app.selectbox[3].set_value("1,000 digits (seconds)")
+    app.selectbox[3].set_value("1,000 images (seconds)")
     app.button[0].click().run()
     job = app.session_state[keys.TRAINING_JOB]
     wait_for(lambda: job.finished, seconds=300)
@@ -93,7 +93,7 @@ def test_the_identity_start_toggle_reaches_the_training_config(app):
     app.switch_page("app_pages/train.py").run()
     assert [t.label for t in app.toggle] == ["Augmentation", "Blocks start as identity"]
     assert app.toggle[1].value is False  # off like the fast recipe: it did not help ResNet-18
-    app.selectbox[3].set_value("1,000 digits (seconds)")
+    app.selectbox[3].set_value("1,000 images (seconds)")
     app.toggle[1].set_value(True)
     app.button[0].click().run()
     job = app.session_state[keys.TRAINING_JOB]
