@@ -36,7 +36,7 @@ with draw_col:
             return_image_data=True,
             key=keys.CANVAS,
         )
-        st.caption("Undo, redo and reset (clear) are on the canvas toolbar below it.")
+        st.caption("Undo, redo and clear (the bin) are on the toolbar above the canvas.")
         if canvas is not None and canvas.image_data is not None:
             st.session_state[keys.DRAWING] = np.asarray(canvas.image_data)
         image = st.session_state.get(keys.DRAWING)
