@@ -37,5 +37,6 @@ def network_stages(arch: str, block: str, blocks_per_stage: tuple[int, ...], sha
         nodes.append(f'layer{i} [label="layer{i}: {count} × {block}\\n{shape(f"layer{i}")}"]')
     nodes.append(f'fc [label="avg-pool + fc\\n{shape("fc")} classes", fillcolor="#fde0c5"]')
     chain = " -> ".join(["input", "stem", "layer1", "layer2", "layer3", "layer4", "fc"])
-    left_to_right = _STYLE.replace("rankdir=TB", "rankdir=LR")
-    return f'digraph {{ {left_to_right} label="{arch}"; {"; ".join(nodes)}; {chain}; }}'
+    # Top to bottom: in its half-width column a left-to-right chain of seven nodes shrank
+    # to unreadable text; stacked, each label keeps the size of the block diagrams'.
+    return f'digraph {{ {_STYLE} label="{arch}"; {"; ".join(nodes)}; {chain}; }}'
