@@ -15,7 +15,7 @@ from ui.resources import test_split
 st.title("Feature Maps")
 chosen = active_model()
 if chosen is None:
-    offer_quick_training()
+    offer_quick_training("load a checkpoint on the Draw & Predict page")
     st.stop()
 st.caption(f"Model: {chosen.arch} ({chosen.stem} stem), {chosen.source}")
 

@@ -163,9 +163,13 @@ def test_the_feature_maps_page_shows_test_images_from_the_models_own_dataset(app
 
 
 def test_without_a_model_the_pages_offer_a_way_forward(app):
-    for page in ("app_pages/draw.py", "app_pages/feature_maps.py"):
+    checkpoint_hints = {
+        "app_pages/draw.py": "or upload a checkpoint above.",  # its uploader sits above the message
+        "app_pages/feature_maps.py": "or load a checkpoint on the Draw & Predict page.",  # it has no uploader
+    }
+    for page, hint in checkpoint_hints.items():
         app.switch_page(page).run()
-        assert any("no trained model yet" in i.value for i in app.info)
+        assert any("no trained model yet" in i.value and i.value.endswith(hint) for i in app.info)
         assert any(b.label == "Train a quick ResNet-18 now" for b in app.button)
 
 

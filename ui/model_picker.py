@@ -34,7 +34,7 @@ def pick_model() -> ActiveModel | None:
     upload = st.file_uploader("Checkpoint file (.pt) made by this project", type=["pt", "pth"])
     if upload is None:
         if current is None:
-            offer_quick_training()
+            offer_quick_training("upload a checkpoint above")
         return None
     return _adopt(upload.getvalue(), f"uploaded {upload.name}")
 
@@ -52,9 +52,12 @@ def _adopt(data: bytes, source: str) -> ActiveModel | None:
     return chosen
 
 
-def offer_quick_training() -> None:
-    """The way forward when there is no model: one click trains a small one."""
-    st.info("There is no trained model yet. Train a quick one (about a minute), or upload a checkpoint above.")
+def offer_quick_training(checkpoint_hint: str) -> None:
+    """The way forward when there is no model: one click trains a small one.
+
+    checkpoint_hint says where this page's user can load a checkpoint instead.
+    """
+    st.info(f"There is no trained model yet. Train a quick one (about a minute), or {checkpoint_hint}.")
     problem = missing_data_message("mnist")
     if st.button(
         "Train a quick ResNet-18 now", type="primary", icon=":material/model_training:", disabled=problem is not None
