@@ -22,6 +22,12 @@ CHART_POINTS_JS = (
 )
 
 
+LOADED_STEP_IMAGES_JS = (
+    "[...document.querySelectorAll('[data-testid=stImage] img')]"
+    ".filter(img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0).length"
+)
+
+
 def chart_points(page) -> int:
     """Points of the first training curve as drawn in the browser."""
     return page.evaluate(f"() => {CHART_POINTS_JS}")
@@ -118,6 +124,8 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     wait_until_idle(page)
     expect_prediction(page, "3")
     assert page.locator("[data-testid=stException]").count() == 0
+    # "What the model sees": the four preparation steps, each decoded by the browser.
+    page.wait_for_function(LOADED_STEP_IMAGES_JS + " === 4", timeout=30_000)
     page.screenshot(path=SCREENSHOTS / "draw_predict.png")
 
     page.locator("[data-testid=stSidebarNav]").get_by_text("Feature Maps").click()  # same session
