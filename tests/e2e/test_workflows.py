@@ -1,11 +1,14 @@
-"""What a teacher does in class, in a real browser: train and stop, load a CLI checkpoint, draw a digit."""
+"""What a teacher does in class, in a real browser: train and stop, train to the end and download
+the checkpoint, load a CLI checkpoint, draw a digit."""
 
+import re
 import subprocess
 import sys
 
 import pytest
 from playwright.sync_api import expect
 
+from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
 from tests.e2e.conftest import CANVAS, SCREENSHOTS, draw, wait_until_idle
 
@@ -22,7 +25,8 @@ CHART_POINTS_JS = (
 )
 
 
-LOADED_STEP_IMAGES_JS = (
+# st.image pictures the browser has decoded and laid out (empty ones still loading have no height).
+LOADED_IMAGES_JS = (
     "[...document.querySelectorAll('[data-testid=stImage] img')]"
     ".filter(img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0).length"
 )
@@ -55,7 +59,31 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
     assert "trained in this session" in page.locator("[data-testid=stSidebar]").inner_text()
-    page.screenshot(path=SCREENSHOTS / "train_done.png")
+
+
+def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page, app_url, tmp_path):
+    """The classroom defaults (ResNet-18, 5,000 images, one epoch) to the end, then Download."""
+    page.goto(f"{app_url}/train", wait_until="domcontentloaded", timeout=90_000)
+    page.get_by_role("button", name="Start training").click()
+    page.get_by_text("Training finished.").wait_for(timeout=240_000)
+    wait_until_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    success = page.locator("[data-testid=stAlertContentSuccess]").inner_text()
+    shown_accuracy = re.search(r"Test accuracy ([\d.]+)% on 10,000 test digits", success).group(1)
+    assert float(shown_accuracy) > 80  # one epoch of 5,000 digits; far above chance (10%)
+    page.get_by_text("Confusion matrix").scroll_into_view_if_needed()
+    assert page.locator(".js-plotly-plot").count() == 2  # the training curves and the confusion matrix
+    page.wait_for_function(LOADED_IMAGES_JS + " > 0", timeout=30_000)  # misclassified digits
+    page.screenshot(path=SCREENSHOTS / "train_results.png")
+
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="Download checkpoint").click()
+    downloaded = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(downloaded)
+    assert downloaded.name == "resnet18-mnist.pt"
+    checkpoint = load_checkpoint(downloaded)
+    assert checkpoint.arch == "resnet18" and checkpoint.config.train_subset == 5_000
+    assert f"{checkpoint.metrics['test_accuracy']:.2f}" == shown_accuracy
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +153,7 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     expect_prediction(page, "3")
     assert page.locator("[data-testid=stException]").count() == 0
     # "What the model sees": the four preparation steps, each decoded by the browser.
-    page.wait_for_function(LOADED_STEP_IMAGES_JS + " === 4", timeout=30_000)
+    page.wait_for_function(LOADED_IMAGES_JS + " === 4", timeout=30_000)
     page.screenshot(path=SCREENSHOTS / "draw_predict.png")
 
     page.locator("[data-testid=stSidebarNav]").get_by_text("Feature Maps").click()  # same session
