@@ -7,6 +7,8 @@ import streamlit as st
 from resnet_core.data import DATASETS
 from resnet_core.devices import describe_device, select_device
 from ui.models import active_model
+from ui.session_job import session_job
+from ui.training_view import adopt_result
 
 st.set_page_config(page_title="ResNet Explorer", page_icon=":material/hub:", layout="wide")
 
@@ -18,6 +20,10 @@ pages = [
     st.Page("app_pages/feature_maps.py", title="Feature Maps", icon=":material/layers:"),
 ]
 navigation = st.navigation(pages)
+
+job = session_job()
+if job is not None:
+    adopt_result(job)  # a run that ended since the last rerun becomes the active model, before the sidebar names it
 
 with st.sidebar:
     st.subheader("Active model")

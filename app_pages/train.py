@@ -8,7 +8,8 @@ from resnet_core.models import ARCHITECTURES, STEMS
 from resnet_core.train import SCHEDULERS, TrainConfig
 from ui import keys, training_view
 from ui.jobs import TrainingJob
-from ui.resources import device_locks, missing_data_message, test_split
+from ui.resources import missing_data_message, test_split
+from ui.session_job import start_job
 
 SUBSETS = {
     "1,000 images (seconds)": 1_000,
@@ -84,9 +85,7 @@ if start:
     except (DatasetUnavailable, ValueError) as err:
         st.error(str(err))
         st.stop()
-    job = TrainingJob(config)
-    job.start(device_locks())
-    st.session_state[keys.TRAINING_JOB] = job
+    job = start_job(config)
     busy = True
 
 if job is None:
@@ -105,14 +104,11 @@ def job_panel() -> None:
         training_view.live_progress(current)
         training_view.curves(current)
         return
-    if busy:  # it just ended: rerun the whole page so the sidebar shows the new model
-        training_view.adopt_result(current)
+    if busy:  # it just ended: rerun the whole app, which adopts the new model before drawing the sidebar
         st.rerun(scope="app")
     training_view.live_progress(current)
     training_view.curves(current)
     training_view.results(current)
 
 
-if training_view.adopt_result(job):
-    st.rerun()  # the job ended between polls: draw the sidebar again, now naming the new model
 job_panel()

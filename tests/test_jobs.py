@@ -3,7 +3,7 @@
 import time
 
 from resnet_core.train import TrainConfig
-from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, TrainingJob
+from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, JobRegistry, TrainingJob
 
 
 def _wait(condition, seconds=300):
@@ -50,3 +50,16 @@ def test_missing_data_fails_the_job_with_the_remedy(tmp_path):
     job.start(DeviceLocks())
     _wait(lambda: job.finished, seconds=60)
     assert job.status == FAILED and "MNIST is not available" in job.error
+
+
+def test_the_registry_keeps_unfinished_jobs_and_only_the_newest_finished_ones():
+    registry = JobRegistry(keep_finished=2)
+    config = TrainConfig(device="cpu")
+    running = TrainingJob(config, status=RUNNING)  # never started: the registry only reads status
+    old, middle, new = (TrainingJob(config, status=DONE) for _ in range(3))
+    for job in (running, old, middle, new):
+        registry.add(job)
+    assert registry.get(old.id) is None  # the oldest finished run let go
+    assert [registry.get(job.id) for job in (running, middle, new)] == [running, middle, new]
+    assert registry.get("no-such-run") is None
+    assert len({running.id, old.id, middle.id, new.id}) == 4

@@ -11,6 +11,7 @@ from resnet_core.summary import layer_table
 from tests.conftest import REPO, digit_on_canvas
 from ui import keys
 from ui.models import ActiveModel, predictor_for
+from ui.session_job import URL_PARAM
 
 PAGES = [
     "app_pages/overview.py",
@@ -87,6 +88,35 @@ def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
     assert any("Misclassified test images" in m.value for m in app.markdown)
     assert app.session_state[keys.ACTIVE_MODEL].dataset == "fashion-mnist"
     assert any("trained on Fashion-MNIST" in m.value for m in app.sidebar.markdown)
+
+
+def test_a_reloaded_page_finds_its_run_through_the_url(app, data_dir, monkeypatch, tmp_path):
+    job = train_on_1000(app)
+    assert app.query_params[URL_PARAM] == job.id  # the link a reload keeps
+    reloaded = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)  # a new session, empty state
+    reloaded.query_params[URL_PARAM] = job.id
+    reloaded.switch_page("app_pages/train.py").run()
+    assert not reloaded.exception
+    assert reloaded.session_state[keys.TRAINING_JOB] is job
+    assert any("Training finished" in s.value for s in reloaded.success)
+    assert reloaded.session_state[keys.ACTIVE_MODEL].model is job.result.model
+    assert any("trained in this session" in m.value for m in reloaded.sidebar.markdown)
+
+    gone = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    gone.query_params[URL_PARAM] = "a-run-this-server-never-had"
+    gone.run()
+    assert not gone.exception
+    assert any("no longer on the server" in t.value for t in gone.toast)
+    assert keys.TRAINING_JOB not in gone.session_state and URL_PARAM not in gone.query_params
+
+
+def test_a_checkpoint_loaded_after_a_run_stays_active_on_the_train_page(app):
+    train_on_1000(app)
+    loaded = ActiveModel(resnet18().eval(), "resnet18", "mnist", "uploaded other.pt", 98.0)
+    app.session_state[keys.ACTIVE_MODEL] = loaded  # what the Draw page does with an upload
+    app.switch_page("app_pages/train.py").run()
+    assert app.session_state[keys.ACTIVE_MODEL] is loaded
+    assert any("uploaded other.pt" in m.value for m in app.sidebar.markdown)
 
 
 def test_the_identity_start_toggle_reaches_the_training_config(app):

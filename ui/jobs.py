@@ -6,6 +6,7 @@ polling fragment reads.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class DeviceLocks:
 class TrainingJob:
     config: TrainConfig
     data_dir: str | None = None
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(8))  # names the run in the page URL
     status: str = QUEUED
     steps: list[StepProgress] = field(default_factory=list)
     epochs: list[EpochStats] = field(default_factory=list)
@@ -105,6 +107,30 @@ class TrainingJob:
             return None
         elapsed = time.monotonic() - self.started
         return elapsed / fraction - elapsed
+
+
+class JobRegistry:
+    """Training jobs by id, shared by every session, so a reloaded page can find its run again.
+
+    It keeps every unfinished job and the `keep_finished` most recently started finished ones:
+    each of those holds a trained model, and a run nobody comes back for should not hold memory forever.
+    """
+
+    def __init__(self, keep_finished: int = 4) -> None:
+        self.keep_finished = keep_finished
+        self._jobs: dict[str, TrainingJob] = {}  # in the order they were added
+        self._guard = threading.Lock()
+
+    def add(self, job: TrainingJob) -> None:
+        with self._guard:
+            self._jobs[job.id] = job
+            finished = [job_id for job_id, kept in self._jobs.items() if kept.finished]
+            for job_id in finished[: max(0, len(finished) - self.keep_finished)]:
+                del self._jobs[job_id]
+
+    def get(self, job_id: str) -> TrainingJob | None:
+        with self._guard:
+            return self._jobs.get(job_id)
 
 
 def quick_config(device: str = "auto") -> TrainConfig:

@@ -2,6 +2,7 @@
 
 ACTIVE_MODEL = "active_model"  # ui.models.ActiveModel of this session, or absent
 TRAINING_JOB = "training_job"  # ui.jobs.TrainingJob of this session, or absent
+ADOPTED_JOB = "adopted_job"  # id of the job whose model this session made active (once), or absent
 DRAWING = "drawing"  # last non-empty canvas as (H, W, 4) uint8, for Draw and Feature Maps
 CANVAS = "canvas"  # the drawable canvas widget
 DIGIT_INDEX = "digit_index"  # test image picked on the Feature Maps page

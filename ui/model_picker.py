@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from resnet_core.checkpoints import CheckpointError
-from ui import keys
-from ui.jobs import TrainingJob, quick_config
+from ui.jobs import quick_config
 from ui.models import (
     ActiveModel,
     active_model,
@@ -15,7 +14,8 @@ from ui.models import (
     saved_checkpoints,
     set_active_model,
 )
-from ui.resources import device_locks, missing_data_message
+from ui.resources import missing_data_message
+from ui.session_job import start_job
 
 ACTIVE, SAVED, UPLOAD = "Active model", "Saved checkpoint", "Upload a checkpoint"
 
@@ -62,9 +62,7 @@ def offer_quick_training(checkpoint_hint: str) -> None:
     if st.button(
         "Train a quick ResNet-18 now", type="primary", icon=":material/model_training:", disabled=problem is not None
     ):
-        job = TrainingJob(quick_config())
-        job.start(device_locks())
-        st.session_state[keys.TRAINING_JOB] = job
+        start_job(quick_config())
         st.switch_page("app_pages/train.py")
     if problem:
         st.caption("Training needs the MNIST files, which are missing: see the Train page. A checkpoint still works.")

@@ -8,12 +8,17 @@ import torch
 from resnet_core.data import DatasetUnavailable, load_split
 from resnet_core.models import build_model
 from resnet_core.summary import ArchitectureRow, LayerTable, compare_architectures, layer_table, stage_shapes
-from ui.jobs import DeviceLocks
+from ui.jobs import DeviceLocks, JobRegistry
 
 
 @st.cache_resource
 def device_locks() -> DeviceLocks:
     return DeviceLocks()
+
+
+@st.cache_resource
+def job_registry() -> JobRegistry:
+    return JobRegistry()
 
 
 def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:

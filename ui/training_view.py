@@ -77,12 +77,15 @@ def results(job: TrainingJob) -> None:
 
 
 def adopt_result(job: TrainingJob) -> bool:
-    """Make the finished job's model this session's active model (once); True when it did so now."""
+    """Make the finished job's model this session's active model, once per job and session.
+
+    Once: a checkpoint loaded after the run ended stays active. True when it adopted now.
+    """
     if job.status not in (DONE, STOPPED) or job.result is None or job.result.test is None:
         return False
-    current = st.session_state.get(keys.ACTIVE_MODEL)
-    if current is not None and current.model is job.result.model:
+    if st.session_state.get(keys.ADOPTED_JOB) == job.id:
         return False
+    st.session_state[keys.ADOPTED_JOB] = job.id
     config = job.config
     set_active_model(
         ActiveModel(

@@ -1,5 +1,5 @@
-"""What a teacher does in class, in a real browser: train and stop, train to the end and download
-the checkpoint, load a CLI checkpoint, draw a digit."""
+"""What a teacher does in class, in a real browser: train and stop, train to the end, download the
+checkpoint and reload the page, load a CLI checkpoint, draw a digit."""
 
 import re
 import subprocess
@@ -62,7 +62,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
 
 
 def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page, app_url, tmp_path):
-    """The classroom defaults (ResNet-18, 5,000 images, one epoch) to the end, then Download."""
+    """The classroom defaults (ResNet-18, 5,000 images, one epoch) to the end, Download, then reload."""
     page.goto(f"{app_url}/train", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Training finished.").wait_for(timeout=240_000)
@@ -84,6 +84,11 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     checkpoint = load_checkpoint(downloaded)
     assert checkpoint.arch == "resnet18" and checkpoint.config.train_subset == 5_000
     assert f"{checkpoint.metrics['test_accuracy']:.2f}" == shown_accuracy
+
+    assert "run=" in page.url  # a reload starts a new session; the URL leads it back to the run
+    page.reload(wait_until="domcontentloaded")
+    page.get_by_text(f"Training finished. Test accuracy {shown_accuracy}%").wait_for(timeout=60_000)
+    assert "trained in this session" in page.locator("[data-testid=stSidebar]").inner_text()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,49 @@
+"""This session's training job: starting it, and finding it again after a reload.
+
+A reload (or a link opened in a new tab) starts a new Streamlit session with empty state;
+without this, a run that took minutes would go on training where nobody could see, stop
+or keep it. So the job's id rides in the page URL (`?run=<id>`) and the server keeps
+recent jobs in ui.resources.job_registry().
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from resnet_core.train import TrainConfig
+from ui import keys
+from ui.jobs import TrainingJob
+from ui.resources import device_locks, job_registry
+
+URL_PARAM = "run"
+
+
+def start_job(config: TrainConfig) -> TrainingJob:
+    job = TrainingJob(config)
+    job.start(device_locks())
+    job_registry().add(job)
+    st.session_state[keys.TRAINING_JOB] = job
+    st.query_params[URL_PARAM] = job.id
+    return job
+
+
+def session_job() -> TrainingJob | None:
+    """The session's job, or the one the URL names; writes its id back into the URL.
+
+    Streamlit clears query parameters on every page change, so each run puts it back.
+    """
+    job: TrainingJob | None = st.session_state.get(keys.TRAINING_JOB)
+    wanted = st.query_params.get(URL_PARAM)
+    if job is None and wanted:
+        job = job_registry().get(wanted)
+        if job is None:
+            del st.query_params[URL_PARAM]
+            st.toast(
+                "The training run in this link is no longer on the server (it restarted, or let the "
+                "run go after newer ones): start a new one, or load a saved checkpoint on Draw & Predict."
+            )
+            return None
+        st.session_state[keys.TRAINING_JOB] = job
+    if job is not None and wanted != job.id:
+        st.query_params[URL_PARAM] = job.id
+    return job
