@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from resnet_core.data import DatasetUnavailable, load_split
+from resnet_core.data import DATASETS, DatasetUnavailable, load_split
 from resnet_core.models import build_model
 from resnet_core.summary import ArchitectureRow, LayerTable, compare_architectures, layer_table, stage_shapes
 from ui.jobs import DeviceLocks, JobRegistry
@@ -26,7 +26,7 @@ def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
 
     Not cached here: resnet_core.data already reads each split once per process.
     """
-    with st.spinner("Reading the test digits…"):
+    with st.spinner(f"Reading the test {DATASETS[dataset].items}…"):
         return load_split(dataset, train=False)
 
 
