@@ -18,8 +18,9 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from resnet_core.data import DATASETS
 from resnet_core.devices import select_device
-from resnet_core.models import check_zero_init
+from resnet_core.models import ARCHITECTURES, STEMS, check_zero_init
 
 SCHEDULERS = ("step", "onecycle", "constant")
 
@@ -49,6 +50,10 @@ class TrainConfig:
     mixed_precision: bool = True  # bf16 autocast on CUDA; ignored elsewhere (slower on the CPUs measured)
 
     def __post_init__(self) -> None:
+        # Checked here, not when used: a checkpoint's stored config names the classes the app shows.
+        for name, known in (("arch", ARCHITECTURES), ("stem", STEMS), ("dataset", DATASETS)):
+            if getattr(self, name) not in known:
+                raise ValueError(f"Unknown {name} {getattr(self, name)!r}: choose one of {', '.join(known)}.")
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"Unknown scheduler {self.scheduler!r}: choose one of {', '.join(SCHEDULERS)}.")
         for name in ("epochs", "batch_size", "step_size"):

@@ -105,6 +105,7 @@ def _tampered(tmp_path, change):
         (lambda p: p.update(version=99), "version 99"),
         (lambda p: p["model_kwargs"].update(stem="huge"), "Unknown stem 'huge'"),
         (lambda p: p.update(config={"epochs": 0}), "training settings are damaged"),
+        (lambda p: p["config"].update(dataset="imagenet"), "training settings are damaged: Unknown dataset"),
     ],
 )
 def test_damaged_checkpoints_name_what_is_wrong(tmp_path, change, message):

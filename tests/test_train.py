@@ -100,6 +100,12 @@ def test_config_refuses_nonsense_with_a_reason():
         TrainConfig(lr=-1)
     with pytest.raises(ValueError, match="zero_init_residual needs the skip connections"):
         TrainConfig(residual=False, zero_init_residual=True)
+    with pytest.raises(ValueError, match="Unknown dataset 'imagenet': choose one of mnist, fashion-mnist"):
+        TrainConfig(dataset="imagenet")
+    with pytest.raises(ValueError, match="Unknown arch 'resnet9'"):
+        TrainConfig(arch="resnet9")
+    with pytest.raises(ValueError, match="Unknown stem 'huge'"):
+        TrainConfig(stem="huge")
     assert TrainConfig.from_dict(TrainConfig(epochs=3).to_dict() | {"unknown": 1}).epochs == 3
 
 
