@@ -120,16 +120,49 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
             config = TrainConfig.from_dict(payload["config"])
         except (TypeError, ValueError) as err:
             raise CheckpointError(f"The checkpoint's training settings are damaged: {err}") from None
-    state = payload.get("training_state")
+    state = _training_state(payload.get("training_state"))
     return Checkpoint(
         model=model.to(map_location),
         arch=arch,
         config=config,
-        metrics=dict(payload.get("metrics") or {}),
+        metrics=_metrics(payload.get("metrics")),
         history=(state or {}).get("history"),
         training_state=state,
-        epoch=int(payload.get("epoch") or 0),
+        epoch=_epoch(payload.get("epoch")),
     )
+
+
+# The parts below are shown to people (test accuracy, epochs) or used to resume: a damaged one
+# must be refused here with its name, not fail later as a TypeError in a page or in --resume.
+
+
+def _metrics(metrics) -> dict:
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict):
+        raise CheckpointError(f"The checkpoint's metrics are damaged: a {type(metrics).__name__}, not a dictionary.")
+    accuracy = metrics.get("test_accuracy")
+    if accuracy is not None and not (
+        isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool) and 0 <= accuracy <= 100
+    ):
+        raise CheckpointError(f"The checkpoint's test accuracy is damaged: {accuracy!r} is not a percentage.")
+    return dict(metrics)
+
+
+def _training_state(state) -> dict | None:
+    if state is None:
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("history"), (dict, type(None))):
+        raise CheckpointError("The checkpoint's training state (optimiser and history) is damaged.")
+    return state
+
+
+def _epoch(epoch) -> int:
+    if epoch is None:
+        return 0
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CheckpointError(f"The checkpoint's epoch count is damaged: {epoch!r}.")
+    return epoch
 
 
 def _read_payload(source, map_location):

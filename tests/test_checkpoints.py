@@ -106,6 +106,12 @@ def _tampered(tmp_path, change):
         (lambda p: p["model_kwargs"].update(stem="huge"), "Unknown stem 'huge'"),
         (lambda p: p.update(config={"epochs": 0}), "training settings are damaged"),
         (lambda p: p["config"].update(dataset="imagenet"), "training settings are damaged: Unknown dataset"),
+        (lambda p: p.update(metrics="abc"), "metrics are damaged: a str, not a dictionary"),
+        (lambda p: p.update(metrics={"test_accuracy": "high"}), "test accuracy is damaged: 'high' is not a percentage"),
+        (lambda p: p.update(metrics={"test_accuracy": float("nan")}), "test accuracy is damaged: nan"),
+        (lambda p: p.update(training_state="x"), "training state .* is damaged"),
+        (lambda p: p.update(training_state={"history": 5}), "training state .* is damaged"),
+        (lambda p: p.update(epoch="3"), "epoch count is damaged: '3'"),
     ],
 )
 def test_damaged_checkpoints_name_what_is_wrong(tmp_path, change, message):
