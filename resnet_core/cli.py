@@ -174,7 +174,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 result.trainer.training_state(),
                 epoch=result.trainer.epochs_done,
             )
-            print(f"test accuracy {result.test.accuracy:.2f}% on {len(result.test.labels):,} digits; saved {args.out}")
+            tested = f"{len(result.test.labels):,} {DATASETS[config.dataset].items}"
+            print(f"test accuracy {result.test.accuracy:.2f}% on {tested}; saved {args.out}")
         return 0
     finally:
         shutdown()

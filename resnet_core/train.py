@@ -307,9 +307,15 @@ class ResNetTrainer:
             self.optimizer, scheduler, num_epochs, steps_per_epoch, learning_rate, step_size, gamma
         )
         if resume_state:
-            self.optimizer.load_state_dict(resume_state["optimizer"])
-            self.scheduler.load_state_dict(resume_state["scheduler"])
-            self.history = {k: list(v) for k, v in resume_state["history"].items()}
+            try:
+                self.optimizer.load_state_dict(resume_state["optimizer"])
+                self.scheduler.load_state_dict(resume_state["scheduler"])
+                self.history = {k: list(v) for k, v in resume_state["history"].items()}
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+                raise ValueError(
+                    "Cannot resume: the saved optimiser, schedule or history does not fit this run "
+                    f"({type(err).__name__}: {err}). Start a new run instead of --resume."
+                ) from None
         self.stopped = False
         criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         for epoch in range(self.epochs_done + 1, num_epochs + 1):

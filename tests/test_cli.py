@@ -36,10 +36,21 @@ def test_train_prints_progress_and_epoch_summary_and_saves(cli_checkpoint):
     out, result = cli_checkpoint
     assert "epoch 1/1 [" in result.stderr and "img/s" in result.stderr
     assert "epoch 1/1  train loss" in result.stdout and "val loss" in result.stdout
-    assert f"saved {out}" in result.stdout
+    assert f"on 200 digits; saved {out}" in result.stdout
     checkpoint = load_checkpoint(out)
     assert checkpoint.config.train_subset == 512 and checkpoint.metrics["test_samples"] == 200
     assert checkpoint.history["epoch"] == [1]
+
+
+def test_a_fashion_mnist_run_keeps_its_dataset_and_speaks_of_images(data_dir, tmp_path):
+    out = tmp_path / "fashion.pt"
+    result = run_cli("train", *TINY_RUN, "--dataset", "fashion-mnist", "--out", out, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"on 200 images; saved {out}" in result.stdout
+    assert load_checkpoint(out).config.dataset == "fashion-mnist"
+    evaluated = run_cli("evaluate", "--checkpoint", out, "--test-subset", "200", "--device", "cpu", data_dir=data_dir)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "on 200 Fashion-MNIST test images" in evaluated.stdout and "per class: T-shirt " in evaluated.stdout
 
 
 def test_resume_continues_from_the_saved_epoch(cli_checkpoint, data_dir, tmp_path):

@@ -131,3 +131,12 @@ def test_missing_gpu_is_a_clear_error():
         pytest.skip("this machine has a GPU")
     with pytest.raises(ValueError, match="no GPU is visible"):
         ResNetTrainer(resnet18(), device="cuda")
+
+
+def test_a_damaged_resume_state_is_refused_with_a_way_forward():
+    batches = [(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]))]
+    trainer = ResNetTrainer(resnet18(), device="cpu")
+    damaged = {"optimizer": {"state": {}, "param_groups": "none"}, "scheduler": {}, "history": {}}
+    with pytest.raises(ValueError, match="Cannot resume: .* Start a new run instead of --resume"):
+        trainer.train(batches, None, num_epochs=1, resume_state=damaged)
+    assert trainer.history["epoch"] == []  # nothing trained
