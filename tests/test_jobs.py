@@ -38,6 +38,7 @@ def test_a_finished_job_keeps_model_test_images_and_curves(data_dir):
     assert job.status == DONE, job.error
     assert job.test_images.shape == (100, 28, 28) and len(job.result.test.labels) == 100
     assert job.steps and job.steps[-1].step == job.steps[-1].steps_per_epoch
+    assert job.result.trainer.optimizer is None  # Adam's state let go: the app never resumes
     assert job.progress_fraction() == 1.0 and not job.result.model.training
 
 

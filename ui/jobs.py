@@ -82,6 +82,9 @@ class TrainingJob:
                     report_every=REPORT_EVERY,
                 )
                 self.result.model.eval()
+                # The app never resumes a run, and a finished job may outlive its session in the
+                # JobRegistry: Adam's two moment buffers (twice the weights) would only hold memory.
+                self.result.trainer.optimizer = self.result.trainer.scheduler = None
                 self.status = STOPPED if self.result.stopped else DONE
         except (DatasetUnavailable, TrainingDiverged, ValueError) as err:
             self._fail(str(err))
