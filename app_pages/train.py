@@ -13,7 +13,7 @@ from ui.session_job import start_job
 
 SUBSETS = {
     "1,000 images (seconds)": 1_000,
-    "5,000 images (about a minute)": 5_000,
+    "5,000 images (~1 minute)": 5_000,
     "10,000 images": 10_000,
     "all 60,000 images": None,
 }

@@ -40,7 +40,7 @@ def chart_points(page) -> int:
 def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
     page.goto(f"{app_url}/train", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_role("button", name="Start training").wait_for()
-    choose(page, "Training set", "5,000 images (about a minute)")
+    choose(page, "Training set", "5,000 images (~1 minute)")
     page.get_by_label("Epochs").fill("3")
     page.get_by_role("button", name="Start training").click()
     stop = page.get_by_test_id("stButton").get_by_role("button", name="Stop")  # not the header's Stop
