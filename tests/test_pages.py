@@ -90,7 +90,7 @@ def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
     assert any("trained on Fashion-MNIST" in m.value for m in app.sidebar.markdown)
 
 
-def test_a_reloaded_page_finds_its_run_through_the_url(app, data_dir, monkeypatch, tmp_path):
+def test_a_reloaded_page_finds_its_run_through_the_url(app):
     job = train_on_1000(app)
     assert app.query_params[URL_PARAM] == job.id  # the link a reload keeps
     reloaded = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)  # a new session, empty state

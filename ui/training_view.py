@@ -76,15 +76,15 @@ def results(job: TrainingJob) -> None:
     )
 
 
-def adopt_result(job: TrainingJob) -> bool:
+def adopt_result(job: TrainingJob) -> None:
     """Make the finished job's model this session's active model, once per job and session.
 
-    Once: a checkpoint loaded after the run ended stays active. True when it adopted now.
+    Once: a checkpoint loaded after the run ended stays active.
     """
     if job.status not in (DONE, STOPPED) or job.result is None or job.result.test is None:
-        return False
+        return
     if st.session_state.get(keys.ADOPTED_JOB) == job.id:
-        return False
+        return
     st.session_state[keys.ADOPTED_JOB] = job.id
     config = job.config
     set_active_model(
@@ -97,4 +97,3 @@ def adopt_result(job: TrainingJob) -> bool:
             config.dataset,
         )
     )
-    return True
