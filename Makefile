@@ -20,7 +20,8 @@ test: install
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check resnet_core pages tests benchmarks app.py
+	$(BIN)/ruff check resnet_core ui app_pages tests benchmarks app.py
+	$(BIN)/ruff format --check resnet_core ui app_pages tests benchmarks app.py
 
 benchmark: install
 	$(BIN)/python -m benchmarks.pipeline
