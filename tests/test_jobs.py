@@ -1,6 +1,8 @@
 """Training jobs of the app: off the script thread, one per device, stoppable, failures reported."""
 
+import gc
 import time
+import weakref
 
 from resnet_core.train import TrainConfig
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, JobRegistry, TrainingJob
@@ -64,3 +66,20 @@ def test_the_registry_keeps_unfinished_jobs_and_only_the_newest_finished_ones():
     assert [registry.get(job.id) for job in (running, middle, new)] == [running, middle, new]
     assert registry.get("no-such-run") is None
     assert len({running.id, old.id, middle.id, new.id}) == 4
+
+
+def test_a_run_the_registry_lets_go_frees_its_model(data_dir):
+    # Nothing else (the finished worker thread, the progress callbacks, torch) may keep an
+    # evicted run's model alive, or the server's memory would grow with every run.
+    registry = JobRegistry(keep_finished=1)
+    job = TrainingJob(TrainConfig(epochs=1, train_subset=200, test_subset=100, device="cpu"), str(data_dir))
+    registry.add(job)
+    job.start(DeviceLocks())
+    _wait(lambda: job.finished)
+    assert job.status == DONE, job.error
+    model = weakref.ref(job.result.model)
+    job.thread.join()
+    del job
+    registry.add(TrainingJob(TrainConfig(device="cpu"), status=DONE))
+    gc.collect()
+    assert model() is None
