@@ -17,7 +17,7 @@ from resnet_core.checkpoints import CheckpointError, load_checkpoint, save_check
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
 from resnet_core.inference import EmptyDrawing, InvalidImage, Predictor, preprocess_image
-from resnet_core.models import ARCHITECTURES, STEMS, build_model
+from resnet_core.models import ARCHITECTURES, STEMS
 from resnet_core.train import RECIPES, SCHEDULERS, EpochStats, TrainConfig, TrainingDiverged, recipe
 
 EXIT_BAD_INPUT = 2
@@ -217,9 +217,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from resnet_core.summary import format_count, layer_table
+    from resnet_core.summary import format_count, layer_table, weightless_model
 
-    table = layer_table(build_model(args.arch, stem=args.stem), depth=args.depth)
+    table = layer_table(weightless_model(args.arch, stem=args.stem), depth=args.depth)
     header = f"{'layer':<28}{'type':<18}{'output shape':<20}{'params':>12}{'mult-adds':>14}"
     print(header)
     print("-" * len(header))

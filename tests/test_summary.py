@@ -3,7 +3,7 @@ import torch
 import torchinfo
 
 from resnet_core.models import ARCHITECTURES, build_model, resnet18
-from resnet_core.summary import compare_architectures, layer_table, stage_shapes, weighted_depth
+from resnet_core.summary import compare_architectures, layer_table, stage_shapes, weighted_depth, weightless_model
 from tests.test_models import EXPECTED_PARAMETERS
 
 
@@ -60,6 +60,13 @@ def test_comparison_has_a_measured_row_per_architecture():
     assert [r.depth for r in rows] == [18, 34, 50, 101, 152]
     assert rows[0].size_mb == pytest.approx((11_175_370 + 4_800) * 4 / 1e6, rel=1e-3)
     assert all(a.mult_adds < b.mult_adds for a, b in zip(rows, rows[1:]))
+
+
+@pytest.mark.parametrize(("arch", "stem"), [("resnet18", "mnist"), ("resnet50", "medium")])
+def test_a_weightless_model_gives_the_same_table_as_a_real_one(arch, stem):
+    weightless = weightless_model(arch, stem=stem)
+    assert all(p.is_meta for p in weightless.parameters())  # nothing allocated, nothing initialised
+    assert layer_table(weightless, depth=3) == layer_table(build_model(arch, stem=stem), depth=3)
 
 
 @pytest.mark.parametrize("arch", ["resnet18", "resnet50"])

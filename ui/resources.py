@@ -6,8 +6,14 @@ import streamlit as st
 import torch
 
 from resnet_core.data import DATASETS, DatasetUnavailable, load_split
-from resnet_core.models import build_model
-from resnet_core.summary import ArchitectureRow, LayerTable, compare_architectures, layer_table, stage_shapes
+from resnet_core.summary import (
+    ArchitectureRow,
+    LayerTable,
+    compare_architectures,
+    layer_table,
+    stage_shapes,
+    weightless_model,
+)
 from ui.jobs import DeviceLocks, JobRegistry
 
 
@@ -32,7 +38,7 @@ def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
 
 @st.cache_resource(show_spinner="Measuring the network…")
 def architecture_summary(arch: str, stem: str, depth: int) -> tuple[LayerTable, dict[str, tuple[int, ...]]]:
-    model = build_model(arch, stem=stem)
+    model = weightless_model(arch, stem=stem)
     return layer_table(model, depth=depth), stage_shapes(model)
 
 
