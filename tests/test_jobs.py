@@ -75,10 +75,9 @@ def test_a_run_the_registry_lets_go_frees_its_model(data_dir):
     job = TrainingJob(TrainConfig(epochs=1, train_subset=200, test_subset=100, device="cpu"), str(data_dir))
     registry.add(job)
     job.start(DeviceLocks())
-    _wait(lambda: job.finished)
+    job.thread.join(timeout=300)  # not _wait(lambda: job...): that closure would keep `job` alive
     assert job.status == DONE, job.error
     model = weakref.ref(job.result.model)
-    job.thread.join()
     del job
     registry.add(TrainingJob(TrainConfig(device="cpu"), status=DONE))
     gc.collect()
