@@ -29,6 +29,29 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
 
 
+def server_command(port: int) -> list[str]:
+    """`streamlit run app.py` as the tests and benchmarks start it."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        # No file watching: tests write screenshots and .pyc files inside the watched tree, and an
+        # edited module would be re-imported mid-run (with fresh caches) under a benchmark.
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+    ]
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -62,24 +85,7 @@ def serve_app(data_dir: Path, checkpoint_dir: Path):
         os.environ, RESNET_DATA_DIR=str(data_dir), RESNET_CHECKPOINT_DIR=str(checkpoint_dir), PYTHONPATH=str(REPO)
     )
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            # No file watching: the tests write screenshots and .pyc files inside the watched tree.
-            "--server.fileWatcherType",
-            "none",
-            "--server.runOnSave",
-            "false",
-        ],
+        server_command(port),
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -145,6 +151,12 @@ def wait_until_idle(page, timeout: float = 60_000) -> None:
         timeout=timeout,
     )
     page.wait_for_timeout(500)  # let charts finish drawing before a screenshot
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by its label."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=option).click()
 
 
 def draw(page, strokes: list[list[tuple[int, int]]]) -> None:

@@ -10,14 +10,7 @@ from playwright.sync_api import expect
 
 from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
-from tests.e2e.conftest import CANVAS, SCREENSHOTS, draw, wait_until_idle
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label."""
-    page.get_by_label(label).click()
-    page.get_by_role("option", name=option).click()
-
+from tests.e2e.conftest import CANVAS, SCREENSHOTS, choose, draw, wait_until_idle
 
 CHART_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
