@@ -25,7 +25,7 @@ from resnet_core.models import (
     resnet152,
 )
 from resnet_core.predictor import Predictor, prepare_compiler
-from resnet_core.summary import compare_architectures, layer_table
+from resnet_core.summary import compare_architectures, layer_table, weightless_model
 from resnet_core.train import RECIPES, ResNetTrainer, TrainConfig, TrainingDiverged, evaluate, recipe
 
 __all__ = [
@@ -67,4 +67,5 @@ __all__ = [
     "save_checkpoint",
     "select_device",
     "stratified_indices",
+    "weightless_model",
 ]
