@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     choose,
     draw,
     server_command,
+    stop_button,
     wait_until_idle,
 )
 from ui.jobs import JobRegistry
@@ -62,8 +63,8 @@ def _train_small_run(page) -> None:
     choose(page, "Training set", "1,000 images (seconds)")
     page.get_by_role("button", name="Start training").click()
     # The page still shows the last run's "Training finished" until this one is under way.
-    page.get_by_test_id("stButton").get_by_role("button", name="Stop").wait_for(timeout=120_000)
-    page.get_by_test_id("stButton").get_by_role("button", name="Stop").wait_for(state="detached", timeout=600_000)
+    stop_button(page).wait_for(timeout=120_000)
+    stop_button(page).wait_for(state="detached", timeout=600_000)
     page.get_by_text("Training finished").wait_for(timeout=60_000)
 
 

@@ -159,6 +159,11 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option).click()
 
 
+def stop_button(page):
+    """The Train page's Stop button (not the Stop in Streamlit's header while a script runs)."""
+    return page.get_by_test_id("stButton").get_by_role("button", name="Stop")
+
+
 def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
     box = page.locator(CANVAS).bounding_box()
     for stroke in strokes:

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
-from tests.e2e.conftest import CANVAS, SCREENSHOTS, choose, draw, wait_until_idle
+from tests.e2e.conftest import CANVAS, SCREENSHOTS, choose, draw, stop_button, wait_until_idle
 
 CHART_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
@@ -36,7 +36,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
     choose(page, "Training set", "5,000 images (~1 minute)")
     page.get_by_label("Epochs").fill("3")
     page.get_by_role("button", name="Start training").click()
-    stop = page.get_by_test_id("stButton").get_by_role("button", name="Stop")  # not the header's Stop
+    stop = stop_button(page)
     stop.wait_for(timeout=60_000)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')", timeout=60_000)
     first = chart_points(page)
