@@ -10,7 +10,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
@@ -21,8 +20,11 @@ from torch import Tensor, nn
 from resnet_core.data import DATASETS
 from resnet_core.devices import select_device
 from resnet_core.models import ARCHITECTURES, STEMS, check_zero_init
+from resnet_core.precision import Precision, autocast, choose_precision
 
 SCHEDULERS = ("step", "onecycle", "constant")
+# The CPU bf16 probe costs about ten training steps; below this many a 1.2x gain cannot repay it.
+MIN_STEPS_TO_PROBE = 100
 
 
 @dataclass
@@ -47,7 +49,7 @@ class TrainConfig:
     test_subset: int | None = None  # stratified test digits; None = all 10,000
     seed: int = 0  # seeds weights, shuffling, augmentation and subsets
     device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", "mps"
-    mixed_precision: bool = True  # bf16 autocast on CUDA; ignored elsewhere (slower on the CPUs measured)
+    mixed_precision: bool = True  # bf16 autocast where it is faster: CUDA, some CPUs (resnet_core.precision)
 
     def __post_init__(self) -> None:
         # Checked here, not when used: a checkpoint's stored config names the classes the app shows.
@@ -156,10 +158,6 @@ def _batches(loader: Iterable, device: torch.device, channels_last: bool):
         yield x, y.to(device, non_blocking=True)
 
 
-def _autocast(device: torch.device, enabled: bool):
-    return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else nullcontext()
-
-
 @torch.no_grad()
 def evaluate(
     model: nn.Module,
@@ -168,7 +166,10 @@ def evaluate(
     mixed_precision: bool = False,
     channels_last: bool = False,
 ) -> Evaluation:
-    """Loss and accuracy of `model` over every batch of `loader`, in eval mode; restores the mode after."""
+    """Loss and accuracy of `model` over every batch of `loader`, in eval mode; restores the mode after.
+
+    mixed_precision: bf16 autocast (what a trainer that chose it passes; off by default).
+    """
     device = select_device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -176,7 +177,7 @@ def evaluate(
     predictions, labels = [], []
     try:
         for x, y in _batches(loader, device, channels_last):
-            with _autocast(device, mixed_precision and device.type == "cuda"):
+            with autocast(device, mixed_precision):
                 logits = model(x)
             loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
             predictions.append(logits.argmax(1))
@@ -247,7 +248,9 @@ class ResNetTrainer:
         self.channels_last = self.device.type == "cuda" if channels_last is None else channels_last
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=memory_format)
-        self.mixed_precision = mixed_precision and self.device.type == "cuda"
+        self.mixed_precision = mixed_precision  # asked for; train() chooses where it is faster
+        # train() settles it (a CPU may need a probe); until then only CUDA computes in bf16.
+        self.precision = Precision(mixed_precision and self.device.type == "cuda", "not chosen yet: no training run")
         self.history = new_history()
         self.optimizer: torch.optim.Optimizer | None = None
         self.scheduler = None
@@ -316,6 +319,7 @@ class ResNetTrainer:
                     "Cannot resume: the saved optimiser, schedule or history does not fit this run "
                     f"({type(err).__name__}: {err}). Start a new run instead of --resume."
                 ) from None
+        self.precision = self._choose_precision(train_loader, (num_epochs - self.epochs_done) * steps_per_epoch)
         self.stopped = False
         criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
         for epoch in range(self.epochs_done + 1, num_epochs + 1):
@@ -325,7 +329,7 @@ class ResNetTrainer:
             if stats is None:  # stopped before the first step of this epoch
                 break
             if val_loader is not None:
-                evaluation = evaluate(self.model, val_loader, self.device, self.mixed_precision, self.channels_last)
+                evaluation = evaluate(self.model, val_loader, self.device, self.precision.bf16, self.channels_last)
                 stats = replace(stats, val_loss=evaluation.loss, val_acc=evaluation.accuracy)
                 self.last_evaluation = evaluation
             for key in HISTORY_KEYS:
@@ -335,6 +339,15 @@ class ResNetTrainer:
             if self.stopped:
                 break
         return self.history
+
+    def _choose_precision(self, train_loader, steps_left: int) -> Precision:
+        if self.device.type == "cpu" and self.mixed_precision:
+            if self.distributed:  # each process would probe alone and might choose differently
+                return Precision(False, "fp32: bf16 is not probed for several CPU processes")
+            if steps_left < MIN_STEPS_TO_PROBE:
+                return Precision(False, f"fp32: {steps_left} steps are too few to pay for a bf16 speed probe")
+        batch_size = getattr(train_loader, "batch_size", None) or 128
+        return choose_precision(self.model, self.device, self.mixed_precision, batch_size, self.channels_last)
 
     def _train_epoch(
         self, epoch, loader, steps_per_epoch, criterion, schedule_unit, on_step, stop_event, report_every
@@ -349,7 +362,7 @@ class ResNetTrainer:
                 self.stopped = True
                 break
             self.optimizer.zero_grad(set_to_none=True)
-            with _autocast(self.device, self.mixed_precision):
+            with autocast(self.device, self.precision.bf16):
                 logits = self.step_model(x)
             loss = criterion(logits.float(), y)
             loss.backward()
@@ -414,4 +427,4 @@ class ResNetTrainer:
 
     def test(self, loader) -> TestResult:
         """Accuracy, loss, per-class accuracy, confusion matrix and misclassified positions over `loader`."""
-        return summarize_test(evaluate(self.model, loader, self.device, self.mixed_precision, self.channels_last))
+        return summarize_test(evaluate(self.model, loader, self.device, self.precision.bf16, self.channels_last))
