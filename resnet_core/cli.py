@@ -121,6 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             where = describe_device(select_device(config.device))
             print(f"training {config.arch} ({config.stem} stem) on {where}, {world_size} process(es)", flush=True)
         bar = ProgressBar(config.epochs) if leader else None
+        told_precision = []  # the arithmetic is named once, after the first epoch of this invocation
 
         def on_step(progress):
             if bar is not None:
@@ -130,6 +131,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             if not leader:
                 return
             _print_epoch(stats, config.epochs)
+            if not told_precision:
+                print(f"arithmetic: {trainer.precision.reason}", flush=True)
+                told_precision.append(True)
             if stats.complete:
                 save_checkpoint(
                     args.out,

@@ -37,6 +37,7 @@ def test_train_prints_progress_and_epoch_summary_and_saves(cli_checkpoint):
     assert "epoch 1/1 [" in result.stderr and "img/s" in result.stderr
     assert "epoch 1/1  train loss" in result.stdout and "val loss" in result.stdout
     assert f"on 200 digits; saved {out}" in result.stdout
+    assert "arithmetic: fp32: 8 steps are too few to pay for a bf16 speed probe" in result.stdout
     checkpoint = load_checkpoint(out)
     assert checkpoint.config.train_subset == 512 and checkpoint.metrics["test_samples"] == 200
     assert checkpoint.history["epoch"] == [1]
