@@ -35,3 +35,12 @@ def test_accuracy_levers_smoke_run_measures_the_variant_and_its_averaged_weights
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "scale, seed 0, epoch 1: test" in result.stdout and "averaged weights" in result.stdout
+
+
+def test_cpu_precision_smoke_run_compares_both_arithmetics_and_the_probe(data_dir):
+    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "benchmarks.cpu_precision", "--smoke"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("resnet18, mnist stem: fp32 "))
+    assert "bf16 autocast" in line and "x; the trainer's probe: " in line

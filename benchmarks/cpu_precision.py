@@ -1,0 +1,82 @@
+"""bf16 autocast against fp32 for CPU training, sustained, side by side in one process.
+
+    python -m benchmarks.cpu_precision [--seconds 15] [--rounds 2] [--smoke]
+
+For each net, fp32 and bf16 autocast take turns training on real MNIST batches (batch
+128, Adam) for `--seconds` each, `--rounds` times; images/s counts every step of every
+turn, so a CPU that slows its clock under AMX or AVX-512 load shows it. It also prints what
+the trainer's short probe (resnet_core.precision.choose_precision) decides for the same
+net, so the probe can be checked against the sustained figure. --smoke: ResNet-18 only, batch
+16, half-second turns, to check that the script runs (its figures mean nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+from benchmarks.common import data_dir, machine
+from resnet_core.augment import normalize
+from resnet_core.data import load_split
+from resnet_core.models import build_model
+from resnet_core.precision import autocast, choose_precision, cpu_has_bf16
+
+BATCH = 128
+NETS = (("resnet18", "mnist"), ("resnet18", "medium"), ("resnet50", "medium"))
+CPU = torch.device("cpu")
+
+
+def sustained_images_per_second(arch: str, stem: str, batches: list, seconds: float, rounds: int) -> dict[bool, float]:
+    """Images/s by arithmetic (False: fp32, True: bf16 autocast) over alternating turns of `seconds`."""
+    torch.manual_seed(0)
+    model = build_model(arch, stem=stem).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images = {False: 0, True: 0}
+    elapsed = {False: 0.0, True: 0.0}
+    step = 0
+    for _ in range(rounds):
+        for bf16 in (False, True):
+            start = time.perf_counter()
+            while time.perf_counter() - start < seconds:
+                x, y = batches[step % len(batches)]
+                optimizer.zero_grad(set_to_none=True)
+                with autocast(CPU, bf16):
+                    logits = model(x)
+                F.cross_entropy(logits.float(), y).backward()
+                optimizer.step()
+                images[bf16] += len(y)
+                step += 1
+            elapsed[bf16] += time.perf_counter() - start
+    return {bf16: images[bf16] / elapsed[bf16] for bf16 in (False, True)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each turn")
+    parser.add_argument("--rounds", type=int, default=2, help="turns per precision, alternating")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds, to check the script runs")
+    args = parser.parse_args()
+    nets, batch = (NETS[:1], 16) if args.smoke else (NETS, BATCH)
+    seconds, rounds = (0.5, 1) if args.smoke else (args.seconds, args.rounds)
+    print(f"machine: {machine()}")
+    print(f"bf16 instructions (AVX-512 BF16 or AMX): {'yes' if cpu_has_bf16() else 'no'}")
+    digits, labels = load_split("mnist", train=True, data_dir=data_dir())
+    batches = [
+        (normalize(digits[i : i + batch].unsqueeze(1).float().div(255)), labels[i : i + batch])
+        for i in range(0, 20 * batch, batch)
+    ]
+    for arch, stem in nets:
+        rates = sustained_images_per_second(arch, stem, batches, seconds, rounds)
+        probe = choose_precision(build_model(arch, stem=stem), CPU, requested=True, batch_size=batch)
+        print(
+            f"{arch}, {stem} stem: fp32 {rates[False]:6.1f} images/s, bf16 autocast {rates[True]:6.1f} images/s, "
+            f"bf16 / fp32 {rates[True] / rates[False]:.2f}x; the trainer's probe: {probe.reason}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
