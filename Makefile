@@ -25,5 +25,6 @@ lint: install
 
 benchmark: install
 	$(BIN)/python -m benchmarks.pipeline
+	$(BIN)/python -m benchmarks.cpu_precision
 	$(BIN)/python -m benchmarks.latency
 	$(BIN)/python -m benchmarks.live_plotting
