@@ -2,9 +2,9 @@
 
 On CUDA bf16 autocast feeds the tensor cores and is always faster. On a CPU it depends on
 the chip and on the net: CPUs without bf16 instructions ran slower in bf16 (the AMD EPYC
-measured), and on an Intel Xeon with AMX ResNet-18 with the spec's stem ran at 0.58x
-fp32's speed while the medium stem ran at 1.21x (docs/benchmarks.md). So on a CPU with
-bf16 instructions a short probe decides, once per model shape per process.
+measured), and on an Intel Xeon with AMX ResNet-18 with the spec's stem trained at 0.74x
+fp32's speed while the medium stem trained at 1.23x (benchmarks.cpu_precision). So on a CPU
+with bf16 instructions a short probe decides, once per model shape per process.
 """
 
 from __future__ import annotations
