@@ -38,7 +38,9 @@ def autocast(device: torch.device, bf16: bool):
 
 def cpu_has_bf16() -> bool:
     """AVX-512 BF16 or AMX: without them bf16 is emulated and slower (measured on an AMD EPYC)."""
-    return torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    # Private torch helpers (torch 2.14 has both): a release without them stays in fp32.
+    checks = (getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+    return any(check() for check in checks if check is not None)
 
 
 def choose_precision(
