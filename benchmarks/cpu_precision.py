@@ -16,13 +16,12 @@ import argparse
 import time
 
 import torch
-import torch.nn.functional as F
 
 from benchmarks.common import data_dir, machine
 from resnet_core.augment import normalize
 from resnet_core.data import load_split
 from resnet_core.models import build_model
-from resnet_core.precision import autocast, choose_precision, cpu_has_bf16
+from resnet_core.precision import choose_precision, cpu_has_bf16, training_step
 
 BATCH = 128
 NETS = (("resnet18", "mnist"), ("resnet18", "medium"), ("resnet50", "medium"))
@@ -42,11 +41,7 @@ def sustained_images_per_second(arch: str, stem: str, batches: list, seconds: fl
             start = time.perf_counter()
             while time.perf_counter() - start < seconds:
                 x, y = batches[step % len(batches)]
-                optimizer.zero_grad(set_to_none=True)
-                with autocast(CPU, bf16):
-                    logits = model(x)
-                F.cross_entropy(logits.float(), y).backward()
-                optimizer.step()
+                training_step(model, optimizer, x, y, bf16)
                 images[bf16] += len(y)
                 step += 1
             elapsed[bf16] += time.perf_counter() - start

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+from torch import Tensor, nn
 
 from resnet_core.inference import SIZE
 
@@ -34,6 +34,15 @@ class Precision:
 
 def autocast(device: torch.device, bf16: bool):
     return torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else nullcontext()
+
+
+def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor, bf16: bool) -> None:
+    """One plain cross-entropy step, the unit the probe (and benchmarks.cpu_precision) times."""
+    optimizer.zero_grad(set_to_none=True)
+    with autocast(x.device, bf16):
+        logits = model(x)
+    F.cross_entropy(logits.float(), y).backward()
+    optimizer.step()
 
 
 def cpu_has_bf16() -> bool:
@@ -106,11 +115,7 @@ def cpu_speedup(model: nn.Module, batch_size: int, channels_last: bool = False) 
     def seconds_per_step(bf16: bool, steps: int) -> float:
         start = time.perf_counter()
         for _ in range(steps):
-            optimizer.zero_grad(set_to_none=True)
-            with autocast(torch.device("cpu"), bf16):
-                logits = probe(x)
-            F.cross_entropy(logits.float(), y).backward()
-            optimizer.step()
+            training_step(probe, optimizer, x, y, bf16)
         return (time.perf_counter() - start) / steps
 
     seconds_per_step(False, 1), seconds_per_step(True, 1)  # warm-up: oneDNN builds its kernels
