@@ -23,6 +23,8 @@ from resnet_core.inference import SIZE
 # bf16 has to beat fp32 by this much to be chosen: it rounds more, so a tie goes to fp32.
 MIN_SPEEDUP = 1.1
 PROBE_STEPS = 2  # timed steps per precision per round (two rounds, alternating, best kept)
+# The probe costs about ten training steps; below this many a 1.2x gain cannot repay it.
+MIN_STEPS_TO_PROBE = 100
 
 
 @dataclass(frozen=True)
@@ -53,15 +55,28 @@ def cpu_has_bf16() -> bool:
 
 
 def choose_precision(
-    model: nn.Module, device: torch.device, requested: bool, batch_size: int, channels_last: bool = False
+    model: nn.Module,
+    device: torch.device,
+    requested: bool,
+    batch_size: int,
+    channels_last: bool = False,
+    steps: int | None = None,
+    processes: int = 1,
 ) -> Precision:
-    """bf16 autocast when `requested` and faster on `device` for this model; fp32 otherwise."""
+    """bf16 autocast when `requested` and faster on `device` for this model; fp32 otherwise.
+
+    steps: the training steps the choice is for (None: enough to probe); processes: how many train together.
+    """
     if not requested:
         return Precision(False, "fp32: mixed precision turned off")
     if device.type == "cuda":
         return Precision(True, "bf16 autocast: always faster on CUDA")
     if device.type != "cpu":
         return Precision(False, f"fp32: bf16 autocast is not used on {device.type}")
+    if processes > 1:  # each process would probe alone and might choose differently
+        return Precision(False, "fp32: bf16 is not probed for several CPU processes")
+    if steps is not None and steps < MIN_STEPS_TO_PROBE:
+        return Precision(False, f"fp32: {steps} steps are too few to pay for a bf16 speed probe")
     if not cpu_has_bf16():
         return Precision(False, "fp32: this CPU has no bf16 instructions (AVX-512 BF16 or AMX)")
     try:

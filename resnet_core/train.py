@@ -23,8 +23,6 @@ from resnet_core.models import ARCHITECTURES, STEMS, check_zero_init
 from resnet_core.precision import Precision, autocast, choose_precision
 
 SCHEDULERS = ("step", "onecycle", "constant")
-# The CPU bf16 probe costs about ten training steps; below this many a 1.2x gain cannot repay it.
-MIN_STEPS_TO_PROBE = 100
 
 
 @dataclass
@@ -341,13 +339,15 @@ class ResNetTrainer:
         return self.history
 
     def _choose_precision(self, train_loader, steps_left: int) -> Precision:
-        if self.device.type == "cpu" and self.mixed_precision:
-            if self.distributed:  # each process would probe alone and might choose differently
-                return Precision(False, "fp32: bf16 is not probed for several CPU processes")
-            if steps_left < MIN_STEPS_TO_PROBE:
-                return Precision(False, f"fp32: {steps_left} steps are too few to pay for a bf16 speed probe")
-        batch_size = getattr(train_loader, "batch_size", None) or 128
-        return choose_precision(self.model, self.device, self.mixed_precision, batch_size, self.channels_last)
+        return choose_precision(
+            self.model,
+            self.device,
+            self.mixed_precision,
+            batch_size=getattr(train_loader, "batch_size", None) or 128,
+            channels_last=self.channels_last,
+            steps=steps_left,
+            processes=dist.get_world_size() if self.distributed else 1,
+        )
 
     def _train_epoch(
         self, epoch, loader, steps_per_epoch, criterion, schedule_unit, on_step, stop_event, report_every

@@ -6,8 +6,8 @@ import torch
 
 from resnet_core.data import MNISTDataLoader
 from resnet_core.models import build_model, resnet18
-from resnet_core.precision import MIN_SPEEDUP, choose_precision, cpu_has_bf16, cpu_speedup
-from resnet_core.train import MIN_STEPS_TO_PROBE, ResNetTrainer
+from resnet_core.precision import MIN_SPEEDUP, MIN_STEPS_TO_PROBE, choose_precision, cpu_has_bf16, cpu_speedup
+from resnet_core.train import ResNetTrainer
 
 CPU = torch.device("cpu")
 
