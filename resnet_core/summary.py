@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torchinfo
 from torch import nn
 
 from resnet_core.features import HOOKS_LOCK
@@ -49,6 +48,19 @@ def _dotted_name(layer) -> str:
     return ".".join(reversed(parts))
 
 
+def _torchinfo():
+    # Imported here, not at the top, so that training and inference work where torchinfo is not
+    # installed: the GPU machines the benchmarks run on have torch and torchvision but not torchinfo.
+    try:
+        import torchinfo
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "Layer tables need torchinfo, which is not installed here: pip install 'torchinfo>=1.8,<1.9' "
+            "(or pip install -r requirements.txt)."
+        ) from error
+    return torchinfo
+
+
 _ALL_LEVELS = 32  # deeper than any registered net nests
 _TRAINABLE = {"True": "yes", "False": "no", "Partial": "partly", "--": ""}
 
@@ -61,6 +73,7 @@ def layer_table(model: nn.Module, depth: int = 3, input_size: tuple[int, ...] = 
     """
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}.")
+    torchinfo = _torchinfo()
     device = next(model.parameters()).device
     modes = {m: m.training for m in model.modules()}
     try:

@@ -1,9 +1,13 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 import torchinfo
 
 from resnet_core.models import ARCHITECTURES, build_model, resnet18
 from resnet_core.summary import compare_architectures, layer_table, stage_shapes, weighted_depth, weightless_model
+from tests.conftest import REPO
 from tests.test_models import EXPECTED_PARAMETERS
 
 
@@ -75,3 +79,21 @@ def test_stage_shapes_follow_the_stem(arch):
     width = 4 if arch == "resnet50" else 1
     assert shapes["layer1"] == (1, 64 * width, 28, 28) and shapes["layer4"] == (1, 512 * width, 4, 4)
     assert weighted_depth(build_model(arch)) == int(arch[6:])
+
+
+def test_without_torchinfo_the_library_still_trains_and_a_layer_table_says_what_to_install():
+    # The GPU machines have torch but not torchinfo; only layer tables need it.
+    script = (
+        "import sys; sys.modules['torchinfo'] = None\n"
+        "import torch\n"
+        "from resnet_core import layer_table, resnet18\n"
+        "model = resnet18()\n"
+        "model(torch.zeros(2, 1, 28, 28)).sum().backward()\n"
+        "try:\n"
+        "    layer_table(model)\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Layer tables need torchinfo" in result.stdout and "pip install 'torchinfo>=1.8,<1.9'" in result.stdout
