@@ -7,6 +7,7 @@ history = trainer.train(train_loader, test_loader, num_epochs=1, learning_rate=1
 """
 
 from resnet_core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from resnet_core.config import RECIPES, TrainConfig, recipe
 from resnet_core.data import DatasetUnavailable, MNISTDataLoader, load_split, stratified_indices
 from resnet_core.devices import select_device
 from resnet_core.features import feature_layer_names, feature_maps, layer_statistics
@@ -24,9 +25,9 @@ from resnet_core.models import (
     resnet101,
     resnet152,
 )
-from resnet_core.predictor import Predictor, prepare_compiler
+from resnet_core.predictor import Predictor
 from resnet_core.summary import compare_architectures, layer_table, weightless_model
-from resnet_core.train import RECIPES, ResNetTrainer, TrainConfig, TrainingDiverged, evaluate, recipe
+from resnet_core.train import ResNetTrainer, TrainingDiverged, evaluate
 
 __all__ = [
     "ARCHITECTURES",
@@ -56,7 +57,6 @@ __all__ = [
     "load_image",
     "load_split",
     "predict",
-    "prepare_compiler",
     "preprocess_canvas",
     "recipe",
     "resnet18",

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from resnet_core.config import TrainConfig
 from resnet_core.data import DeviceBatches, MNISTDataLoader
 from resnet_core.devices import select_device
 from resnet_core.models import ResNet, build_model
-from resnet_core.train import EpochStats, ResNetTrainer, StepProgress, TestResult, TrainConfig, summarize_test
+from resnet_core.train import EpochStats, ResNetTrainer, StepProgress, TestResult, summarize_test
 
 if TYPE_CHECKING:
     from resnet_core.checkpoints import Checkpoint
@@ -76,21 +77,11 @@ def run_training(
     train_loader, test_loader = loaders or make_loaders(config, data_dir, device)
     train_loader.shard(rank, world_size)
     torch.manual_seed(config.seed)
-    if resume is not None:
-        model = resume.model
-    else:
-        model = new_model(config)
-    trainer = ResNetTrainer(model, device=device, mixed_precision=config.mixed_precision)
+    model = resume.model if resume is not None else new_model(config)
+    trainer = ResNetTrainer(model, device=device, config=config)
     history = trainer.train(
         train_loader,
         test_loader,
-        num_epochs=config.epochs,
-        learning_rate=config.lr,
-        weight_decay=config.weight_decay,
-        scheduler=config.scheduler,
-        label_smoothing=config.label_smoothing,
-        step_size=config.step_size,
-        gamma=config.gamma,
         on_step=on_step,
         on_epoch=(lambda stats: on_epoch(stats, trainer)) if on_epoch else None,
         stop_event=stop_event,

@@ -1,4 +1,4 @@
-"""Training and evaluation: TrainConfig, ResNetTrainer, evaluate(), and callbacks for live progress.
+"""Training and evaluation: ResNetTrainer runs a TrainConfig; evaluate(); progress reports for live views.
 
 The loop never reads a value off the device per step (a sync that stalls a GPU);
 it sums loss and hits on the device and reads them every `report_every` steps.
@@ -10,86 +10,16 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from resnet_core.data import DATASETS
+from resnet_core.config import TrainConfig
 from resnet_core.devices import select_device
-from resnet_core.models import ARCHITECTURES, STEMS, check_zero_init
-from resnet_core.precision import Precision, autocast, choose_precision
-
-SCHEDULERS = ("step", "onecycle", "constant")
-
-
-@dataclass
-class TrainConfig:
-    """Everything that decides a training run; stored in every checkpoint."""
-
-    arch: str = "resnet18"  # a name from ARCHITECTURES
-    stem: str = "mnist"  # a name from STEMS: "mnist" (the spec's 7x7/2 + max-pool), "medium" or "small"
-    residual: bool = True  # False removes every skip connection (the paper's plain net)
-    zero_init_residual: bool = False  # every block starts as the identity (its last BN scale at 0)
-    dataset: str = "mnist"  # "mnist" or "fashion-mnist"
-    epochs: int = 10  # passes over the training set
-    batch_size: int = 128  # images per optimiser step
-    lr: float = 1e-3  # Adam step size (the peak for onecycle)
-    weight_decay: float = 1e-4  # L2 penalty Adam adds to the gradient
-    scheduler: str = "step"  # "step": x gamma every step_size epochs; "onecycle"; "constant"
-    step_size: int = 7  # epochs between "step" decays
-    gamma: float = 0.1  # "step" decay factor
-    label_smoothing: float = 0.0  # share of the target spread over the other classes
-    augment: bool = True  # random rotation +-10 degrees and translation +-10%
-    train_subset: int | None = None  # stratified training digits; None = all 60,000
-    test_subset: int | None = None  # stratified test digits; None = all 10,000
-    seed: int = 0  # seeds weights, shuffling, augmentation and subsets
-    device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", "mps"
-    mixed_precision: bool = True  # bf16 autocast where it is faster: CUDA, some CPUs (resnet_core.precision)
-
-    def __post_init__(self) -> None:
-        # Checked here, not when used: a checkpoint's stored config names the classes the app shows.
-        for name, known in (("arch", ARCHITECTURES), ("stem", STEMS), ("dataset", DATASETS)):
-            if getattr(self, name) not in known:
-                raise ValueError(f"Unknown {name} {getattr(self, name)!r}: choose one of {', '.join(known)}.")
-        if self.scheduler not in SCHEDULERS:
-            raise ValueError(f"Unknown scheduler {self.scheduler!r}: choose one of {', '.join(SCHEDULERS)}.")
-        for name in ("epochs", "batch_size", "step_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, got {self.lr}.")
-        if self.weight_decay < 0:
-            raise ValueError(f"weight_decay must be 0 or more, got {self.weight_decay}.")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}.")
-        check_zero_init(self.residual, self.zero_init_residual)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-
-RECIPES: dict[str, TrainConfig] = {
-    # The spec's recipe: Adam 1e-3, wd 1e-4, batch 128, StepLR(7, 0.1), 10 epochs.
-    "spec": TrainConfig(),
-    # One epoch of OneCycle (warm-up to 3e-3, then anneal) with label smoothing: on the
-    # 2-core CPU measured it passed 99.0% on the full test set in one epoch (99.12%),
-    # where the spec recipe needs three. --epochs 2 gave 99.33%.
-    "fast": TrainConfig(epochs=1, batch_size=128, lr=3e-3, scheduler="onecycle", label_smoothing=0.1),
-}
-
-
-def recipe(name: str, **overrides) -> TrainConfig:
-    if name not in RECIPES:
-        raise ValueError(f"Unknown recipe {name!r}: choose one of {', '.join(RECIPES)}.")
-    return replace(RECIPES[name], **overrides)
+from resnet_core.precision import autocast, describe_precision, uses_bf16
 
 
 class TrainingDiverged(RuntimeError):
@@ -103,7 +33,7 @@ class StepProgress:
     steps_per_epoch: int
     loss: float  # mean training loss since the previous report
     accuracy: float  # training accuracy in percent since the previous report
-    lr: float
+    lr: float  # the latest step's learning rate
     images_per_second: float  # since the previous report
 
 
@@ -161,12 +91,13 @@ def evaluate(
     model: nn.Module,
     loader: Iterable,
     device: torch.device | str | None = None,
-    mixed_precision: bool = False,
+    bf16: bool = False,
     channels_last: bool = False,
 ) -> Evaluation:
     """Loss and accuracy of `model` over every batch of `loader`, in eval mode; restores the mode after.
 
-    mixed_precision: bf16 autocast (what a trainer that chose it passes; off by default).
+    Batches go to `device` (default: the model's); predictions and labels come back on the CPU.
+    bf16: compute in bf16 autocast, as a trainer that trains in it does.
     """
     device = select_device(device) if device is not None else next(model.parameters()).device
     was_training = model.training
@@ -175,7 +106,7 @@ def evaluate(
     predictions, labels = [], []
     try:
         for x, y in _batches(loader, device, channels_last):
-            with autocast(device, mixed_precision):
+            with autocast(device, bf16):
                 logits = model(x)
             loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
             predictions.append(logits.argmax(1))
@@ -212,25 +143,29 @@ def summarize_test(evaluation: Evaluation, num_classes: int = 10) -> TestResult:
     )
 
 
-def _make_scheduler(optimizer, name: str, epochs: int, steps_per_epoch: int, lr: float, step_size: int, gamma: float):
-    """Returns (scheduler, steps per scheduler.step(): "step" or "epoch")."""
-    if name == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma), "epoch"
-    if name == "onecycle":
-        return (
-            torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch),
-            "step",
-        )
-    if name == "constant":
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0), "epoch"
-    raise ValueError(f"Unknown scheduler {name!r}: choose one of {', '.join(SCHEDULERS)}.")
+def _make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int):
+    """(scheduler, how often it steps: "step" or "epoch") for config.scheduler."""
+    if config.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma), "epoch"
+    if config.scheduler == "onecycle":
+        total = config.epochs * steps_per_epoch
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total), "step"
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0), "epoch"
+
+
+def _data_generator(loader) -> torch.Generator | None:
+    # resnet_core's loaders shuffle and augment with one generator; resuming restores it.
+    generator = getattr(loader, "generator", None)
+    return generator if isinstance(generator, torch.Generator) else None
 
 
 class ResNetTrainer:
-    """Adam + cross-entropy training of a model on one device (or one DDP rank).
+    """Adam + cross-entropy training of a model on one device (or one DDP rank), as a TrainConfig says.
 
-    trainer = ResNetTrainer(model, device="cpu")
+    trainer = ResNetTrainer(model, device="cpu")          # the classic recipe, TrainConfig()'s defaults
     history = trainer.train(train_loader, val_loader, num_epochs=10, learning_rate=1e-3, weight_decay=1e-4)
+    trainer = ResNetTrainer(model, config=recipe("fast", epochs=5))
+    history = trainer.train(train_loader, val_loader)
     result = trainer.test(test_loader)
     """
 
@@ -238,20 +173,21 @@ class ResNetTrainer:
         self,
         model: nn.Module,
         device: torch.device | str | None = None,
-        mixed_precision: bool = True,
+        config: TrainConfig | None = None,
         channels_last: bool | None = None,
     ) -> None:
-        self.device = select_device(device)
-        # None: only on CUDA, where it feeds the tensor cores; on the CPUs measured it was ~4% slower.
+        self.config = config if config is not None else TrainConfig()
+        self.device = select_device(device if device is not None else self.config.device)
+        # None: only on CUDA, where it feeds the tensor cores; on the CPUs tried it trained a little slower.
         self.channels_last = self.device.type == "cuda" if channels_last is None else channels_last
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=memory_format)
-        self.mixed_precision = mixed_precision  # asked for; train() chooses where it is faster
-        # train() settles it (a CPU may need a probe); until then only CUDA computes in bf16.
-        self.precision = Precision(mixed_precision and self.device.type == "cuda", "not chosen yet: no training run")
+        self.bf16 = uses_bf16(self.config.precision, self.device)
         self.history = new_history()
         self.optimizer: torch.optim.Optimizer | None = None
         self.scheduler = None
+        self.schedule_unit = "epoch"
+        self.train_loader = None
         self.stopped = False
         self.last_evaluation: Evaluation | None = None  # of val_loader after the latest epoch
         self.distributed = dist.is_available() and dist.is_initialized()
@@ -261,73 +197,69 @@ class ResNetTrainer:
             self.step_model = nn.parallel.DistributedDataParallel(self.model, device_ids=device_ids)
 
     @property
+    def precision(self) -> str:
+        """The arithmetic, in words: "fp32 (auto: bf16 autocast is used on CUDA only)"."""
+        return describe_precision(self.config.precision, self.device)
+
+    @property
     def epochs_done(self) -> int:
         return sum(self.history["complete"])
 
     def training_state(self) -> dict:
-        """Optimiser, scheduler and history: what a checkpoint needs to resume."""
+        """Optimiser, schedule, history and the data order's random state: what a checkpoint needs to resume."""
+        generator = _data_generator(self.train_loader)
         return {
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler else None,
             "history": self.history,
+            "data_generator": generator.get_state() if generator is not None else None,
         }
 
     def train(
         self,
         train_loader,
         val_loader=None,
-        num_epochs: int = 10,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-4,
-        scheduler: str = "step",
-        label_smoothing: float = 0.0,
-        step_size: int = 7,
-        gamma: float = 0.1,
+        num_epochs: int | None = None,
+        learning_rate: float | None = None,
+        weight_decay: float | None = None,
+        *,
         on_step: Callable[[StepProgress], None] | None = None,
         on_epoch: Callable[[EpochStats], None] | None = None,
         stop_event: threading.Event | None = None,
         report_every: int = 20,
         resume_state: dict | None = None,
     ) -> dict[str, list]:
-        """Train to `num_epochs` epochs in all (counting resumed ones); returns the history.
+        """Train to config.epochs epochs in all (counting resumed ones); returns the history.
 
-        on_step gets a StepProgress every `report_every` steps; on_epoch an EpochStats after
-        each epoch. Setting `stop_event` ends training before the next step; the weights
-        so far are kept and the cut epoch is recorded with complete=False.
+        num_epochs, learning_rate and weight_decay, where given, replace the config's epochs,
+        lr and weight_decay. on_step gets a StepProgress every `report_every` steps; on_epoch
+        an EpochStats after each epoch. Setting `stop_event` ends training before the next
+        step; the weights so far are kept and the cut epoch is recorded with complete=False.
+        resume_state: a checkpoint's training_state, to go on where that run ended.
         Raises TrainingDiverged if the loss stops being finite.
         """
+        given = {"epochs": num_epochs, "lr": learning_rate, "weight_decay": weight_decay}
+        config = self.config = replace(self.config, **{k: v for k, v in given.items() if v is not None})
         steps_per_epoch = len(train_loader)
         if steps_per_epoch == 0:
             raise ValueError("The training loader yields no batches: is the training set empty?")
         # The fused CUDA kernel updates every parameter in one launch instead of several per tensor.
         fused = True if self.device.type == "cuda" else None
         self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=learning_rate, weight_decay=weight_decay, fused=fused
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused
         )
-        self.scheduler, schedule_unit = _make_scheduler(
-            self.optimizer, scheduler, num_epochs, steps_per_epoch, learning_rate, step_size, gamma
-        )
+        self.scheduler, self.schedule_unit = _make_scheduler(self.optimizer, config, steps_per_epoch)
+        self.train_loader = train_loader
         if resume_state:
-            try:
-                self.optimizer.load_state_dict(resume_state["optimizer"])
-                self.scheduler.load_state_dict(resume_state["scheduler"])
-                self.history = {k: list(v) for k, v in resume_state["history"].items()}
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
-                raise ValueError(
-                    "Cannot resume: the saved optimiser, schedule or history does not fit this run "
-                    f"({type(err).__name__}: {err}). Start a new run instead of --resume."
-                ) from None
-        self.precision = self._choose_precision(train_loader, (num_epochs - self.epochs_done) * steps_per_epoch)
+            self._resume(resume_state, steps_per_epoch)
         self.stopped = False
-        criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-        for epoch in range(self.epochs_done + 1, num_epochs + 1):
-            stats = self._train_epoch(
-                epoch, train_loader, steps_per_epoch, criterion, schedule_unit, on_step, stop_event, report_every
-            )
+        criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        for epoch in range(self.epochs_done + 1, config.epochs + 1):
+            stats = self._train_epoch(epoch, train_loader, criterion, on_step, stop_event, report_every)
             if stats is None:  # stopped before the first step of this epoch
                 break
             if val_loader is not None:
-                evaluation = evaluate(self.model, val_loader, self.device, self.precision.bf16, self.channels_last)
+                evaluation = evaluate(self.model, val_loader, self.device, self.bf16, self.channels_last)
                 stats = replace(stats, val_loss=evaluation.loss, val_acc=evaluation.accuracy)
                 self.last_evaluation = evaluation
             for key in HISTORY_KEYS:
@@ -338,21 +270,35 @@ class ResNetTrainer:
                 break
         return self.history
 
-    def _choose_precision(self, train_loader, steps_left: int) -> Precision:
-        return choose_precision(
-            self.model,
-            self.device,
-            self.mixed_precision,
-            batch_size=getattr(train_loader, "batch_size", None) or 128,
-            channels_last=self.channels_last,
-            steps=steps_left,
-            processes=dist.get_world_size() if self.distributed else 1,
-        )
+    def _resume(self, state: dict, steps_per_epoch: int) -> None:
+        planned = (state.get("scheduler") or {}).get("total_steps")
+        wanted = self.config.epochs * steps_per_epoch
+        if self.config.scheduler == "onecycle" and planned is not None and planned != wanted:
+            # OneCycle warms up and anneals once over a planned length: stretched, it would
+            # step past its end (PyTorch refuses), and rebuilt, its rate would jump back up.
+            started_with = f"{planned // steps_per_epoch} epochs" if planned % steps_per_epoch == 0 else "other"
+            raise ValueError(
+                f"Cannot resume: this run's onecycle schedule was planned for {planned:,} steps ({started_with} "
+                f"at this batch size), and {self.config.epochs} epochs are {wanted:,}. A one-cycle schedule "
+                "cannot be lengthened: resume with the epochs and batch size it started with to finish it, "
+                "or start a new run with more epochs."
+            )
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.scheduler.load_state_dict(state["scheduler"])
+            self.history = {k: list(v) for k, v in state["history"].items()}
+            generator = _data_generator(self.train_loader)
+            if generator is not None and state.get("data_generator") is not None:
+                generator.set_state(state["data_generator"])  # the next epoch's order and augmentation
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as err:
+            raise ValueError(
+                "Cannot resume: the saved optimiser, schedule or history does not fit this run "
+                f"({type(err).__name__}: {err}). Start a new run instead of --resume."
+            ) from None
 
-    def _train_epoch(
-        self, epoch, loader, steps_per_epoch, criterion, schedule_unit, on_step, stop_event, report_every
-    ) -> EpochStats | None:
+    def _train_epoch(self, epoch, loader, criterion, on_step, stop_event, report_every) -> EpochStats | None:
         self.model.train()
+        steps_per_epoch = len(loader)
         totals = torch.zeros(3, device=self.device)  # loss sum, correct, images
         window = torch.zeros(3, device=self.device)
         started = window_started = time.perf_counter()
@@ -362,18 +308,20 @@ class ResNetTrainer:
                 self.stopped = True
                 break
             self.optimizer.zero_grad(set_to_none=True)
-            with autocast(self.device, self.precision.bf16):
+            with autocast(self.device, self.bf16):
                 logits = self.step_model(x)
             loss = criterion(logits.float(), y)
             loss.backward()
             self.optimizer.step()
-            if schedule_unit == "step":
+            step_lr = self.optimizer.param_groups[0]["lr"]  # before the schedule moves it on
+            if self.schedule_unit == "step":
                 self.scheduler.step()
             steps += 1
             with torch.no_grad():
-                window[:2] += torch.stack([loss.detach() * y.numel(), (logits.argmax(1) == y).sum().float()])
-                # A scalar added in place is a kernel argument; torch.tensor(..., device=cuda)
-                # would be a host-to-device copy, which can make the CPU wait for the GPU every step.
+                # Summed on the device, read once per report. A scalar added in place is a kernel
+                # argument; torch.tensor(..., device=cuda) would be a copy the CPU waits for.
+                window[0] += loss.detach() * y.numel()
+                window[1] += (logits.argmax(1) == y).sum()
                 window[2] += y.numel()
             if steps % report_every == 0 or steps == steps_per_epoch:
                 loss_sum, correct, images = window.tolist()  # the one sync per report
@@ -387,7 +335,7 @@ class ResNetTrainer:
                             steps_per_epoch,
                             loss_sum / images,
                             100.0 * correct / images,
-                            self.optimizer.param_groups[0]["lr"],
+                            step_lr,
                             images / max(now - window_started, 1e-9),
                         )
                     )
@@ -402,7 +350,7 @@ class ResNetTrainer:
         loss_sum, correct, images = totals.tolist()
         self._check_finite(loss_sum, epoch, steps)
         seconds = time.perf_counter() - started
-        if schedule_unit == "epoch" and not self.stopped:
+        if self.schedule_unit == "epoch" and not self.stopped:
             self.scheduler.step()
         return EpochStats(
             epoch=epoch,
@@ -427,4 +375,4 @@ class ResNetTrainer:
 
     def test(self, loader) -> TestResult:
         """Accuracy, loss, per-class accuracy, confusion matrix and misclassified positions over `loader`."""
-        return summarize_test(evaluate(self.model, loader, self.device, self.precision.bf16, self.channels_last))
+        return summarize_test(evaluate(self.model, loader, self.device, self.bf16, self.channels_last))

@@ -55,8 +55,8 @@ def mnist_test(data_dir) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.fixture(scope="session")
 def trained_resnet18(data_dir):
     """ResNet-18 trained one epoch on 10,000 real training digits, and its plain test accuracy on 2,000."""
+    from resnet_core.config import recipe
     from resnet_core.experiment import run_training
-    from resnet_core.train import recipe
 
     config = recipe("fast", epochs=1, train_subset=10_000, test_subset=2_000, device="cpu", seed=0)
     result = run_training(config, data_dir)

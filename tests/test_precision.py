@@ -1,64 +1,36 @@
-"""The arithmetic a training run chooses: bf16 autocast only where this machine measured it faster."""
+"""The arithmetic of a training run is a setting: auto (bf16 autocast on CUDA only), fp32 or bf16."""
 
-import math
-
+import pytest
 import torch
 
+from resnet_core.config import TrainConfig
 from resnet_core.data import MNISTDataLoader
-from resnet_core.models import build_model, resnet18
-from resnet_core.precision import MIN_SPEEDUP, MIN_STEPS_TO_PROBE, choose_precision, cpu_has_bf16, cpu_speedup
+from resnet_core.models import resnet18
+from resnet_core.precision import describe_precision, uses_bf16
 from resnet_core.train import ResNetTrainer
 
-CPU = torch.device("cpu")
+CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
 
-def test_the_probe_measures_on_a_copy_and_leaves_weights_and_random_state_alone():
-    model = build_model("resnet18")
-    weights = {name: value.clone() for name, value in model.state_dict().items()}
-    rng = torch.get_rng_state()
-    speedup = cpu_speedup(model, batch_size=16)
-    assert math.isfinite(speedup) and speedup > 0
-    assert all(torch.equal(weights[name], value) for name, value in model.state_dict().items())
-    assert torch.equal(rng, torch.get_rng_state())
+def test_auto_means_bf16_on_cuda_and_fp32_everywhere_else():
+    assert uses_bf16("auto", CUDA) and not uses_bf16("auto", CPU) and not uses_bf16("auto", torch.device("mps"))
+    assert uses_bf16("bf16", CPU) and not uses_bf16("fp32", CUDA)
+    assert describe_precision("auto", CPU) == "fp32 (auto: bf16 autocast is used on CUDA only)"
+    assert describe_precision("bf16", CPU) == "bf16 autocast (asked for)"
+    with pytest.raises(ValueError, match="choose one of auto, fp32, bf16"):
+        uses_bf16("half", CPU)
 
 
-def test_on_the_cpu_bf16_is_chosen_only_when_measured_faster():
-    chosen = choose_precision(build_model("resnet18", stem="medium"), CPU, requested=True, batch_size=16)
-    if cpu_has_bf16():
-        assert chosen.bf16 == (chosen.speedup >= MIN_SPEEDUP)
-        assert f"bf16 ran at {chosen.speedup:.2f}x fp32's speed" in chosen.reason
-    else:  # emulated bf16 is slower: no probe, fp32
-        assert not chosen.bf16 and chosen.speedup is None
-        assert "this CPU has no bf16 instructions" in chosen.reason
-
-
-def test_turned_off_or_on_a_gpu_nothing_is_probed():
-    off = choose_precision(resnet18(), CPU, requested=False, batch_size=128)
-    assert not off.bf16 and off.speedup is None and off.reason == "fp32: mixed precision turned off"
-    cuda = choose_precision(resnet18(), torch.device("cuda"), requested=True, batch_size=128)
-    assert cuda.bf16 and cuda.speedup is None
-
-
-def test_a_short_cpu_run_stays_in_fp32_without_probing(data_dir):
-    train_loader, _ = MNISTDataLoader(batch_size=64, data_dir=data_dir, train_subset=256).get_data_loaders()
-    trainer = ResNetTrainer(resnet18(), device="cpu")
-    trainer.train(train_loader, num_epochs=1)
-    assert not trainer.precision.bf16 and trainer.precision.speedup is None
-    assert trainer.precision.reason == "fp32: 4 steps are too few to pay for a bf16 speed probe"
-
-
-def test_a_run_long_enough_chooses_by_the_probe_and_trains_in_that_arithmetic(data_dir):
-    batch = 8
+@pytest.mark.parametrize(
+    "precision, dtype", [("auto", torch.float32), ("fp32", torch.float32), ("bf16", torch.bfloat16)]
+)
+def test_training_and_its_evaluation_compute_in_the_arithmetic_asked_for(precision, dtype, data_dir):
     train_loader, test_loader = MNISTDataLoader(
-        batch_size=batch, data_dir=data_dir, train_subset=MIN_STEPS_TO_PROBE * batch, test_subset=200
+        batch_size=32, data_dir=data_dir, train_subset=64, test_subset=64
     ).get_data_loaders()
-    torch.manual_seed(0)
-    trainer = ResNetTrainer(build_model("resnet18", stem="medium"), device="cpu")
+    trainer = ResNetTrainer(resnet18(), config=TrainConfig(precision=precision, device="cpu"))
     logit_types = set()
     trainer.model.fc.register_forward_hook(lambda module, inputs, output: logit_types.add(output.dtype))
-    history = trainer.train(train_loader, test_loader, num_epochs=1, learning_rate=3e-3)
-    expected = choose_precision(trainer.model, CPU, requested=True, batch_size=batch)  # the cached verdict
-    assert trainer.precision == expected
-    # Training and the evaluation after it both ran in the chosen arithmetic (the probe used a copy).
-    assert logit_types == {torch.bfloat16 if trainer.precision.bf16 else torch.float32}
-    assert history["val_acc"][0] > 50  # a hundred small steps learn digits in either arithmetic
+    history = trainer.train(train_loader, test_loader, num_epochs=1)
+    assert logit_types == {dtype}
+    assert history["val_acc"][0] is not None and trainer.precision == describe_precision(precision, CPU)

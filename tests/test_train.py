@@ -1,19 +1,15 @@
 import threading
+from dataclasses import replace
 
 import pytest
 import torch
 
+from resnet_core.checkpoints import load_checkpoint, save_checkpoint
+from resnet_core.config import RECIPES, TrainConfig, recipe
 from resnet_core.data import MNISTDataLoader
-from resnet_core.experiment import new_model
+from resnet_core.experiment import new_model, run_training
 from resnet_core.models import resnet18
-from resnet_core.train import (
-    HISTORY_KEYS,
-    RECIPES,
-    ResNetTrainer,
-    TrainConfig,
-    TrainingDiverged,
-    recipe,
-)
+from resnet_core.train import HISTORY_KEYS, ResNetTrainer, TrainingDiverged
 
 
 def test_one_epoch_on_10k_digits_reaches_97_percent_on_2k(trained_resnet18):
@@ -42,7 +38,7 @@ def test_test_result_is_consistent(trained_resnet18):
     assert result.predictions[wrong] != result.labels[wrong]
 
 
-def test_spec_api_trains_reports_progress_and_stops_cleanly(data_dir):
+def test_the_original_api_trains_reports_progress_and_stops_cleanly(data_dir):
     train_loader, test_loader = MNISTDataLoader(
         batch_size=64, data_dir=data_dir, train_subset=640, test_subset=200
     ).get_data_loaders()
@@ -76,12 +72,25 @@ def test_spec_api_trains_reports_progress_and_stops_cleanly(data_dir):
     assert all(torch.equal(v, trainer.model.state_dict()[k]) for k, v in weights_at_stop.items())
 
 
-def test_step_scheduler_decays_as_the_spec_says(data_dir):
+def test_the_trainer_follows_its_config_and_the_original_arguments_override_it(data_dir):
     train_loader, _ = MNISTDataLoader(batch_size=100, data_dir=data_dir, train_subset=100).get_data_loaders()
-    trainer = ResNetTrainer(resnet18(), device="cpu")
-    history = trainer.train(train_loader, None, num_epochs=3, learning_rate=1e-3, step_size=2, gamma=0.1)
-    assert history["lr"] == pytest.approx([1e-3, 1e-4, 1e-4])
+    trainer = ResNetTrainer(resnet18(), device="cpu", config=TrainConfig(step_size=2, gamma=0.1, epochs=5))
+    history = trainer.train(train_loader, None, num_epochs=3, learning_rate=1e-3)
+    assert history["lr"] == pytest.approx([1e-3, 1e-4, 1e-4])  # step decay after every 2 epochs
     assert history["val_acc"] == [None, None, None]
+    assert trainer.config.epochs == 3 and trainer.config.step_size == 2
+
+
+def test_a_fast_config_runs_one_cycle_from_warm_up_to_almost_zero(data_dir):
+    train_loader, _ = MNISTDataLoader(batch_size=50, data_dir=data_dir, train_subset=200).get_data_loaders()
+    config = recipe("fast", epochs=2, device="cpu")
+    lrs = []
+    trainer = ResNetTrainer(resnet18(), config=config)
+    trainer.train(train_loader, None, on_step=lambda p: lrs.append(p.lr), report_every=1)
+    # 8 steps: from 3e-3/25 up to about the peak of 3e-3 at 30% of the cycle, then annealing to almost nothing.
+    peak = lrs.index(max(lrs))
+    assert len(lrs) == 8 and peak == 2 and max(lrs) == pytest.approx(3e-3, rel=0.05)
+    assert lrs[peak:] == sorted(lrs[peak:], reverse=True) and lrs[-1] < 3e-3 / 1000
 
 
 def test_a_loss_that_turns_nan_stops_training_with_advice():
@@ -106,7 +115,17 @@ def test_config_refuses_nonsense_with_a_reason():
         TrainConfig(arch="resnet9")
     with pytest.raises(ValueError, match="Unknown stem 'huge'"):
         TrainConfig(stem="huge")
+    with pytest.raises(ValueError, match="Unknown precision 'fp16': choose one of auto, fp32, bf16"):
+        TrainConfig(precision="fp16")
     assert TrainConfig.from_dict(TrainConfig(epochs=3).to_dict() | {"unknown": 1}).epochs == 3
+
+
+def test_a_config_from_an_earlier_release_loads_with_todays_names():
+    old = TrainConfig().to_dict() | {"stem": "mnist", "mixed_precision": False}
+    del old["precision"]
+    config = TrainConfig.from_dict(old)
+    assert (config.stem, config.precision) == ("imagenet", "fp32")
+    assert TrainConfig.from_dict(old | {"mixed_precision": True}).precision == "auto"
 
 
 def test_new_model_follows_the_config():
@@ -117,12 +136,12 @@ def test_new_model_follows_the_config():
     assert torch.all(zeroed.layer4[2].bn3.weight == 0) and torch.all(zeroed.bn1.weight == 1)
 
 
-def test_recipes_start_from_the_spec():
-    spec = RECIPES["spec"]
-    assert (spec.epochs, spec.batch_size, spec.lr, spec.weight_decay, spec.scheduler) == (10, 128, 1e-3, 1e-4, "step")
-    assert (spec.step_size, spec.gamma, spec.augment) == (7, 0.1, True)
-    assert recipe("fast", epochs=2).epochs == 2
-    with pytest.raises(ValueError, match="spec, fast"):
+def test_recipes_are_named_for_what_they_are_and_the_old_name_still_works():
+    classic = RECIPES["classic"]
+    assert (classic.epochs, classic.batch_size, classic.lr, classic.weight_decay) == (10, 128, 1e-3, 1e-4)
+    assert (classic.scheduler, classic.step_size, classic.gamma, classic.augment) == ("step", 7, 0.1, True)
+    assert recipe("spec") == classic and recipe("fast", epochs=2).epochs == 2
+    with pytest.raises(ValueError, match="classic, fast"):
         recipe("slow")
 
 
@@ -140,3 +159,29 @@ def test_a_damaged_resume_state_is_refused_with_a_way_forward():
     with pytest.raises(ValueError, match="Cannot resume: .* Start a new run instead of --resume"):
         trainer.train(batches, None, num_epochs=1, resume_state=damaged)
     assert trainer.history["epoch"] == []  # nothing trained
+
+
+def _tiny_classic(epochs: int, **overrides) -> TrainConfig:
+    return recipe("classic", epochs=epochs, train_subset=256, test_subset=100, batch_size=64, device="cpu", **overrides)
+
+
+def test_a_resumed_run_trains_on_the_same_batches_as_an_uninterrupted_one(data_dir, tmp_path):
+    straight = run_training(_tiny_classic(2), data_dir)
+    first = run_training(_tiny_classic(1), data_dir)
+    path = save_checkpoint(tmp_path / "one.pt", first.model, first.config, {}, first.trainer.training_state(), epoch=1)
+    resumed = run_training(_tiny_classic(2), data_dir, resume=load_checkpoint(path))
+    assert resumed.history["epoch"] == [1, 2]
+    assert resumed.history["train_loss"] == pytest.approx(straight.history["train_loss"], rel=1e-5)
+    expected = straight.model.state_dict()
+    for name, value in resumed.model.state_dict().items():
+        torch.testing.assert_close(value, expected[name], rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_a_one_cycle_run_cannot_be_resumed_longer_and_says_what_to_do(data_dir, tmp_path):
+    config = recipe("fast", epochs=1, train_subset=128, test_subset=100, batch_size=64, device="cpu")
+    first = run_training(config, data_dir)
+    path = save_checkpoint(tmp_path / "fast.pt", first.model, config, {}, first.trainer.training_state(), epoch=1)
+    with pytest.raises(
+        ValueError, match=r"planned for 2 steps \(1 epochs .*\), and 3 epochs are 6.* cannot be lengthened"
+    ):
+        run_training(replace(config, epochs=3), data_dir, resume=load_checkpoint(path))
