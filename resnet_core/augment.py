@@ -1,6 +1,6 @@
 """Batched data augmentation and normalisation: pure functions on whole batches on any device.
 
-The spec's recipe is RandomRotation(10) + RandomAffine(translate=(0.1, 0.1)) per PIL image;
+torchvision's way is RandomRotation(10) + RandomAffine(translate=(0.1, 0.1)) per PIL image;
 here one affine_grid/grid_sample call does both for every image of a batch at once.
 """
 
@@ -26,7 +26,7 @@ def random_affine(
     """Rotate each image by U(-max_degrees, max_degrees) and shift it by up to max_translate of its size.
 
     max_scale > 0 also zooms each by a factor in U(1 - max_scale, 1 + max_scale) (the
-    default, 0, is the spec's augmentation and draws no extra random numbers).
+    default, 0, is the training recipes' augmentation and draws no extra random numbers).
     images: (N, C, H, W) float with background 0; the area moved in is filled with 0.
     """
     n = images.shape[0]

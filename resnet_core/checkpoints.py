@@ -18,8 +18,8 @@ from typing import BinaryIO
 import torch
 from torch import nn
 
-from resnet_core.models import ARCHITECTURES, STEMS, ResNet, build_model
-from resnet_core.train import TrainConfig
+from resnet_core.config import TrainConfig
+from resnet_core.models import ARCHITECTURES, ResNet, build_model, canonical_stem
 
 FORMAT = "resnet-explorer-checkpoint"
 FORMAT_VERSION = 1
@@ -37,7 +37,7 @@ class Checkpoint:
     config: TrainConfig | None
     metrics: dict  # e.g. {"test_accuracy": 99.4}
     history: dict | None
-    training_state: dict | None  # optimizer, scheduler, history: for --resume
+    training_state: dict | None  # optimizer, scheduler, history, data order: for --resume
     epoch: int
 
 
@@ -109,8 +109,10 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
     kwargs = payload.get("model_kwargs")
     if not isinstance(kwargs, dict) or set(kwargs) != set(MODEL_KWARGS):
         raise CheckpointError(f"The checkpoint's model settings are damaged: expected keys {', '.join(MODEL_KWARGS)}.")
-    if kwargs["stem"] not in STEMS:
-        raise CheckpointError(f"Unknown stem {kwargs['stem']!r} in checkpoint; known: {', '.join(STEMS)}.")
+    try:
+        kwargs = {**kwargs, "stem": canonical_stem(kwargs["stem"])}  # "mnist" from earlier releases too
+    except (ValueError, TypeError) as err:
+        raise CheckpointError(f"The checkpoint's stem is unknown: {err}") from None
     model = build_model(arch, **kwargs)
     _load_weights(model, payload.get("state_dict"), arch)
     model.eval()

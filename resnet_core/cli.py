@@ -14,21 +14,31 @@ import typing
 from pathlib import Path
 
 from resnet_core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from resnet_core.config import RECIPE_ALIASES, RECIPES, SCHEDULERS, TrainConfig, recipe
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
-from resnet_core.inference import EmptyDrawing, InvalidImage, Predictor, preprocess_image
-from resnet_core.models import ARCHITECTURES, STEMS
-from resnet_core.train import RECIPES, SCHEDULERS, EpochStats, TrainConfig, TrainingDiverged, recipe
+from resnet_core.inference import EmptyDrawing, InvalidImage, preprocess_image
+from resnet_core.models import ARCHITECTURES, STEM_ALIASES, STEMS
+from resnet_core.precision import PRECISIONS, describe_precision
+from resnet_core.predictor import Predictor
+from resnet_core.train import EpochStats, TrainingDiverged
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 DEFAULT_OUT = Path("checkpoints") / "model.pt"
 CHOICES = {
     "arch": tuple(ARCHITECTURES),
-    "stem": STEMS,
+    "stem": tuple(STEMS),
     "dataset": tuple(DATASETS),
     "scheduler": SCHEDULERS,
+    "precision": PRECISIONS,
 }
+# Old names still work on the command line ("--stem mnist", "--recipe spec"); help shows the new ones.
+ALIASES = {"stem": STEM_ALIASES, "recipe": RECIPE_ALIASES}
+
+
+def _with_aliases(kind: str, convert=str):
+    return lambda text: ALIASES.get(kind, {}).get(text, convert(text))
 
 
 def _field_type(field: dataclasses.Field) -> type:
@@ -44,13 +54,13 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         kind = _field_type(field)
-        help_text = f"default {getattr(RECIPES['spec'], field.name)!r} (spec recipe)"
+        help_text = f"default {getattr(RECIPES['classic'], field.name)!r} (classic recipe)"
         if kind is bool:
             group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
         else:
             group.add_argument(
                 flag,
-                type=kind,
+                type=_with_aliases(field.name, kind),
                 choices=CHOICES.get(field.name),
                 default=argparse.SUPPRESS,
                 metavar=None if field.name in CHOICES else field.name.upper(),
@@ -65,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a ResNet and save a checkpoint")
-    train.add_argument("--recipe", choices=tuple(RECIPES), default="spec", help="starting settings (default: spec)")
+    train.add_argument(
+        "--recipe",
+        type=_with_aliases("recipe"),
+        choices=tuple(RECIPES),
+        default="classic",
+        help="starting settings: classic (10 epochs, Adam, step decay) or fast (one-cycle); default classic",
+    )
     _add_config_flags(train)
     train.add_argument("--data-dir", help="folder holding MNIST/raw (default: $RESNET_DATA_DIR or a cache folder)")
     train.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"checkpoint to write (default: {DEFAULT_OUT})")
@@ -83,11 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="layer table of an architecture")
     summary.add_argument("--arch", required=True, choices=tuple(ARCHITECTURES))
-    summary.add_argument("--stem", default="mnist", choices=STEMS)
+    summary.add_argument("--stem", type=_with_aliases("stem"), default="imagenet", choices=tuple(STEMS))
     summary.add_argument("--depth", type=int, default=2, help="nesting depth of the table (default 2)")
 
     archs = commands.add_parser("archs", help="list the architectures with measured sizes")
-    archs.add_argument("--stem", default="mnist", choices=STEMS)
+    archs.add_argument("--stem", type=_with_aliases("stem"), default="imagenet", choices=tuple(STEMS))
     return parser
 
 
@@ -112,16 +128,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         if resume.config is None or resume.training_state is None:
             raise CheckpointError(f"{args.resume} holds no training state to resume from.")
         config = dataclasses.replace(resume.config, **overrides)
+        if config.epochs <= resume.epoch:
+            raise ValueError(
+                f"{args.resume} has trained {resume.epoch} epoch(s) already: pass --epochs with more than that."
+            )
     else:
         config = recipe(args.recipe, **overrides)
     rank, world_size = init_from_env(select_device(config.device).type)
     leader = rank == 0
     try:
         if leader:
-            where = describe_device(select_device(config.device))
-            print(f"training {config.arch} ({config.stem} stem) on {where}, {world_size} process(es)", flush=True)
+            device = select_device(config.device)
+            print(
+                f"training {config.arch} ({config.stem} stem) on {describe_device(device)}, {world_size} process(es), "
+                f"in {describe_precision(config.precision, device)}",
+                flush=True,
+            )
         bar = ProgressBar(config.epochs) if leader else None
-        told_precision = []  # the arithmetic is named once, after the first epoch of this invocation
 
         def on_step(progress):
             if bar is not None:
@@ -131,9 +154,6 @@ def cmd_train(args: argparse.Namespace) -> int:
             if not leader:
                 return
             _print_epoch(stats, config.epochs)
-            if not told_precision:
-                print(f"arithmetic: {trainer.precision.reason}", flush=True)
-                told_precision.append(True)
             if stats.complete:
                 save_checkpoint(
                     args.out,

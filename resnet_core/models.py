@@ -7,15 +7,30 @@ net to 1-channel 28x28 digits and to teaching comparisons.
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import partial
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-STEMS = ("mnist", "medium", "small")
+# What each stem does to a 28x28 digit before the first block (and what it costs: summary.py counts it).
+STEMS = {
+    "imagenet": "7×7 stride 2 + max-pool: 28 → 7 (ImageNet's stem)",
+    "medium": "3×3 stride 1 + max-pool: 28 → 14",
+    "small": "3×3 stride 1, no pool: 28 → 28",
+}
+# Names earlier releases used; checkpoints and commands that use them still work.
+STEM_ALIASES = {"mnist": "imagenet"}
+
+
+def canonical_stem(stem: str) -> str:
+    """The stem's current name ("mnist" -> "imagenet"); ValueError for an unknown one."""
+    stem = STEM_ALIASES.get(stem, stem)
+    if stem not in STEMS:
+        raise ValueError(f"Unknown stem {stem!r}: choose one of {', '.join(STEMS)}.")
+    return stem
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -107,7 +122,7 @@ def check_zero_init(residual: bool, zero_init_residual: bool) -> None:
 class ResNet(nn.Module):
     """A ResNet for small images.
 
-    stem="mnist": 7x7/2 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 7 -> 7 -> 4 -> 2 -> 1.
+    stem="imagenet": 7x7/2 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 7 -> 7 -> 4 -> 2 -> 1.
     stem="medium": 3x3/1 conv + 3x3/2 max-pool, spatial 28 -> 28 -> 14 -> 14 -> 7 -> 4 -> 2 (more multiply-adds: summary.py counts them).
     stem="small": 3x3/1 conv, no pool, spatial 28 -> 28 -> 14 -> 7 -> 4 (feature maps worth a look).
     residual=False removes every skip connection: the paper's "plain" network.
@@ -120,21 +135,21 @@ class ResNet(nn.Module):
         layers: list[int],
         num_classes: int = 10,
         in_chans: int = 1,
-        stem: str = "mnist",
+        stem: str = "imagenet",
         residual: bool = True,
         zero_init_residual: bool = False,
+        arch: str = "resnet",
     ) -> None:
         super().__init__()
-        if stem not in STEMS:
-            raise ValueError(f"Unknown stem {stem!r}: choose one of {', '.join(STEMS)}.")
+        stem = canonical_stem(stem)
         if len(layers) != 4 or any(n < 1 for n in layers):
             raise ValueError(f"layers must be four positive block counts, got {layers}.")
         check_zero_init(residual, zero_init_residual)
-        self.arch = "resnet"
+        self.arch = arch  # the registry name a checkpoint stores, e.g. "resnet18"
         self.model_kwargs = dict(num_classes=num_classes, in_chans=in_chans, stem=stem, residual=residual)
         self.inplanes = 64
         self.residual = residual
-        if stem == "mnist":
+        if stem == "imagenet":
             self.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3, bias=False)
         else:
             self.conv1 = conv3x3(in_chans, 64)
@@ -180,13 +195,17 @@ class ResNet(nn.Module):
                 elif isinstance(m, BasicBlock):
                     nn.init.constant_(m.bn2.weight, 0)
 
+    def forward_stem(self, x: Tensor) -> Tensor:
+        """(N, in_chans, 28, 28) -> what layer1 sees: (N, 64, 7, 7) for the imagenet stem."""
+        return self.maxpool(self.relu(self.bn1(self.conv1(x))))
+
     def forward(self, x: Tensor) -> Tensor:
-        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.forward_stem(x)
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
     def get_feature_maps(self, x: Tensor) -> OrderedDict[str, Tensor]:
-        """Activations for (N, C, H, W) input: name -> (N, C', H', W'), stem then blocks and stages."""
+        """Activations for (N, C, H, W) input: name -> (N, C', H', W') on the CPU, the stem then every block."""
         from resnet_core.features import feature_maps
 
         return feature_maps(self, x)
@@ -197,17 +216,30 @@ class Architecture(NamedTuple):
     description: str
 
 
-def _resnet(block: Block, layers: list[int], name: str, **kwargs) -> ResNet:
-    model = ResNet(block, layers, **kwargs)
-    model.arch = name
-    return model
+def resnet18(**kwargs) -> ResNet:
+    """ResNet-18: basic blocks [2, 2, 2, 2]; kwargs go to ResNet (stem, residual, num_classes, ...)."""
+    return ResNet(BasicBlock, [2, 2, 2, 2], arch="resnet18", **kwargs)
 
 
-resnet18 = partial(_resnet, BasicBlock, [2, 2, 2, 2], "resnet18")
-resnet34 = partial(_resnet, BasicBlock, [3, 4, 6, 3], "resnet34")
-resnet50 = partial(_resnet, Bottleneck, [3, 4, 6, 3], "resnet50")
-resnet101 = partial(_resnet, Bottleneck, [3, 4, 23, 3], "resnet101")
-resnet152 = partial(_resnet, Bottleneck, [3, 8, 36, 3], "resnet152")
+def resnet34(**kwargs) -> ResNet:
+    """ResNet-34: basic blocks [3, 4, 6, 3]."""
+    return ResNet(BasicBlock, [3, 4, 6, 3], arch="resnet34", **kwargs)
+
+
+def resnet50(**kwargs) -> ResNet:
+    """ResNet-50: bottleneck blocks [3, 4, 6, 3]."""
+    return ResNet(Bottleneck, [3, 4, 6, 3], arch="resnet50", **kwargs)
+
+
+def resnet101(**kwargs) -> ResNet:
+    """ResNet-101: bottleneck blocks [3, 4, 23, 3]."""
+    return ResNet(Bottleneck, [3, 4, 23, 3], arch="resnet101", **kwargs)
+
+
+def resnet152(**kwargs) -> ResNet:
+    """ResNet-152: bottleneck blocks [3, 8, 36, 3]."""
+    return ResNet(Bottleneck, [3, 8, 36, 3], arch="resnet152", **kwargs)
+
 
 ARCHITECTURES: dict[str, Architecture] = {
     "resnet18": Architecture(resnet18, "8 basic blocks [2,2,2,2]: the classic small ResNet"),
@@ -243,6 +275,15 @@ def freeze(model: nn.Module, up_to: str = "layer2") -> list[str]:
             param.requires_grad_(False)
             frozen.append(name)
     return frozen
+
+
+def for_inference(model: nn.Module) -> nn.Module:
+    """The model itself when in eval mode, else an eval-mode copy.
+
+    Switching a model's mode would change it under any other thread using it (a training
+    run, another app session), so inference never calls .eval() on the model it is given.
+    """
+    return copy.deepcopy(model).eval() if model.training else model
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:

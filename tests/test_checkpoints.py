@@ -10,8 +10,8 @@ from resnet_core.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
+from resnet_core.config import TrainConfig
 from resnet_core.models import resnet18, resnet34
-from resnet_core.train import TrainConfig
 
 
 def _saved(tmp_path, model=None, **kwargs):

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from resnet_core.checkpoints import load_checkpoint
+from resnet_core.cli import build_parser
 from resnet_core.data import load_split
 from tests.conftest import REPO
 
@@ -37,7 +38,8 @@ def test_train_prints_progress_and_epoch_summary_and_saves(cli_checkpoint):
     assert "epoch 1/1 [" in result.stderr and "img/s" in result.stderr
     assert "epoch 1/1  train loss" in result.stdout and "val loss" in result.stdout
     assert f"on 200 digits; saved {out}" in result.stdout
-    assert "arithmetic: fp32: 8 steps are too few to pay for a bf16 speed probe" in result.stdout
+    assert "(imagenet stem) on CPU" in result.stdout
+    assert "in fp32 (auto: bf16 autocast is used on CUDA only)" in result.stdout
     checkpoint = load_checkpoint(out)
     assert checkpoint.config.train_subset == 512 and checkpoint.metrics["test_samples"] == 200
     assert checkpoint.history["epoch"] == [1]
@@ -61,6 +63,27 @@ def test_resume_continues_from_the_saved_epoch(cli_checkpoint, data_dir, tmp_pat
     assert result.returncode == 0, result.stderr
     assert "epoch 2/2  train loss" in result.stdout and "epoch 1/2" not in result.stdout
     assert load_checkpoint(resumed).history["epoch"] == [1, 2]
+
+
+def test_a_one_cycle_run_resumed_for_more_epochs_is_refused_with_a_way_forward(data_dir, tmp_path):
+    out = tmp_path / "fast.pt"
+    tiny = ["--recipe", "fast", "--epochs", "1", "--train-subset", "128", "--test-subset", "100", "--batch-size", "64"]
+    assert run_cli("train", *tiny, "--device", "cpu", "--out", out, data_dir=data_dir).returncode == 0
+    result = run_cli("train", "--resume", out, "--epochs", "3", "--out", tmp_path / "longer.pt", data_dir=data_dir)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot be lengthened" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    again = run_cli("train", "--resume", out, "--epochs", "1", data_dir=data_dir)
+    assert again.returncode == 2 and "has trained 1 epoch(s) already: pass --epochs with more than that" in again.stderr
+
+
+def test_old_names_of_stems_and_recipes_still_work_and_precision_is_a_flag():
+    old = run_cli("summary", "--arch", "resnet18", "--stem", "mnist", "--depth", "1")
+    assert old.returncode == 0 and "parameters 11,175,370" in old.stdout
+    help_text = run_cli("train", "--help").stdout
+    assert "--precision {auto,fp32,bf16}" in help_text and "--stem {imagenet,medium,small}" in help_text
+    assert "{classic,fast}" in help_text
+    parsed = build_parser().parse_args(["train", "--recipe", "spec", "--stem", "mnist", "--precision", "bf16"])
+    assert (parsed.recipe, parsed.stem, parsed.precision) == ("classic", "imagenet", "bf16")
 
 
 def test_evaluate_reports_accuracy_and_per_class(cli_checkpoint, data_dir):
@@ -131,27 +154,41 @@ def test_every_command_has_help(command):
     assert result.returncode == 0 and result.stdout.startswith("usage: python -m resnet_core " + command)
 
 
-def test_torchrun_trains_with_two_cpu_processes_on_their_shards(data_dir, tmp_path):
-    out = tmp_path / "ddp.pt"
-    result = run_cli(
+def train_with_torchrun(*args, data_dir, timeout=600):
+    """`torchrun --standalone --nproc_per_node=2 -m resnet_core train ARGS` on the CPU."""
+    torchrun = (sys.executable, "-m", "torch.distributed.run", "--standalone")
+    return run_cli(
         "--nproc_per_node=2",
         "-m",
         "resnet_core",
         "train",
-        *TINY_RUN,
-        "--out",
-        out,
+        *args,
         module=(),
-        launcher=(sys.executable, "-m", "torch.distributed.run", "--standalone"),
+        launcher=torchrun,
         data_dir=data_dir,
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def test_torchrun_trains_with_two_cpu_processes_on_their_shards(data_dir, tmp_path):
+    out = tmp_path / "ddp.pt"
+    result = train_with_torchrun(*TINY_RUN, "--out", out, data_dir=data_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 process(es)" in result.stdout
     assert result.stdout.count("epoch 1/1  train loss") == 1  # only rank 0 reports
     checkpoint = load_checkpoint(out)
     # 256 images per rank per epoch, summed over both ranks.
     assert checkpoint.history["train_images"] == [512]
+
+
+def test_torchrun_with_shards_of_unequal_size_finishes(data_dir, tmp_path):
+    # 1,003 digits at batch 100 on 2 processes: unpadded, the ranks get 502 and 501 (6 batches and,
+    # without its batch of one, 5), and the one with more would wait forever in its gradient all-reduce.
+    out = tmp_path / "uneven.pt"
+    uneven = ["--epochs", "1", "--train-subset", "1003", "--test-subset", "100", "--batch-size", "100"]
+    result = train_with_torchrun(*uneven, "--device", "cpu", "--out", out, data_dir=data_dir, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert load_checkpoint(out).history["train_images"] == [1004]  # 502 per rank: one digit seen twice
 
 
 def test_ctrl_c_keeps_the_last_complete_epoch(data_dir, tmp_path):

@@ -2,7 +2,7 @@ import pytest
 import torch
 import torchvision
 
-from resnet_core.features import feature_layer_names
+from resnet_core.features import feature_layer_names, stage_output_name
 from resnet_core.models import (
     ARCHITECTURES,
     BasicBlock,
@@ -54,7 +54,7 @@ def test_stages_use_the_configured_blocks(arch):
 @pytest.mark.parametrize("builder", [resnet18, resnet50])
 def test_loads_torchvision_weights_and_matches_its_output(builder):
     torch.manual_seed(0)
-    reference = getattr(torchvision.models, builder.args[2])().eval()
+    reference = getattr(torchvision.models, builder.__name__)().eval()
     ours = builder(in_chans=3, num_classes=1000).eval()
     ours.load_state_dict(reference.state_dict(), strict=True)
     x = torch.randn(2, 3, 64, 64)
@@ -65,7 +65,7 @@ def test_loads_torchvision_weights_and_matches_its_output(builder):
 @pytest.mark.parametrize(
     "stem, shapes",
     [
-        ("mnist", {"stem": 7, "layer1": 7, "layer2": 4, "layer3": 2, "layer4": 1}),
+        ("imagenet", {"stem": 7, "layer1": 7, "layer2": 4, "layer3": 2, "layer4": 1}),
         ("medium", {"stem": 14, "layer1": 14, "layer2": 7, "layer3": 4, "layer4": 2}),
         ("small", {"stem": 28, "layer1": 28, "layer2": 14, "layer3": 7, "layer4": 4}),
     ],
@@ -73,7 +73,9 @@ def test_loads_torchvision_weights_and_matches_its_output(builder):
 def test_stems_give_the_documented_spatial_sizes(stem, shapes):
     model = resnet18(stem=stem)
     maps = model.get_feature_maps(torch.randn(2, 1, 28, 28))
-    assert {name: maps[name].shape[-1] for name in shapes} == shapes
+    assert {
+        name: maps[stage_output_name(model, name) if name != "stem" else name].shape[-1] for name in shapes
+    } == shapes
     assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
 
 
@@ -119,29 +121,23 @@ def test_zero_init_residual_zeroes_each_blocks_last_norm():
         resnet18(residual=False, zero_init_residual=True)
 
 
-def test_feature_maps_cover_stem_blocks_and_stages_and_leave_no_hooks():
+def test_feature_maps_cover_the_stem_and_every_block_once():
     model = resnet18()
     maps = model.get_feature_maps(torch.randn(1, 1, 28, 28))
     assert list(maps) == [
         "stem",
         "layer1.0",
         "layer1.1",
-        "layer1",
         "layer2.0",
         "layer2.1",
-        "layer2",
         "layer3.0",
         "layer3.1",
-        "layer3",
         "layer4.0",
         "layer4.1",
-        "layer4",
     ]
     assert list(maps) == feature_layer_names(model)
-    assert maps["layer2"].shape == (1, 128, 4, 4)
-    torch.testing.assert_close(maps["layer4"], maps["layer4.1"])
-    assert all(not m._forward_hooks for m in model.modules())
-    assert model.training  # mode restored
+    assert maps["layer2.1"].shape == (1, 128, 4, 4)
+    assert model.training  # run on an eval-mode copy, the model itself untouched
 
 
 def test_freeze_stops_gradients_up_to_the_named_stage():
@@ -158,5 +154,10 @@ def test_freeze_stops_gradients_up_to_the_named_stage():
 def test_unknown_names_are_refused_with_the_choices():
     with pytest.raises(ValueError, match="resnet18, resnet34"):
         build_model("resnet19")
-    with pytest.raises(ValueError, match="mnist, medium, small"):
-        resnet18(stem="imagenet")
+    with pytest.raises(ValueError, match="imagenet, medium, small"):
+        resnet18(stem="huge")
+
+
+def test_the_old_stem_name_builds_the_same_net():
+    old = resnet18(stem="mnist")
+    assert old.model_kwargs["stem"] == "imagenet" and old.conv1.kernel_size == (7, 7)
