@@ -166,7 +166,8 @@ class DeviceBatches:
     """Batches of (x (B, 1, 28, 28) float normalised, y (B,) int64) cut from uint8 tensors on one device.
 
     Shuffled by torch.randperm on that device each epoch; augmentation is batched.
-    `shard(rank, world_size)` restricts each epoch to one process's share for DDP.
+    `shard(rank, world_size)` restricts each epoch to one process's share for DDP; the
+    shares are equal, so with 1,003 images on 2 processes one image is seen twice.
     """
 
     def __init__(
@@ -200,12 +201,15 @@ class DeviceBatches:
 
     @property
     def num_samples(self) -> int:
-        """Samples this process sees per epoch (its shard)."""
-        return len(range(self.rank, self.labels.numel(), self.world_size))
+        """Samples this process sees per epoch: its shard, the same size on every process."""
+        return -(-self.labels.numel() // self.world_size)
 
     def __len__(self) -> int:
         full, rest = divmod(self.num_samples, self.batch_size)
-        return full if self.drop_last or rest == 0 else full + 1
+        # BatchNorm cannot train on a batch of one image (one value per channel), so a shuffled
+        # (training) epoch drops a last batch of one, as drop_last would.
+        keep_rest = rest > 1 or (rest == 1 and not self.shuffle)
+        return full + 1 if keep_rest and not self.drop_last else full
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         n = self.labels.numel()
@@ -213,7 +217,11 @@ class DeviceBatches:
             order = torch.randperm(n, device=self.device, generator=self.generator)
         else:
             order = torch.arange(n, device=self.device)
-        order = order[self.rank :: self.world_size]
+        if self.world_size > 1:
+            # Every process must take as many steps, or DDP's gradient all-reduce waits forever
+            # for the one that stopped: pad with the start of the order, as DistributedSampler does.
+            total = self.num_samples * self.world_size
+            order = order.repeat(-(-total // n))[:total][self.rank :: self.world_size]
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             idx = order[start : start + self.batch_size]
             x = self.images[idx].unsqueeze(1).float().div_(255.0)
@@ -223,7 +231,7 @@ class DeviceBatches:
 
 
 class MNISTDataLoader:
-    """The spec's data pipeline: MNISTDataLoader(batch_size=128).get_data_loaders() -> (train, test).
+    """MNIST (or Fashion-MNIST) on the device: MNISTDataLoader(batch_size=128).get_data_loaders() -> (train, test).
 
     Both loaders yield (x, y) already on `device`; only the training loader
     shuffles and augments (rotation +-10 degrees, translation +-10%).

@@ -86,16 +86,26 @@ def test_augmented_batches_differ_between_epochs(data_dir):
     assert (next(iter(plain))[0] - first).abs().mean() > 0.05
 
 
-def test_shards_split_an_epoch_between_processes(mnist_test):
+def test_shards_split_an_epoch_into_equal_shares(mnist_test):
     images, _ = mnist_test
-    ids = torch.arange(1001)  # stand in for labels, to see which sample went where
+    ids = torch.arange(1003)  # stand in for labels, to see which sample went where
     seen = []
     for rank in range(2):
-        loader = DeviceBatches(images[:1001], ids, 100, True, False, "cpu", seed=5).shard(rank, 2)
-        assert loader.num_samples == (501 if rank == 0 else 500)
+        loader = DeviceBatches(images[:1003], ids, 100, True, False, "cpu", seed=5).shard(rank, 2)
+        # Equal shares: a DDP process with one batch more would wait forever in its all-reduce.
+        assert loader.num_samples == 502 and len(loader) == 6
         seen.append(torch.cat([y for _, y in loader]))
-    assert not set(seen[0].tolist()) & set(seen[1].tolist())
-    assert torch.equal(torch.cat(seen).sort().values, ids)
+    # Every sample; the padding repeats the first of the shuffled order at the end of the last shard.
+    assert set(torch.cat(seen).tolist()) == set(ids.tolist())
+    assert set(seen[0].tolist()) & set(seen[1].tolist()) == {seen[1][-1].item()} == {seen[0][0].item()}
+
+
+def test_a_training_batch_of_one_image_is_dropped(mnist_test):
+    images, labels = mnist_test
+    training = DeviceBatches(images[:201], labels[:201], 100, True, True, "cpu")
+    assert len(training) == 2 and [len(y) for _, y in training] == [100, 100]
+    testing = DeviceBatches(images[:201], labels[:201], 100, False, False, "cpu")
+    assert [len(y) for _, y in testing] == [100, 100, 1]  # every test image counts
 
 
 def test_fashion_mnist_is_read_from_the_debian_package(tmp_path):
