@@ -1,76 +1,60 @@
 """Feature maps of a ResNet: which layers there are, their activations, and statistics of them.
 
-Hooks live only inside the `capture` context manager, so a failed forward pass
-never leaves one behind on a shared model.
+The network's structure is known (a stem, then four stages of blocks), so the maps are
+taken by running those parts one after another: no hooks on a model other threads may
+be running, no process-wide lock. A stage's output is its last block's output, so
+"layer1" is the map named "layer1.1" in ResNet-18 and has no entry of its own.
 """
 
 from __future__ import annotations
 
-import threading
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
+from resnet_core.models import for_inference
+
 STEM = "stem"
-# Hooks on a model shared between app sessions would also see the other sessions'
-# forward passes; one capture at a time keeps each store to its own input.
-HOOKS_LOCK = threading.Lock()
+STAGES = ("layer1", "layer2", "layer3", "layer4")
 
 
 def feature_layer_names(model: nn.Module) -> list[str]:
-    """Names in forward order: "stem", then per stage its blocks and the stage ("layer1.0", "layer1.1", "layer1", ...)."""
-    names = [STEM]
-    for stage in ("layer1", "layer2", "layer3", "layer4"):
-        blocks = getattr(model, stage)
-        names += [f"{stage}.{i}" for i in range(len(blocks))] + [stage]
-    return names
+    """Names in forward order: "stem", then every block ("layer1.0", "layer1.1", ..., "layer4.1" for ResNet-18)."""
+    return [STEM] + [f"{stage}.{i}" for stage in STAGES for i in range(len(getattr(model, stage)))]
 
 
-def _module_for(model: nn.Module, name: str) -> nn.Module:
-    # The stem's output is what layer1 sees: after the max-pool (an Identity for the small stem).
-    return model.maxpool if name == STEM else model.get_submodule(name)
-
-
-@contextmanager
-def capture(model: nn.Module, names: list[str]) -> Iterator[OrderedDict[str, Tensor]]:
-    """Record the outputs of the named layers during forward passes inside the block."""
-    store: OrderedDict[str, Tensor] = OrderedDict((n, None) for n in names)
-    handles = []
-
-    def hook_for(name: str):
-        def hook(_module, _inputs, output):
-            # Clone: the next ReLU(inplace=True) may overwrite the tensor we hold.
-            store[name] = output.detach().clone()
-
-        return hook
-
-    try:
-        for name in names:
-            handles.append(_module_for(model, name).register_forward_hook(hook_for(name)))
-        yield store
-    finally:
-        for handle in handles:
-            handle.remove()
+def stage_output_name(model: nn.Module, stage: str) -> str:
+    """The block whose output is the stage's output: "layer1" -> "layer1.1" for ResNet-18."""
+    return f"{stage}.{len(getattr(model, stage)) - 1}"
 
 
 def feature_maps(model: nn.Module, x: Tensor, names: list[str] | None = None) -> OrderedDict[str, Tensor]:
-    """Activations of every layer in `names` (default all) for input x: name -> (N, C, H, W), on x's device."""
-    names = names or feature_layer_names(model)
-    unknown = sorted(set(names) - set(feature_layer_names(model)))
+    """Activations of every layer in `names` (default all) for input x (N, C, H, W): name -> (N, C', H', W').
+
+    x is moved to the model's device; the maps come back on the CPU, in forward order.
+    The model is not changed: one in training mode is run as an eval-mode copy, so its
+    BatchNorm uses the running statistics, as for a prediction.
+    """
+    known = feature_layer_names(model)
+    wanted = set(names or known)
+    unknown = sorted(wanted - set(known))
     if unknown:
         raise ValueError(f"Unknown layer(s) {', '.join(unknown)}: see feature_layer_names(model).")
-    was_training = model.training
-    model.eval()
-    try:
-        with HOOKS_LOCK, capture(model, names) as store, torch.inference_mode():
-            model(x)
-    finally:
-        model.train(was_training)
-    return store
+    model = for_inference(model)
+    maps: OrderedDict[str, Tensor] = OrderedDict()
+    with torch.inference_mode():
+        h = model.forward_stem(x.to(next(model.parameters()).device))
+        if STEM in wanted:
+            maps[STEM] = h.cpu()
+        for name in known[1:]:
+            if len(maps) == len(wanted):
+                break  # the layers after the last one asked for are not run
+            h = model.get_submodule(name)(h)
+            if name in wanted:
+                maps[name] = h.cpu()  # blocks never write into their input, so this map stays as it is
+    return maps
 
 
 @dataclass(frozen=True)

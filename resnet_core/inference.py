@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor, nn
 
 from resnet_core.augment import normalize
+from resnet_core.models import for_inference
 from resnet_core.predictor import Predictor  # noqa: F401 - its old home; import it from here still works
 
 SIZE = 28
@@ -153,13 +154,11 @@ def preprocess_image(data: bytes) -> Preprocessed:
 
 
 def predict(model: nn.Module, x: Tensor) -> Tensor:
-    """Class probabilities (N, num_classes) on the CPU for input (N, 1, 28, 28), in eval and inference mode."""
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            probabilities = torch.softmax(model(x.to(device)).float(), dim=1)
-    finally:
-        model.train(was_training)
-    return probabilities.cpu()
+    """Class probabilities (N, num_classes) on the CPU for input (N, 1, 28, 28) on any device.
+
+    The model is not changed: one in training mode is run as an eval-mode copy.
+    """
+    model = for_inference(model)
+    with torch.inference_mode():
+        logits = model(x.to(next(model.parameters()).device))
+    return torch.softmax(logits.float(), dim=1).cpu()

@@ -6,12 +6,12 @@ torchinfo), never copied from a paper: ImageNet figures do not hold for 28x28 di
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from resnet_core.features import HOOKS_LOCK
 from resnet_core.models import ARCHITECTURES, build_model
 
 INPUT_SIZE = (1, 1, 28, 28)
@@ -68,24 +68,19 @@ _TRAINABLE = {"True": "yes", "False": "no", "Partial": "partly", "--": ""}
 def layer_table(model: nn.Module, depth: int = 3, input_size: tuple[int, ...] = INPUT_SIZE) -> LayerTable:
     """torchinfo's per-layer table down to `depth`, for one forward pass of `input_size`.
 
-    Runs on the model's own device in eval mode under no_grad, then restores the
-    train/eval mode: weights, buffers and device are left as they were.
+    torchinfo hooks every layer and switches the net to eval mode, so it runs on a copy
+    (on the model's own device): a model that other threads use, or that is training,
+    is never touched. A weightless_model() copies for free.
     """
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}.")
     torchinfo = _torchinfo()
     device = next(model.parameters()).device
-    modes = {m: m.training for m in model.modules()}
-    try:
-        with HOOKS_LOCK:
-            # Full depth, then cut: torchinfo's multiply-adds for a container shown
-            # at the cut-off depth are not the sum of its layers, so we add them up.
-            stats = torchinfo.summary(
-                model, input_size=input_size, depth=_ALL_LEVELS, device=device, mode="eval", verbose=0
-            )
-    finally:
-        for module, training in modes.items():
-            module.training = training
+    # Full depth, then cut: torchinfo's multiply-adds for a container shown
+    # at the cut-off depth are not the sum of its layers, so we add them up.
+    stats = torchinfo.summary(
+        copy.deepcopy(model), input_size=input_size, depth=_ALL_LEVELS, device=device, mode="eval", verbose=0
+    )
     leaf_macs = [(_dotted_name(layer), layer.macs) for layer in stats.summary_list if layer.is_leaf_layer]
     rows = []
     for layer in stats.summary_list:
@@ -144,7 +139,7 @@ def model_size_mb(model: nn.Module) -> float:
     return sum(t.numel() * t.element_size() for t in tensors) / 1e6
 
 
-def weightless_model(arch: str, stem: str = "mnist", in_chans: int = 1) -> nn.Module:
+def weightless_model(arch: str, stem: str = "imagenet", in_chans: int = 1) -> nn.Module:
     """The architecture built on PyTorch's meta device: every shape, no weights.
 
     Enough for layer tables and counts, without allocating or randomly initialising the
@@ -154,7 +149,7 @@ def weightless_model(arch: str, stem: str = "mnist", in_chans: int = 1) -> nn.Mo
         return build_model(arch, stem=stem, in_chans=in_chans)
 
 
-def compare_architectures(stem: str = "mnist", input_size: tuple[int, ...] = INPUT_SIZE) -> list[ArchitectureRow]:
+def compare_architectures(stem: str = "imagenet", input_size: tuple[int, ...] = INPUT_SIZE) -> list[ArchitectureRow]:
     """One row per registered architecture, measured on a freshly built weightless model."""
     rows = []
     for name, entry in ARCHITECTURES.items():
