@@ -13,12 +13,11 @@ left, right = st.columns([2, 1])
 arch = left.selectbox("Network", list(ARCHITECTURES), format_func=lambda n: f"{n}: {ARCHITECTURES[n].description}")
 stem = right.radio(
     "Stem",
-    STEMS,
+    list(STEMS),
     horizontal=True,
-    help=(
-        "mnist: 7×7/2 conv + max-pool (28→7 before layer1, the spec's). medium: 3×3/1 conv + max-pool "
-        "(28→14). small: 3×3/1 conv (keeps 28×28). Larger maps cost more multiply-adds: see below."
-    ),
+    help="The layers before the first block. "
+    + " ".join(f"{name}: {effect}." for name, effect in STEMS.items())
+    + " Larger maps cost more multiply-adds: see below.",
 )
 depth = st.slider("Table depth", 1, 3, 2, help="1: stages only; 2: every block; 3: every layer inside a block")
 

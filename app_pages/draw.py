@@ -66,8 +66,7 @@ with result_col:
     top, chart = st.columns([1, 3])
     top.metric("Prediction", dataset.classes[best])
     top.metric("Confidence", f"{100 * probabilities[best]:.1f}%")
-    how = "compiled with torch.compile" if predictor.compiled else "eager PyTorch"
-    top.caption(f"Answered in {elapsed_ms:.1f} ms on the {predictor.device.type.upper()} ({how}).")
+    top.caption(f"Answered in {elapsed_ms:.1f} ms on the {predictor.device.type.upper()}.")
     chart.plotly_chart(charts.probability_bars(probabilities, dataset.classes))
     if chosen.dataset != "mnist":
         st.caption(f"This model was trained on {dataset.title}: it answers with those classes, whatever is drawn.")

@@ -5,7 +5,13 @@ import streamlit as st
 
 from resnet_core.augment import denormalize, to_model_input
 from resnet_core.data import DATASETS, DatasetUnavailable
-from resnet_core.features import channel_grid, feature_layer_names, feature_maps, layer_statistics
+from resnet_core.features import (
+    channel_grid,
+    feature_layer_names,
+    feature_maps,
+    layer_statistics,
+    stage_output_name,
+)
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
 from ui import charts, keys
 from ui.model_picker import offer_quick_training
@@ -56,7 +62,13 @@ if x is None:
 
 with layer_col:
     names = feature_layer_names(chosen.model)
-    layer = st.select_slider("Layer", names, value="layer1")
+    layer = st.select_slider(
+        "Layer",
+        names,
+        value=stage_output_name(chosen.model, "layer1"),
+        help="stem: the layers before the first block. layer2.0: stage 2, block 0. "
+        "A stage's output is its last block's output.",
+    )
     fmap = feature_maps(chosen.model, x, names=[layer])[layer][0]
     stats = layer_statistics(fmap)
     c1, c2, c3 = st.columns(3)

@@ -29,7 +29,7 @@ with bottleneck:
     st.caption("1×1 squeezes the channels, 3×3 works on fewer of them, 1×1 widens them again (×4).")
 
 st.subheader("The five depths, measured on 28×28 digits")
-rows = architecture_comparison("mnist")
+rows = architecture_comparison("imagenet")
 st.dataframe(
     pd.DataFrame(
         {

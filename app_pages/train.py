@@ -3,9 +3,10 @@
 import streamlit as st
 import torch
 
+from resnet_core.config import SCHEDULERS, TrainConfig
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.models import ARCHITECTURES, STEMS
-from resnet_core.train import SCHEDULERS, TrainConfig
+from resnet_core.precision import PRECISIONS
 from ui import keys, training_view
 from ui.jobs import TrainingJob
 from ui.resources import missing_data_message, test_split
@@ -34,8 +35,10 @@ with st.form("settings", border=True):
     arch = c1.selectbox("Network", list(ARCHITECTURES))
     stem = c2.selectbox(
         "Stem",
-        STEMS,
-        help="medium keeps 14×14 maps, small 28×28: nicer to look at, several times slower to train "
+        list(STEMS),
+        format_func=lambda s: f"{s} ({STEMS[s].split(': ')[-1]})",
+        help="The first layer, before the residual blocks. imagenet shrinks a digit to 7×7; medium keeps "
+        "14×14 and small 28×28: nicer maps to look at, several times slower to train "
         "(the Architecture page shows each stem's multiply-adds)",
     )
     dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title)
@@ -52,15 +55,22 @@ with st.form("settings", border=True):
         "Schedule",
         SCHEDULERS,
         index=SCHEDULERS.index("onecycle"),
-        help="step: ×0.1 every 7 epochs (the spec's); onecycle: warm up then anneal, with label smoothing 0.1",
+        help="How the learning rate changes. step: ×0.1 every 7 epochs (the classic recipe); onecycle: "
+        "rises, then falls to almost zero, with label smoothing 0.1 (the fast recipe); constant: never changes",
     )
     device = c2.selectbox("Device", DEVICES, help="auto picks a GPU when there is one")
-    augment = c3.toggle("Augmentation", value=True, help="random rotation ±10° and shift ±10%")
-    zero_init = c4.toggle(
+    precision = c3.selectbox(
+        "Arithmetic",
+        PRECISIONS,
+        help="fp32: ordinary 32-bit numbers. bf16: 16-bit numbers, faster on GPUs and on some CPUs, a little "
+        "less exact. auto: bf16 on a GPU, fp32 on a CPU.",
+    )
+    augment = c4.toggle("Augmentation", value=True, help="random rotation ±10° and shift ±10%")
+    zero_init = st.toggle(
         "Blocks start as identity",
         value=False,
-        help="each block's last BatchNorm scale starts at 0, so F(x) = 0 and the block passes x on: "
-        "in docs/benchmarks.md's runs it helped ResNet-50 (bottleneck blocks), not ResNet-18 or -34",
+        help="Each block starts by passing its input on unchanged (F(x) = 0, so out = x) and learns its "
+        "correction from there. In our measured runs it helped ResNet-50, not ResNet-18 or -34.",
     )
     start = st.form_submit_button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
 
@@ -80,6 +90,7 @@ if start:
             zero_init_residual=zero_init,
             train_subset=SUBSETS[subset],
             device=device,
+            precision=precision,
             label_smoothing=0.1 if scheduler == "onecycle" else 0.0,
         )
     except (DatasetUnavailable, ValueError) as err:

@@ -4,7 +4,7 @@ import gc
 import time
 import weakref
 
-from resnet_core.train import TrainConfig
+from resnet_core.config import TrainConfig
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, JobRegistry, TrainingJob
 
 

@@ -10,7 +10,7 @@ from resnet_core.models import resnet18
 from resnet_core.summary import layer_table
 from tests.conftest import REPO, digit_on_canvas
 from ui import keys
-from ui.models import ActiveModel, predictor_for
+from ui.models import ActiveModel
 from ui.session_job import URL_PARAM
 
 PAGES = [
@@ -119,17 +119,21 @@ def test_a_checkpoint_loaded_after_a_run_stays_active_on_the_train_page(app):
     assert any("uploaded other.pt" in m.value for m in app.sidebar.markdown)
 
 
-def test_the_identity_start_toggle_reaches_the_training_config(app):
+def test_the_identity_start_and_arithmetic_settings_reach_the_training_config(app):
     app.switch_page("app_pages/train.py").run()
     assert [t.label for t in app.toggle] == ["Augmentation", "Blocks start as identity"]
     assert app.toggle[1].value is False  # off like the fast recipe: it did not help ResNet-18
+    arithmetic = next(s for s in app.selectbox if s.label == "Arithmetic")
+    assert arithmetic.value == "auto" and arithmetic.options == ["auto", "fp32", "bf16"]
     app.selectbox[3].set_value("1,000 images (seconds)")
     app.toggle[1].set_value(True)
+    arithmetic.set_value("bf16")
     app.button[0].click().run()
     job = app.session_state[keys.TRAINING_JOB]
-    job.stop()  # the setting is what this test is about, not another training run
+    job.stop()  # the settings are what this test is about, not another training run
     wait_for(lambda: job.finished, seconds=120)
     assert job.config.zero_init_residual is True and job.config.residual is True
+    assert job.config.precision == "bf16"
     assert job.status in ("stopped", "done"), job.error
 
 
@@ -148,21 +152,6 @@ def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18,
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Shape (C×H×W)"] == "64×7×7"
-
-
-def test_the_draw_page_moves_to_the_compiled_predictor_when_it_is_ready(app, trained_resnet18, mnist_test):
-    images, labels = mnist_test
-    model = trained_resnet18.model
-    app.session_state[keys.ACTIVE_MODEL] = ActiveModel(model, "resnet18", "mnist", "test", 97.0)
-    app.session_state[keys.DRAWING] = digit_on_canvas(
-        images[next(i for i in range(100) if labels[i] == 3)], 200, 40, 40
-    )
-    app.switch_page("app_pages/draw.py").run()
-    wait_for(lambda: predictor_for(model).compiled, seconds=300)  # the page started the compile in the background
-    app.run()
-    assert not app.exception
-    assert {m.label: m.value for m in app.metric}["Prediction"] == "3"
-    assert any("compiled with torch.compile" in c.value for c in app.caption)
 
 
 def test_the_draw_page_names_the_classes_the_model_was_trained_on(app, trained_resnet18, mnist_test):

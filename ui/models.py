@@ -13,7 +13,7 @@ import streamlit as st
 
 from resnet_core.checkpoints import Checkpoint, load_checkpoint
 from resnet_core.models import ResNet
-from resnet_core.predictor import Predictor, prepare_compiler
+from resnet_core.predictor import Predictor
 from ui import keys
 
 CHECKPOINT_DIR = Path(os.environ.get("RESNET_CHECKPOINT_DIR", "checkpoints"))
@@ -65,21 +65,11 @@ def saved_checkpoints() -> list[Path]:
 # One fast predictor per model, dropped with its model; shared models share theirs.
 _predictors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _predictors_lock = threading.Lock()
-# Compiling makes a digit ~2.5x faster on the CPU but takes seconds, so it happens in the
-# background while the eager predictor answers. RESNET_COMPILE=0 turns it off.
-COMPILE = os.environ.get("RESNET_COMPILE", "1") != "0"
-if COMPILE:
-    # Now, on the app's first run, before any training thread exists: see prepare_compiler.
-    prepare_compiler()
 
 
 def predictor_for(model: ResNet) -> Predictor:
-    """The model's shared predictor: eager at first, compiled once a background compile finishes."""
+    """The model's shared predictor (BatchNorm folded, channels-last), built on first use."""
     with _predictors_lock:
         if model not in _predictors:
-            predictor = _predictors[model] = Predictor(model)
-            if COMPILE:
-                # The shared predictor compiles itself and swaps in the result when it is
-                # ready; on failure it stays eager, and Predictor logs why.
-                threading.Thread(target=predictor.compile, daemon=True).start()
+            _predictors[model] = Predictor(model)
         return _predictors[model]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resnet_core.train import TrainConfig
+from resnet_core.config import TrainConfig
 from ui import keys
 from ui.jobs import TrainingJob
 from ui.resources import device_locks, job_registry

@@ -45,7 +45,7 @@ def results(job: TrainingJob) -> None:
     verb = "finished" if job.status == DONE else "stopped early; the weights so far are kept"
     dataset = DATASETS[config.dataset]
     st.success(f"Training {verb}. Test accuracy **{test.accuracy:.2f}%** on {len(test.labels):,} test {dataset.items}.")
-    st.caption(f"Arithmetic: {job.result.trainer.precision.reason}.")
+    st.caption(f"Arithmetic: {job.result.trainer.precision}.")
     classes = dataset.classes
     left, right = st.columns(2)
     with left:
