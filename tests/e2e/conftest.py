@@ -1,75 +1,25 @@
-"""A real `streamlit run app.py` server and a real Chromium driven by Playwright."""
+"""Fixtures for the browser tests: a real server, a real Chromium, and where screenshots go.
+
+Screenshots go to a temporary folder; RESNET_SCREENSHOTS=docs/screenshots writes the README's.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import IN_CI, REPO
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = REPO / "docs" / "screenshots"
-# The drawing surface of streamlit-drawable-canvas 0.13 (Components v2: no iframe).
-CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+from tests.e2e.harness import chromium, serve_app
 
 
-def server_command(port: int) -> list[str]:
-    """`streamlit run app.py` as the tests and benchmarks start it."""
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        # No file watching: tests write screenshots and .pyc files inside the watched tree, and an
-        # edited module would be re-imported mid-run (with fresh caches) under a benchmark.
-        "--server.fileWatcherType",
-        "none",
-        "--server.runOnSave",
-        "false",
-    ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not become healthy at {url} within {timeout} s")
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    wanted = os.environ.get("RESNET_SCREENSHOTS")
+    folder = REPO / wanted if wanted else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -77,57 +27,26 @@ def checkpoint_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("checkpoints")
 
 
-@contextlib.contextmanager
-def serve_app(data_dir: Path, checkpoint_dir: Path):
-    """`streamlit run app.py` on a free port; yields its URL once /_stcore/health answers."""
-    port = _free_port()
-    env = dict(
-        os.environ, RESNET_DATA_DIR=str(data_dir), RESNET_CHECKPOINT_DIR=str(checkpoint_dir), PYTHONPATH=str(REPO)
-    )
-    process = subprocess.Popen(
-        server_command(port),
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
 @pytest.fixture(scope="session")
 def app_url(data_dir, checkpoint_dir):
-    with serve_app(data_dir, checkpoint_dir) as url:
-        yield url
+    with serve_app(data_dir, checkpoint_dir) as server:
+        yield server.url
 
 
 @pytest.fixture
 def fresh_app_url(data_dir, checkpoint_dir):
     """A server of its own, for a test that must not inherit another test's sessions."""
-    with serve_app(data_dir, checkpoint_dir) as url:
-        yield url
+    with serve_app(data_dir, checkpoint_dir) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).is_file():
-        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
-        pytest.fail(message) if IN_CI else pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    try:
+        with chromium() as launched:
+            yield launched
+    except FileNotFoundError as missing:
+        pytest.fail(str(missing)) if IN_CI else pytest.skip(str(missing))
 
 
 @pytest.fixture
@@ -137,38 +56,3 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
-
-
-def wait_until_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the script run is over: no running indicator and no placeholder skeletons left."""
-    page.wait_for_selector("[data-testid=stApp]", timeout=timeout)
-    page.wait_for_function(
-        """() => {
-            const status = document.querySelector('[data-testid=stStatusWidget]');
-            const running = status && /Running/i.test(status.innerText);
-            return !running && document.querySelectorAll('[data-testid=stSkeleton]').length === 0;
-        }""",
-        timeout=timeout,
-    )
-    page.wait_for_timeout(500)  # let charts finish drawing before a screenshot
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit selectbox by its label."""
-    page.get_by_label(label).click()
-    page.get_by_role("option", name=option).click()
-
-
-def stop_button(page):
-    """The Train page's Stop button (not the Stop in Streamlit's header while a script runs)."""
-    return page.get_by_test_id("stButton").get_by_role("button", name="Stop")
-
-
-def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
-    box = page.locator(CANVAS).bounding_box()
-    for stroke in strokes:
-        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
-        page.mouse.up()

@@ -1,8 +1,8 @@
-"""Every page in a real browser: it renders, shows no exception, and is photographed for the README."""
+"""Every page in a real browser: it renders, shows no exception, and is photographed (RESNET_SCREENSHOTS)."""
 
 import pytest
 
-from tests.e2e.conftest import SCREENSHOTS, wait_until_idle
+from tests.e2e.harness import wait_until_idle
 
 PAGES = {
     "overview": ("", "ResNet Explorer"),
@@ -14,11 +14,10 @@ PAGES = {
 
 
 @pytest.mark.parametrize("name", PAGES)
-def test_page_renders_without_exception(page, app_url, name):
+def test_page_renders_without_exception(page, app_url, name, screenshots):
     path, expected_text = PAGES[name]
     page.goto(f"{app_url}/{path}", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_text(expected_text).first.wait_for()
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.screenshot(path=screenshots / f"{name}.png", full_page=True)

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
-from tests.e2e.conftest import CANVAS, SCREENSHOTS, choose, draw, stop_button, wait_until_idle
+from tests.e2e.harness import CANVAS, choose, draw, stop_button, wait_until_idle
 
 CHART_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
@@ -30,7 +30,7 @@ def chart_points(page) -> int:
     return page.evaluate(f"() => {CHART_POINTS_JS}")
 
 
-def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
+def test_train_from_the_page_updates_the_chart_and_stops(page, app_url, screenshots):
     page.goto(f"{app_url}/train", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_role("button", name="Start training").wait_for()
     choose(page, "Training set", "5,000 images (~1 minute)")
@@ -46,7 +46,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
         "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(m => m.innerText.includes('%'))",
         timeout=120_000,
     )  # the first epoch's validation accuracy is in
-    page.screenshot(path=SCREENSHOTS / "train_running.png")
+    page.screenshot(path=screenshots / "train_running.png")
     stop.click()
     page.get_by_text("stopped early; the weights so far are kept").wait_for(timeout=120_000)
     wait_until_idle(page)
@@ -54,7 +54,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, app_url):
     assert "trained in this session" in page.locator("[data-testid=stSidebar]").inner_text()
 
 
-def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page, app_url, tmp_path):
+def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page, app_url, tmp_path, screenshots):
     """The classroom defaults (ResNet-18, 5,000 images, one epoch) to the end, Download, then reload."""
     page.goto(f"{app_url}/train", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_role("button", name="Start training").click()
@@ -64,18 +64,17 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     success = page.locator("[data-testid=stAlertContentSuccess]").inner_text()
     shown_accuracy = re.search(r"Test accuracy ([\d.]+)% on 10,000 test digits", success).group(1)
     assert float(shown_accuracy) > 80  # one epoch of 5,000 digits; far above chance (10%)
-    # 40 steps: too short for the CPU's bf16 probe to pay off, so the run says it stayed in fp32.
-    page.get_by_text(re.compile(r"^Arithmetic: fp32: 40 steps are too few to pay for a bf16 speed probe")).wait_for()
+    page.get_by_text("Arithmetic: fp32 (auto: bf16 autocast is used on CUDA only).").wait_for()
     page.get_by_text("Confusion matrix").scroll_into_view_if_needed()
     assert page.locator(".js-plotly-plot").count() == 2  # the training curves and the confusion matrix
     page.wait_for_function(LOADED_IMAGES_JS + " > 0", timeout=30_000)  # misclassified digits
-    page.screenshot(path=SCREENSHOTS / "train_results.png")
+    page.screenshot(path=screenshots / "train_results.png")
 
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Download checkpoint").click()
     downloaded = tmp_path / download_info.value.suggested_filename
     download_info.value.save_as(downloaded)
-    assert downloaded.name == "resnet18-mnist.pt"
+    assert downloaded.name == "resnet18-imagenet.pt"
     checkpoint = load_checkpoint(downloaded)
     assert checkpoint.arch == "resnet18" and checkpoint.config.train_subset == 5_000
     assert f"{checkpoint.metrics['test_accuracy']:.2f}" == shown_accuracy
@@ -122,13 +121,12 @@ def cli_checkpoint(data_dir, tmp_path_factory):
 
 def expect_prediction(page, digit: str) -> None:
     """The page settles on `digit`. Each stroke reruns the page, and the run for the last
-    stroke can finish after an earlier one looked idle (the server may be compiling the
-    model in the background meanwhile), so the answer is awaited, not read once."""
+    stroke can finish after an earlier one looked idle, so the answer is awaited, not read once."""
     metric = page.locator("[data-testid=stMetric]", has_text="Prediction")
     expect(metric.locator("[data-testid=stMetricValue]")).to_have_text(digit, timeout=60_000)
 
 
-def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, page):
+def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, page, screenshots):
     app_url = fresh_app_url
     page.goto(f"{app_url}/draw", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_text("Upload a checkpoint").first.wait_for()
@@ -154,10 +152,10 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     assert page.locator("[data-testid=stException]").count() == 0
     # "What the model sees": the four preparation steps, each decoded by the browser.
     page.wait_for_function(LOADED_IMAGES_JS + " === 4", timeout=30_000)
-    page.screenshot(path=SCREENSHOTS / "draw_predict.png")
+    page.screenshot(path=screenshots / "draw_predict.png")
 
     page.locator("[data-testid=stSidebarNav]").get_by_text("Feature Maps").click()  # same session
     page.get_by_text("Current drawing").wait_for()
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
-    page.screenshot(path=SCREENSHOTS / "feature_maps_drawing.png")
+    page.screenshot(path=screenshots / "feature_maps_drawing.png")

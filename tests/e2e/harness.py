@@ -1,0 +1,151 @@
+"""A real `streamlit run app.py` server and a real Chromium, for the browser tests and the benchmarks alike.
+
+with serve_app(data_dir, checkpoint_dir) as server, chromium() as browser:
+    page = browser.new_page(); page.goto(server.url)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# The drawing surface of streamlit-drawable-canvas 0.13 (Components v2: no iframe).
+CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int  # of the streamlit process, for reading its memory
+
+
+def server_command(port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        # No file watching: an edited module would be re-imported mid-run (with fresh caches).
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"streamlit did not become healthy at {url} within {timeout} s")
+
+
+@contextlib.contextmanager
+def serve_app(data_dir: Path | str, checkpoint_dir: Path | str | None = None) -> Iterator[Server]:
+    """`streamlit run app.py` on a free port; yields once /_stcore/health answers, stops it after."""
+    port = _free_port()
+    env = dict(os.environ, RESNET_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO))
+    if checkpoint_dir is not None:
+        env["RESNET_CHECKPOINT_DIR"] = str(checkpoint_dir)
+    process = subprocess.Popen(
+        server_command(port), cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield Server(url, process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, driven by Playwright; FileNotFoundError when it is not installed."""
+    if not Path(CHROMIUM).is_file():
+        raise FileNotFoundError(f"Chromium not found at {CHROMIUM}: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_until_idle(page, timeout: float = 60_000) -> None:
+    """Wait until the script run is over: no running indicator and no placeholder skeletons left."""
+    page.wait_for_selector("[data-testid=stApp]", timeout=timeout)
+    page.wait_for_function(
+        """() => {
+            const status = document.querySelector('[data-testid=stStatusWidget]');
+            const running = status && /Running/i.test(status.innerText);
+            return !running && document.querySelectorAll('[data-testid=stSkeleton]').length === 0;
+        }""",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(500)  # let charts finish drawing before a screenshot
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox by its label."""
+    page.get_by_label(label).click()
+    page.get_by_role("option", name=option).click()
+
+
+def stop_button(page):
+    """The Train page's Stop button (not the Stop in Streamlit's header while a script runs)."""
+    return page.get_by_test_id("stButton").get_by_role("button", name="Stop")
+
+
+def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
+    """Draw strokes (lists of canvas pixel positions) on the Draw page's canvas with the mouse."""
+    box = page.locator(CANVAS).bounding_box()
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+        page.mouse.up()
