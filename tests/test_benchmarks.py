@@ -1,4 +1,4 @@
-"""The GPU benchmark script runs end to end (on tiny subsets, on the CPU), so a GPU session can trust it."""
+"""The benchmark scripts run end to end on tiny subsets on the CPU, so a run on a GPU machine can trust them."""
 
 import os
 import subprocess
@@ -23,8 +23,8 @@ def test_gpu_benchmark_smoke_run_reports_every_figure_with_only_the_gpu_machines
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "baseline pipeline, num_workers=0:" in out
-    assert "baseline, spec recipe, num_workers=0:" in out
-    assert "ours, spec recipe:" in out and "spec recipe, baseline / ours training time:" in out
+    assert "baseline, classic recipe, num_workers=0:" in out
+    assert "ours, classic recipe:" in out and "classic recipe, baseline / ours training time:" in out
     assert "seed 0:" in out and "seed 1:" in out
     assert "fast recipe, mean of 2 seeds:" in out
 
@@ -46,10 +46,10 @@ def test_accuracy_levers_smoke_run_measures_the_variant_and_its_averaged_weights
     assert "scale, seed 0, epoch 1: test" in result.stdout and "averaged weights" in result.stdout
 
 
-def test_cpu_precision_smoke_run_compares_both_arithmetics_and_the_probe(data_dir):
+def test_cpu_precision_smoke_run_compares_both_arithmetics(data_dir):
     env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "benchmarks.cpu_precision", "--smoke"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    line = next(line for line in result.stdout.splitlines() if line.startswith("resnet18, mnist stem: fp32 "))
-    assert "bf16 autocast" in line and "x; the trainer's probe: " in line
+    line = next(line for line in result.stdout.splitlines() if line.startswith("resnet18, imagenet stem: fp32 "))
+    assert "images/s, bf16 autocast " in line and "bf16 / fp32 " in line
