@@ -187,7 +187,7 @@ class ResNetTrainer:
         self.optimizer: torch.optim.Optimizer | None = None
         self.scheduler = None
         self.schedule_unit = "epoch"
-        self.train_loader = None
+        self.data_generator: torch.Generator | None = None  # the training loader's, if it has one
         self.stopped = False
         self.last_evaluation: Evaluation | None = None  # of val_loader after the latest epoch
         self.distributed = dist.is_available() and dist.is_initialized()
@@ -198,7 +198,7 @@ class ResNetTrainer:
 
     @property
     def precision(self) -> str:
-        """The arithmetic, in words: "fp32 (auto: bf16 autocast is used on CUDA only)"."""
+        """The arithmetic, in words: "fp32 (auto: bf16 is used on a CUDA GPU only)"."""
         return describe_precision(self.config.precision, self.device)
 
     @property
@@ -207,12 +207,11 @@ class ResNetTrainer:
 
     def training_state(self) -> dict:
         """Optimiser, schedule, history and the data order's random state: what a checkpoint needs to resume."""
-        generator = _data_generator(self.train_loader)
         return {
             "optimizer": self.optimizer.state_dict() if self.optimizer else None,
             "scheduler": self.scheduler.state_dict() if self.scheduler else None,
             "history": self.history,
-            "data_generator": generator.get_state() if generator is not None else None,
+            "data_generator": self.data_generator.get_state() if self.data_generator is not None else None,
         }
 
     def train(
@@ -249,7 +248,7 @@ class ResNetTrainer:
             self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused
         )
         self.scheduler, self.schedule_unit = _make_scheduler(self.optimizer, config, steps_per_epoch)
-        self.train_loader = train_loader
+        self.data_generator = _data_generator(train_loader)
         if resume_state:
             self._resume(resume_state, steps_per_epoch)
         self.stopped = False
@@ -287,9 +286,8 @@ class ResNetTrainer:
             self.optimizer.load_state_dict(state["optimizer"])
             self.scheduler.load_state_dict(state["scheduler"])
             self.history = {k: list(v) for k, v in state["history"].items()}
-            generator = _data_generator(self.train_loader)
-            if generator is not None and state.get("data_generator") is not None:
-                generator.set_state(state["data_generator"])  # the next epoch's order and augmentation
+            if self.data_generator is not None and state.get("data_generator") is not None:
+                self.data_generator.set_state(state["data_generator"])  # the next epoch's order and augmentation
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as err:
             raise ValueError(
                 "Cannot resume: the saved optimiser, schedule or history does not fit this run "

@@ -66,7 +66,7 @@ def test_comparison_has_a_measured_row_per_architecture():
     assert all(a.mult_adds < b.mult_adds for a, b in zip(rows, rows[1:]))
 
 
-@pytest.mark.parametrize(("arch", "stem"), [("resnet18", "mnist"), ("resnet50", "medium")])
+@pytest.mark.parametrize(("arch", "stem"), [("resnet18", "imagenet"), ("resnet50", "medium")])
 def test_a_weightless_model_gives_the_same_table_as_a_real_one(arch, stem):
     weightless = weightless_model(arch, stem=stem)
     assert all(p.is_meta for p in weightless.parameters())  # nothing allocated, nothing initialised
