@@ -54,7 +54,10 @@ with result_col:
         st.stop()
     try:
         prepared = preprocess_canvas(image)
-    except (EmptyDrawing, InvalidImage) as err:
+    except EmptyDrawing as err:
+        st.info(str(err) if mode == "Draw" else "This picture is blank: there is no digit in it to read.")
+        st.stop()
+    except InvalidImage as err:
         st.info(str(err))
         st.stop()
     predictor = predictor_for(chosen.model)

@@ -132,20 +132,23 @@ def load_image(data: bytes) -> np.ndarray:
         raise InvalidImage("The file is empty.")
     try:
         picture = Image.open(io.BytesIO(data), formats=IMAGE_FORMATS)
+    except Image.DecompressionBombError:  # Pillow refuses a header claiming over ~179 million pixels
+        raise InvalidImage(_too_large("far larger than")) from None
     except (UnidentifiedImageError, OSError, ValueError):
         formats = f"{', '.join(IMAGE_FORMATS[:-1])} or {IMAGE_FORMATS[-1]}"
         raise InvalidImage(f"This file is not a {formats} image: save the digit in one of those formats.") from None
     width, height = picture.size
     if width * height > MAX_IMAGE_PIXELS:
-        raise InvalidImage(
-            f"The image is {width}x{height} pixels, over the limit of {MAX_IMAGE_PIXELS:,} pixels: "
-            "scale it down or crop it to the digit."
-        )
+        raise InvalidImage(_too_large(f"{width}x{height} pixels, over"))
     try:
         picture.load()
         return np.asarray(picture.convert("RGBA"))
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise InvalidImage("The image file is damaged or truncated: save it again and retry.") from None
+
+
+def _too_large(how: str) -> str:
+    return f"The image is {how} the limit of {MAX_IMAGE_PIXELS:,} pixels: scale it down or crop it to the digit."
 
 
 def preprocess_image(data: bytes) -> Preprocessed:

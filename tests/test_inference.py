@@ -98,6 +98,9 @@ def test_broken_uploads_are_refused_with_a_reason():
     side = int(MAX_IMAGE_PIXELS**0.5) + 1
     with pytest.raises(InvalidImage, match="over the limit"):
         load_image(_encoded("PNG", Image.new("1", (side, side))))
+    # A small file whose header claims 182 million pixels: Pillow itself refuses to open it.
+    with pytest.raises(InvalidImage, match="far larger than the limit of 16,777,216 pixels: scale it down"):
+        load_image(_encoded("PNG", Image.new("1", (13_500, 13_500))))
 
 
 def test_predict_gives_probabilities_and_leaves_the_mode_alone():

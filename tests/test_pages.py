@@ -1,8 +1,10 @@
 """Every page through Streamlit's AppTest: real scripts, real torch, real MNIST, no browser."""
 
+import io
 import time
 
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from resnet_core.data import DATASETS, load_split
@@ -154,6 +156,27 @@ def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18,
     assert metrics["Shape (C×H×W)"] == "64×7×7"
 
 
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_odd_uploads_on_the_draw_page_get_a_message_not_a_traceback(app, trained_resnet18):
+    app.session_state[keys.ACTIVE_MODEL] = ActiveModel(trained_resnet18.model, "resnet18", "imagenet", "test", 97.0)
+    app.switch_page("app_pages/draw.py").run()
+    next(r for r in app.radio if r.label == "Input").set_value("Upload a picture").run()
+    uploads = {
+        "blank.png": (_png(Image.new("L", (200, 200), 255)), "info", "This picture is blank: there is no digit in it"),
+        "huge.png": (_png(Image.new("1", (13_500, 13_500))), "error", "far larger than the limit"),
+        "notes.png": (b"not a picture", "error", "This file is not a PNG"),
+    }
+    for name, (data, kind, message) in uploads.items():
+        app.file_uploader[0].set_value((name, data, "image/png")).run()
+        assert not app.exception, name
+        assert any(message in element.value for element in getattr(app, kind)), name
+
+
 def test_the_draw_page_names_the_classes_the_model_was_trained_on(app, trained_resnet18, mnist_test):
     images, labels = mnist_test
     # The MNIST-trained net under a Fashion-MNIST label: its class 3 must read as Fashion's class 3.
@@ -190,6 +213,24 @@ def test_without_a_model_the_pages_offer_a_way_forward(app):
         app.switch_page(page).run()
         assert any("no trained model yet" in i.value and i.value.endswith(hint) for i in app.info)
         assert any(b.label == "Train a quick ResNet-18 now" for b in app.button)
+
+
+def test_while_the_sessions_run_trains_no_page_offers_a_second_one(app):
+    app.switch_page("app_pages/train.py").run()
+    app.selectbox[3].set_value("1,000 images (seconds)")
+    app.number_input[0].set_value(20)
+    app.button[0].click().run()
+    job = app.session_state[keys.TRAINING_JOB]
+    try:
+        for page in ("app_pages/draw.py", "app_pages/feature_maps.py"):
+            app.switch_page(page).run()
+            assert not app.exception
+            assert not any(b.label == "Train a quick ResNet-18 now" for b in app.button)
+            assert any("Your training run is still going" in i.value for i in app.info)
+        assert app.session_state[keys.TRAINING_JOB] is job
+    finally:
+        job.stop()
+        wait_for(lambda: job.finished, seconds=120)
 
 
 def test_sessions_do_not_share_models(data_dir, monkeypatch, tmp_path):

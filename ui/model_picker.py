@@ -15,7 +15,7 @@ from ui.models import (
     set_active_model,
 )
 from ui.resources import missing_data_message
-from ui.session_job import start_job
+from ui.session_job import session_job, start_job
 
 ACTIVE, SAVED, UPLOAD = "Active model", "Saved checkpoint", "Upload a checkpoint"
 
@@ -57,6 +57,13 @@ def offer_quick_training(checkpoint_hint: str) -> None:
 
     checkpoint_hint says where this page's user can load a checkpoint instead.
     """
+    job = session_job()
+    if job is not None and not job.finished:
+        # A second run would queue behind this one and take its place in the session: the first
+        # would train on where nobody could see or stop it, and its model would never be used.
+        st.info("Your training run is still going: its model is used here as soon as it ends.")
+        st.page_link("app_pages/train.py", label="Watch it on the Train page", icon=":material/model_training:")
+        return
     st.info(f"There is no trained model yet. Train a quick one (about a minute), or {checkpoint_hint}.")
     problem = missing_data_message("mnist")
     if st.button(

@@ -20,7 +20,11 @@ def live_progress(job: TrainingJob) -> None:
     if job.status == QUEUED:
         st.info("Waiting for the device: another training run is using it. This one starts when it ends.")
     last = job.steps[-1] if job.steps else None
-    st.progress(job.progress_fraction(), text=f"epoch {last.epoch}/{job.config.epochs}" if last else "starting…")
+    text = f"epoch {last.epoch}/{job.config.epochs}" if last else "starting…"
+    if last and last.step == last.steps_per_epoch and len(job.epochs) < last.epoch and not job.finished:
+        # Between an epoch's last step and its results the page would otherwise sit still for seconds.
+        text += f": measuring accuracy on the test {DATASETS[job.config.dataset].items}…"
+    st.progress(job.progress_fraction(), text=text)
     cols = st.columns(4)
     cols[0].metric("Images / s", f"{last.images_per_second:,.0f}" if last else "–")
     left = job.seconds_left()
