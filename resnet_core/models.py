@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 # What each stem does to a 28x28 digit before the first block (and what it costs: summary.py counts it).
 STEMS = {
-    "imagenet": "7×7 stride 2 + max-pool: 28 → 7 (ImageNet's stem)",
+    "imagenet": "7×7 stride 2 + max-pool: 28 → 7",
     "medium": "3×3 stride 1 + max-pool: 28 → 14",
     "small": "3×3 stride 1, no pool: 28 → 28",
 }

@@ -29,11 +29,14 @@ def uses_bf16(precision: str, device: torch.device) -> bool:
 
 
 def describe_precision(precision: str, device: torch.device) -> str:
-    """One line for a person, e.g. "fp32 (auto: bf16 autocast is used on CUDA only)"."""
-    arithmetic = "bf16 autocast" if uses_bf16(precision, device) else "fp32"
+    """One line for a person, e.g. "fp32 (auto: bf16 is used on a CUDA GPU only)"."""
     if precision == "auto":
-        return f"{arithmetic} (auto: bf16 autocast is used on CUDA only)"
-    return f"{arithmetic} (asked for)"
+        return (
+            "bf16 (auto: on a CUDA GPU)"
+            if uses_bf16(precision, device)
+            else "fp32 (auto: bf16 is used on a CUDA GPU only)"
+        )
+    return f"{check_precision(precision)} (asked for)"
 
 
 def autocast(device: torch.device, bf16: bool):

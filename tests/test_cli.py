@@ -39,7 +39,7 @@ def test_train_prints_progress_and_epoch_summary_and_saves(cli_checkpoint):
     assert "epoch 1/1  train loss" in result.stdout and "val loss" in result.stdout
     assert f"on 200 digits; saved {out}" in result.stdout
     assert "(imagenet stem) on CPU" in result.stdout
-    assert "in fp32 (auto: bf16 autocast is used on CUDA only)" in result.stdout
+    assert "in fp32 (auto: bf16 is used on a CUDA GPU only)" in result.stdout
     checkpoint = load_checkpoint(out)
     assert checkpoint.config.train_subset == 512 and checkpoint.metrics["test_samples"] == 200
     assert checkpoint.history["epoch"] == [1]

@@ -15,8 +15,9 @@ CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 def test_auto_means_bf16_on_cuda_and_fp32_everywhere_else():
     assert uses_bf16("auto", CUDA) and not uses_bf16("auto", CPU) and not uses_bf16("auto", torch.device("mps"))
     assert uses_bf16("bf16", CPU) and not uses_bf16("fp32", CUDA)
-    assert describe_precision("auto", CPU) == "fp32 (auto: bf16 autocast is used on CUDA only)"
-    assert describe_precision("bf16", CPU) == "bf16 autocast (asked for)"
+    assert describe_precision("auto", CPU) == "fp32 (auto: bf16 is used on a CUDA GPU only)"
+    assert describe_precision("auto", CUDA) == "bf16 (auto: on a CUDA GPU)"
+    assert describe_precision("bf16", CPU) == "bf16 (asked for)"
     with pytest.raises(ValueError, match="choose one of auto, fp32, bf16"):
         uses_bf16("half", CPU)
 

@@ -64,7 +64,7 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     success = page.locator("[data-testid=stAlertContentSuccess]").inner_text()
     shown_accuracy = re.search(r"Test accuracy ([\d.]+)% on 10,000 test digits", success).group(1)
     assert float(shown_accuracy) > 80  # one epoch of 5,000 digits; far above chance (10%)
-    page.get_by_text("Arithmetic: fp32 (auto: bf16 autocast is used on CUDA only).").wait_for()
+    page.get_by_text("Arithmetic: fp32 (auto: bf16 is used on a CUDA GPU only).").wait_for()
     page.get_by_text("Confusion matrix").scroll_into_view_if_needed()
     assert page.locator(".js-plotly-plot").count() == 2  # the training curves and the confusion matrix
     page.wait_for_function(LOADED_IMAGES_JS + " > 0", timeout=30_000)  # misclassified digits
