@@ -16,7 +16,7 @@ stem = right.radio(
     list(STEMS),
     horizontal=True,
     help="The layers before the first block. "
-    + " ".join(f"{name}: {effect}." for name, effect in STEMS.items())
+    + " ".join(f"{name}: {stem.layers}, {stem.size}." for name, stem in STEMS.items())
     + " Larger maps cost more multiply-adds: see below.",
 )
 depth = st.slider("Table depth", 1, 3, 2, help="1: stages only; 2: every block; 3: every layer inside a block")

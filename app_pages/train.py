@@ -36,7 +36,7 @@ with st.form("settings", border=True):
     stem = c2.selectbox(
         "Stem",
         list(STEMS),
-        format_func=lambda s: f"{s} ({STEMS[s].split(': ')[-1]})",
+        format_func=lambda s: f"{s} ({STEMS[s].size})",
         help="The first layer, before the residual blocks. imagenet shrinks a digit to 7×7; medium keeps "
         "14×14 and small 28×28: nicer maps to look at, several times slower to train "
         "(the Architecture page shows each stem's multiply-adds)",

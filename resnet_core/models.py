@@ -15,11 +15,16 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-# What each stem does to a 28x28 digit before the first block (and what it costs: summary.py counts it).
+
+class Stem(NamedTuple):
+    layers: str  # what the stem is
+    size: str  # what it does to a 28x28 digit before the first block (summary.py counts the cost)
+
+
 STEMS = {
-    "imagenet": "7×7 stride 2 + max-pool: 28 → 7",
-    "medium": "3×3 stride 1 + max-pool: 28 → 14",
-    "small": "3×3 stride 1, no pool: 28 → 28",
+    "imagenet": Stem("7×7 stride 2 + max-pool", "28 → 7"),
+    "medium": Stem("3×3 stride 1 + max-pool", "28 → 14"),
+    "small": Stem("3×3 stride 1, no pool", "28 → 28"),
 }
 # Names earlier releases used; checkpoints and commands that use them still work.
 STEM_ALIASES = {"mnist": "imagenet"}
