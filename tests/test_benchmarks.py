@@ -53,3 +53,15 @@ def test_cpu_precision_smoke_run_compares_both_arithmetics(data_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("resnet18, imagenet stem: fp32 "))
     assert "images/s, bf16 autocast " in line and "bf16 / fp32 " in line
+
+
+def test_pipeline_benchmark_compares_both_pipelines_and_the_bare_loop_in_turns(data_dir):
+    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "benchmarks.pipeline", "--steps", "5"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "5 timed steps of batch 128 per side, in turns of 5 steps" in out
+    for workers in (0, 1, 2):
+        assert f"DataLoader baseline, num_workers={workers}: " in out
+    assert "same batches: bare loop " in out and "augmentation per sample: PIL " in out
