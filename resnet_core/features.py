@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from resnet_core.models import for_inference
+from resnet_core.models import STAGES, for_inference
 
 STEM = "stem"
-STAGES = ("layer1", "layer2", "layer3", "layer4")
 
 
 def feature_layer_names(model: nn.Module) -> list[str]:

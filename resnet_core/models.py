@@ -26,6 +26,8 @@ STEMS = {
     "medium": Stem("3×3 stride 1 + max-pool", "28 → 14"),
     "small": Stem("3×3 stride 1, no pool", "28 → 28"),
 }
+# The four stages of blocks, in forward order, as torchvision names them.
+STAGES = ("layer1", "layer2", "layer3", "layer4")
 # Names earlier releases used; checkpoints and commands that use them still work.
 STEM_ALIASES = {"mnist": "imagenet"}
 
@@ -268,7 +270,7 @@ def freeze(model: nn.Module, up_to: str = "layer2") -> list[str]:
     Returns the names of the frozen parameters. Frozen BatchNorm layers still
     update running statistics in train mode; call .eval() on them to fix those too.
     """
-    order = ["stem", "layer1", "layer2", "layer3", "layer4", "fc"]
+    order = ["stem", *STAGES, "fc"]
     if up_to not in order:
         raise ValueError(f"up_to must be one of {', '.join(order)}, got {up_to!r}.")
     frozen_parts = set(order[: order.index(up_to) + 1])

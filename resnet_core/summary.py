@@ -12,10 +12,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from resnet_core.models import ARCHITECTURES, build_model
+from resnet_core.models import ARCHITECTURES, STAGES, build_model
 
 INPUT_SIZE = (1, 1, 28, 28)
-STAGES = ("layer1", "layer2", "layer3", "layer4")
 
 
 @dataclass(frozen=True)
