@@ -33,6 +33,12 @@ CHOICES = {
     "scheduler": SCHEDULERS,
     "precision": PRECISIONS,
 }
+# What an unset (None) setting means, for --help.
+NONE_MEANS = {
+    "stem": "the architecture's own: imagenet, or small for resnet8..110",
+    "train_subset": "all 60,000 digits",
+    "test_subset": "all 10,000 digits",
+}
 # Old names still work on the command line ("--stem mnist", "--recipe spec"); help shows the new ones.
 ALIASES = {"stem": STEM_ALIASES, "recipe": RECIPE_ALIASES}
 
@@ -54,7 +60,8 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         kind = _field_type(field)
-        help_text = f"default {getattr(RECIPES['classic'], field.name)!r} (classic recipe)"
+        default = getattr(RECIPES["classic"], field.name)
+        help_text = f"default {NONE_MEANS.get(field.name) if default is None else repr(default)} (classic recipe)"
         if kind is bool:
             group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
         else:
@@ -99,11 +106,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="layer table of an architecture")
     summary.add_argument("--arch", required=True, choices=tuple(ARCHITECTURES))
-    summary.add_argument("--stem", type=_with_aliases("stem"), default="imagenet", choices=tuple(STEMS))
+    summary.add_argument(
+        "--stem", type=_with_aliases("stem"), choices=tuple(STEMS), help="default: the architecture's own"
+    )
     summary.add_argument("--depth", type=int, default=2, help="nesting depth of the table (default 2)")
 
     archs = commands.add_parser("archs", help="list the architectures with measured sizes")
-    archs.add_argument("--stem", type=_with_aliases("stem"), default="imagenet", choices=tuple(STEMS))
+    archs.add_argument(
+        "--stem", type=_with_aliases("stem"), choices=tuple(STEMS), help="default: each architecture's own"
+    )
     return parser
 
 
@@ -140,7 +151,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if leader:
             device = select_device(config.device)
             print(
-                f"training {config.arch} ({config.stem} stem) on {describe_device(device)}, {world_size} process(es), "
+                f"training {config.arch} ({config.model_stem} stem) on {describe_device(device)}, {world_size} process(es), "
                 f"in {describe_precision(config.precision, device)}",
                 flush=True,
             )

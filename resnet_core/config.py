@@ -17,8 +17,10 @@ class TrainConfig:
     """Everything that decides a training run; stored in every checkpoint. The defaults are the classic recipe."""
 
     arch: str = "resnet18"  # a name from ARCHITECTURES
-    stem: str = "imagenet"  # a name from models.STEMS: "imagenet" (7x7/2 + max-pool), "medium" or "small"
-    residual: bool = True  # False removes every skip connection (the paper's plain net)
+    # A name from models.STEMS: "imagenet" (7x7/2 + max-pool), "medium" or "small"; None: the
+    # architecture's own (imagenet for resnet18..152, small for the depth family resnet8..110).
+    stem: str | None = None
+    residual: bool = True  # False removes every skip connection (the paper's plain net): its plain twin
     zero_init_residual: bool = False  # every block starts as the identity (its last BN scale at 0)
     dataset: str = "mnist"  # "mnist" or "fashion-mnist"
     epochs: int = 10  # passes over the training set
@@ -38,7 +40,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         # Checked here, not when used: a checkpoint's stored config names the classes the app shows.
-        self.stem = canonical_stem(self.stem)
+        if self.stem is not None:
+            self.stem = canonical_stem(self.stem)
         for name, known in (("arch", ARCHITECTURES), ("dataset", DATASETS), ("scheduler", SCHEDULERS)):
             if getattr(self, name) not in known:
                 raise ValueError(f"Unknown {name} {getattr(self, name)!r}: choose one of {', '.join(known)}.")
@@ -53,6 +56,11 @@ class TrainConfig:
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}.")
         check_zero_init(self.residual, self.zero_init_residual)
+
+    @property
+    def model_stem(self) -> str:
+        """The stem the model is built with: the one named, else the architecture's own."""
+        return self.stem or ARCHITECTURES[self.arch].stem
 
     def to_dict(self) -> dict:
         return asdict(self)

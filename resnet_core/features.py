@@ -1,6 +1,6 @@
 """Feature maps of a ResNet: which layers there are, their activations, and statistics of them.
 
-The network's structure is known (a stem, then four stages of blocks), so the maps are
+The network's structure is known (a stem, then three or four stages of blocks), so the maps are
 taken by running those parts one after another: no hooks on a model other threads may
 be running, no process-wide lock. A stage's output is its last block's output, so
 "layer1" is the map named "layer1.1" in ResNet-18 and has no entry of its own.
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from resnet_core.models import STAGES, for_inference
+from resnet_core.models import for_inference
 
 STEM = "stem"
 
 
 def feature_layer_names(model: nn.Module) -> list[str]:
     """Names in forward order: "stem", then every block ("layer1.0", "layer1.1", ..., "layer4.1" for ResNet-18)."""
-    return [STEM] + [f"{stage}.{i}" for stage in STAGES for i in range(len(getattr(model, stage)))]
+    return [STEM] + [name for name, _ in model.blocks()]
 
 
 def stage_output_name(model: nn.Module, stage: str) -> str:

@@ -70,14 +70,18 @@ class BasicBlock(nn.Module):
         self.downsample = downsample
         self.residual = residual
 
+    def residual_branch(self, x: Tensor) -> Tensor:
+        """F(x): the convolutions, before the shortcut is added and the last ReLU."""
+        return self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+
+    def shortcut(self, x: Tensor) -> Tensor:
+        """What the skip connection adds: x, or its projection where stride or width change."""
+        return x if self.downsample is None else self.downsample(x)
+
     def forward(self, x: Tensor) -> Tensor:
-        identity = x
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
+        out = self.residual_branch(x)
         if self.residual:
-            if self.downsample is not None:
-                identity = self.downsample(x)
-            out += identity
+            out += self.shortcut(x)
         return self.relu(out)
 
 
@@ -105,15 +109,20 @@ class Bottleneck(nn.Module):
         self.downsample = downsample
         self.residual = residual
 
-    def forward(self, x: Tensor) -> Tensor:
-        identity = x
+    def residual_branch(self, x: Tensor) -> Tensor:
+        """F(x): the convolutions, before the shortcut is added and the last ReLU."""
         out = self.relu(self.bn1(self.conv1(x)))
         out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
+        return self.bn3(self.conv3(out))
+
+    def shortcut(self, x: Tensor) -> Tensor:
+        """What the skip connection adds: x, or its projection where stride or width change."""
+        return x if self.downsample is None else self.downsample(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.residual_branch(x)
         if self.residual:
-            if self.downsample is not None:
-                identity = self.downsample(x)
-            out += identity
+            out += self.shortcut(x)
         return self.relu(out)
 
 
@@ -127,8 +136,10 @@ def check_zero_init(residual: bool, zero_init_residual: bool) -> None:
 
 
 class ResNet(nn.Module):
-    """A ResNet for small images.
+    """A ResNet for small images: a stem, then one stage of blocks per entry of `layers`.
 
+    The five ImageNet-style depths (resnet18..152) have four stages 64/128/256/512 wide;
+    the depth family of He et al. 2016 §4.2 (resnet8..110) has three, 16/32/64 wide.
     stem="imagenet": 7x7/2 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 7 -> 7 -> 4 -> 2 -> 1.
     stem="medium": 3x3/1 conv + 3x3/2 max-pool, spatial 28 -> 28 -> 14 -> 14 -> 7 -> 4 -> 2 (more multiply-adds: summary.py counts them).
     stem="small": 3x3/1 conv, no pool, spatial 28 -> 28 -> 14 -> 7 -> 4 (feature maps worth a look).
@@ -146,30 +157,34 @@ class ResNet(nn.Module):
         residual: bool = True,
         zero_init_residual: bool = False,
         arch: str = "resnet",
+        widths: tuple[int, ...] = (64, 128, 256, 512),
     ) -> None:
         super().__init__()
         stem = canonical_stem(stem)
-        if len(layers) != 4 or any(n < 1 for n in layers):
-            raise ValueError(f"layers must be four positive block counts, got {layers}.")
+        if len(layers) != len(widths) or not 1 <= len(layers) <= len(STAGES) or any(n < 1 for n in layers):
+            raise ValueError(f"layers must be {len(widths)} positive block counts (one per stage), got {layers}.")
         check_zero_init(residual, zero_init_residual)
         self.arch = arch  # the registry name a checkpoint stores, e.g. "resnet18"
         self.model_kwargs = dict(num_classes=num_classes, in_chans=in_chans, stem=stem, residual=residual)
-        self.inplanes = 64
+        self.stages = STAGES[: len(layers)]  # the stage names this net has, in forward order
+        self.inplanes = widths[0]
         self.residual = residual
         if stem == "imagenet":
-            self.conv1 = nn.Conv2d(in_chans, 64, kernel_size=7, stride=2, padding=3, bias=False)
+            self.conv1 = nn.Conv2d(in_chans, widths[0], kernel_size=7, stride=2, padding=3, bias=False)
         else:
-            self.conv1 = conv3x3(in_chans, 64)
+            self.conv1 = conv3x3(in_chans, widths[0])
         self.maxpool: nn.Module = nn.Identity() if stem == "small" else nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.bn1 = nn.BatchNorm2d(widths[0])
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        for i, (stage, planes, blocks) in enumerate(zip(self.stages, widths, layers)):
+            self.add_module(stage, self._make_layer(block, planes, blocks, stride=1 if i == 0 else 2))
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self.fc = nn.Linear(widths[-1] * block.expansion, num_classes)
         self._init_weights(zero_init_residual)
+
+    def blocks(self) -> list[tuple[str, nn.Module]]:
+        """Every residual block in forward order, named as in the state dict: [("layer1.0", block), ...]."""
+        return [(f"{stage}.{i}", block) for stage in self.stages for i, block in enumerate(getattr(self, stage))]
 
     def _make_layer(self, block: Block, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         downsample = None
@@ -203,12 +218,13 @@ class ResNet(nn.Module):
                     nn.init.constant_(m.bn2.weight, 0)
 
     def forward_stem(self, x: Tensor) -> Tensor:
-        """(N, in_chans, 28, 28) -> what layer1 sees: (N, 64, 7, 7) for the imagenet stem."""
+        """(N, in_chans, 28, 28) -> what layer1 sees: (N, 64, 7, 7) for ResNet-18's imagenet stem."""
         return self.maxpool(self.relu(self.bn1(self.conv1(x))))
 
     def forward(self, x: Tensor) -> Tensor:
         x = self.forward_stem(x)
-        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        for stage in self.stages:
+            x = getattr(self, stage)(x)
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
     def get_feature_maps(self, x: Tensor) -> OrderedDict[str, Tensor]:
@@ -221,6 +237,8 @@ class ResNet(nn.Module):
 class Architecture(NamedTuple):
     builder: Callable[..., ResNet]
     description: str
+    stem: str = "imagenet"  # the stem it is built with when none is named
+    family: str = "imagenet"  # "imagenet": four stages 64..512 wide; "depth": three stages 16/32/64
 
 
 def resnet18(**kwargs) -> ResNet:
@@ -248,20 +266,73 @@ def resnet152(**kwargs) -> ResNet:
     return ResNet(Bottleneck, [3, 8, 36, 3], arch="resnet152", **kwargs)
 
 
+def _depth_family(n: int, **kwargs) -> ResNet:
+    # He et al. 2016 §4.2: a 3x3 stem, then n basic blocks at each of 16/32/64 channels
+    # (28, 14 and 7 pixels for a digit): 6n convs + the stem + fc = 6n+2 layers. The paper
+    # pads its shortcuts with zeros; these project (1x1 conv + BN) where the shape changes.
+    kwargs["stem"] = kwargs.get("stem") or "small"
+    return ResNet(BasicBlock, [n, n, n], arch=f"resnet{6 * n + 2}", widths=(16, 32, 64), **kwargs)
+
+
+def resnet8(**kwargs) -> ResNet:
+    """ResNet-8: 1 basic block per stage at 16/32/64 channels; residual=False gives its plain twin."""
+    return _depth_family(1, **kwargs)
+
+
+def resnet20(**kwargs) -> ResNet:
+    """ResNet-20: 3 basic blocks per stage at 16/32/64 channels."""
+    return _depth_family(3, **kwargs)
+
+
+def resnet32(**kwargs) -> ResNet:
+    """ResNet-32: 5 basic blocks per stage at 16/32/64 channels."""
+    return _depth_family(5, **kwargs)
+
+
+def resnet44(**kwargs) -> ResNet:
+    """ResNet-44: 7 basic blocks per stage at 16/32/64 channels."""
+    return _depth_family(7, **kwargs)
+
+
+def resnet56(**kwargs) -> ResNet:
+    """ResNet-56: 9 basic blocks per stage at 16/32/64 channels."""
+    return _depth_family(9, **kwargs)
+
+
+def resnet110(**kwargs) -> ResNet:
+    """ResNet-110: 18 basic blocks per stage at 16/32/64 channels."""
+    return _depth_family(18, **kwargs)
+
+
 ARCHITECTURES: dict[str, Architecture] = {
     "resnet18": Architecture(resnet18, "8 basic blocks [2,2,2,2]: the classic small ResNet"),
     "resnet34": Architecture(resnet34, "16 basic blocks [3,4,6,3]: deeper, same block"),
     "resnet50": Architecture(resnet50, "16 bottleneck blocks [3,4,6,3]: 1x1-3x3-1x1, 4x wider output"),
     "resnet101": Architecture(resnet101, "33 bottleneck blocks [3,4,23,3]: a long third stage"),
     "resnet152": Architecture(resnet152, "50 bottleneck blocks [3,8,36,3]: the deepest of the paper"),
+    **{
+        f"resnet{6 * n + 2}": Architecture(
+            builder,
+            f"{3 * n} basic blocks [{n},{n},{n}] at 16/32/64 channels: the paper's depth study",
+            stem="small",
+            family="depth",
+        )
+        for n, builder in ((1, resnet8), (3, resnet20), (5, resnet32), (7, resnet44), (9, resnet56), (18, resnet110))
+    },
 }
+# The depth study's nets, shallow to deep, for the Residual Lab's twins and sweeps.
+DEPTH_FAMILY = tuple(name for name, entry in ARCHITECTURES.items() if entry.family == "depth")
 
 
-def build_model(arch: str, **kwargs) -> ResNet:
-    """Build a registered architecture by name, e.g. build_model("resnet18", stem="small")."""
+def build_model(arch: str, stem: str | None = None, **kwargs) -> ResNet:
+    """Build a registered architecture by name, e.g. build_model("resnet18", stem="small").
+
+    stem=None builds the architecture's own stem (imagenet for resnet18..152, small for resnet8..110).
+    """
     if arch not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {arch!r}: choose one of {', '.join(ARCHITECTURES)}.")
-    return ARCHITECTURES[arch].builder(**kwargs)
+    entry = ARCHITECTURES[arch]
+    return entry.builder(stem=stem or entry.stem, **kwargs)
 
 
 def freeze(model: nn.Module, up_to: str = "layer2") -> list[str]:
@@ -270,7 +341,7 @@ def freeze(model: nn.Module, up_to: str = "layer2") -> list[str]:
     Returns the names of the frozen parameters. Frozen BatchNorm layers still
     update running statistics in train mode; call .eval() on them to fix those too.
     """
-    order = ["stem", *STAGES, "fc"]
+    order = ["stem", *getattr(model, "stages", STAGES), "fc"]
     if up_to not in order:
         raise ValueError(f"up_to must be one of {', '.join(order)}, got {up_to!r}.")
     frozen_parts = set(order[: order.index(up_to) + 1])

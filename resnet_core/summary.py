@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from resnet_core.models import ARCHITECTURES, STAGES, build_model
+from resnet_core.models import ARCHITECTURES, build_model
 
 INPUT_SIZE = (1, 1, 28, 28)
 
@@ -118,7 +118,7 @@ def stage_shapes(model: nn.Module, input_size: tuple[int, ...] = INPUT_SIZE) -> 
     """Output shape of the stem and of each stage for one input, e.g. {"stem": (1, 64, 7, 7), ...}."""
     table = layer_table(model, depth=1, input_size=input_size)
     by_name = {row.name: row.output_shape for row in table.rows}
-    return {"stem": by_name["maxpool"], **{s: by_name[s] for s in STAGES}, "fc": by_name["fc"]}
+    return {"stem": by_name["maxpool"], **{s: by_name[s] for s in model.stages}, "fc": by_name["fc"]}
 
 
 @dataclass(frozen=True)
@@ -138,20 +138,27 @@ def model_size_mb(model: nn.Module) -> float:
     return sum(t.numel() * t.element_size() for t in tensors) / 1e6
 
 
-def weightless_model(arch: str, stem: str = "imagenet", in_chans: int = 1) -> nn.Module:
+def weightless_model(arch: str, stem: str | None = None, in_chans: int = 1, residual: bool = True) -> nn.Module:
     """The architecture built on PyTorch's meta device: every shape, no weights.
 
     Enough for layer tables and counts, without allocating or randomly initialising the
     weights (ResNet-152's are 233 MB); it cannot compute real outputs.
     """
     with torch.device("meta"):
-        return build_model(arch, stem=stem, in_chans=in_chans)
+        return build_model(arch, stem=stem, in_chans=in_chans, residual=residual)
 
 
-def compare_architectures(stem: str = "imagenet", input_size: tuple[int, ...] = INPUT_SIZE) -> list[ArchitectureRow]:
-    """One row per registered architecture, measured on a freshly built weightless model."""
+def compare_architectures(
+    stem: str | None = None, input_size: tuple[int, ...] = INPUT_SIZE, family: str | None = None
+) -> list[ArchitectureRow]:
+    """One row per registered architecture (of `family`, if given), measured on a weightless model.
+
+    stem=None builds each with its own stem (imagenet for resnet18..152, small for resnet8..110).
+    """
     rows = []
     for name, entry in ARCHITECTURES.items():
+        if family is not None and entry.family != family:
+            continue
         model = weightless_model(name, stem=stem, in_chans=input_size[1])
         table = layer_table(model, depth=1, input_size=input_size)
         rows.append(
@@ -159,7 +166,7 @@ def compare_architectures(stem: str = "imagenet", input_size: tuple[int, ...] = 
                 name=name,
                 description=entry.description,
                 block=type(model.layer1[0]).__name__,
-                blocks_per_stage=tuple(len(getattr(model, s)) for s in STAGES),
+                blocks_per_stage=tuple(len(getattr(model, s)) for s in model.stages),
                 depth=weighted_depth(model),
                 parameters=table.total_parameters,
                 mult_adds=table.total_mult_adds,

@@ -5,6 +5,7 @@ import torchvision
 from resnet_core.features import feature_layer_names, stage_output_name
 from resnet_core.models import (
     ARCHITECTURES,
+    DEPTH_FAMILY,
     BasicBlock,
     Bottleneck,
     build_model,
@@ -13,6 +14,7 @@ from resnet_core.models import (
     resnet18,
     resnet50,
 )
+from resnet_core.summary import stage_shapes, weighted_depth
 
 EXPECTED_PARAMETERS = {
     "resnet18": 11_175_370,
@@ -20,18 +22,29 @@ EXPECTED_PARAMETERS = {
     "resnet50": 23_522_250,
     "resnet101": 42_514_378,
     "resnet152": 58_158_026,
+    # The depth family (16/32/64 channels, projection shortcuts, 1 channel in, 10 classes out).
+    "resnet8": 77_754,
+    "resnet20": 272_186,
+    "resnet32": 466_618,
+    "resnet44": 661_050,
+    "resnet56": 855_482,
+    "resnet110": 1_730_426,
 }
+# Their plain twins lack only the two projections (1x1 conv + BN at 16->32 and 32->64): 2,752 parameters.
+PLAIN_PARAMETERS = {"resnet20": 269_434, "resnet56": 852_730, "resnet110": 1_727_674}
 EXPECTED_BLOCKS = {
     "resnet18": (BasicBlock, [2, 2, 2, 2]),
     "resnet34": (BasicBlock, [3, 4, 6, 3]),
     "resnet50": (Bottleneck, [3, 4, 6, 3]),
     "resnet101": (Bottleneck, [3, 4, 23, 3]),
     "resnet152": (Bottleneck, [3, 8, 36, 3]),
+    **{f"resnet{6 * n + 2}": (BasicBlock, [n, n, n]) for n in (1, 3, 5, 7, 9, 18)},
 }
 
 
-def test_registry_lists_the_five_depths():
+def test_registry_lists_the_five_depths_and_the_depth_family():
     assert list(ARCHITECTURES) == list(EXPECTED_PARAMETERS)
+    assert DEPTH_FAMILY == ("resnet8", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110")
     assert all(entry.description for entry in ARCHITECTURES.values())
 
 
@@ -44,11 +57,44 @@ def test_parameter_count_is_exact(arch):
 def test_stages_use_the_configured_blocks(arch):
     model = build_model(arch)
     block, layers = EXPECTED_BLOCKS[arch]
-    for stage, count in zip(("layer1", "layer2", "layer3", "layer4"), layers):
+    assert len(model.stages) == len(layers)
+    for stage, count in zip(model.stages, layers):
         blocks = getattr(model, stage)
         assert len(blocks) == count
         assert all(type(b) is block for b in blocks)
     assert model.arch == arch
+
+
+@pytest.mark.parametrize("arch", PLAIN_PARAMETERS)
+def test_plain_twin_has_the_same_layers_without_projections(arch):
+    plain = build_model(arch, residual=False)
+    assert count_parameters(plain) == PLAIN_PARAMETERS[arch]
+    residual_names = {n for n in build_model(arch).state_dict() if "downsample" not in n}
+    assert set(plain.state_dict()) == residual_names
+
+
+def test_depth_family_keeps_28_14_7_maps_and_counts_6n_plus_2_layers():
+    model = build_model("resnet20").eval()
+    shapes = stage_shapes(model)
+    assert (shapes["stem"], shapes["layer1"], shapes["layer2"], shapes["layer3"]) == (
+        (1, 16, 28, 28),
+        (1, 16, 28, 28),
+        (1, 32, 14, 14),
+        (1, 64, 7, 7),
+    )
+    assert weighted_depth(model) == 20 and weighted_depth(build_model("resnet110")) == 110
+    assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
+
+
+def test_plain_twin_forward_is_its_layers_chained_by_hand():
+    torch.manual_seed(0)
+    plain = build_model("resnet8", residual=False).eval()
+    x = torch.randn(3, 1, 28, 28)
+    h = torch.relu(plain.bn1(plain.conv1(x)))
+    for _, block in plain.blocks():
+        h = torch.relu(block.bn2(block.conv2(torch.relu(block.bn1(block.conv1(h))))))
+    expected = plain.fc(h.mean(dim=(2, 3)))
+    torch.testing.assert_close(plain(x), expected)
 
 
 @pytest.mark.parametrize("builder", [resnet18, resnet50])

@@ -61,9 +61,11 @@ def test_comparison_has_a_measured_row_per_architecture():
     rows = compare_architectures()
     assert [r.name for r in rows] == list(ARCHITECTURES)
     assert {r.name: r.parameters for r in rows} == EXPECTED_PARAMETERS
-    assert [r.depth for r in rows] == [18, 34, 50, 101, 152]
+    assert [r.depth for r in rows] == [18, 34, 50, 101, 152, 8, 20, 32, 44, 56, 110]
     assert rows[0].size_mb == pytest.approx((11_175_370 + 4_800) * 4 / 1e6, rel=1e-3)
-    assert all(a.mult_adds < b.mult_adds for a, b in zip(rows, rows[1:]))
+    for family in ("imagenet", "depth"):
+        costs = [r.mult_adds for r in compare_architectures(family=family)]
+        assert costs == sorted(costs) and len(set(costs)) == len(costs)
 
 
 @pytest.mark.parametrize(("arch", "stem"), [("resnet18", "imagenet"), ("resnet50", "medium")])

@@ -66,7 +66,7 @@ def results(job: TrainingJob) -> None:
             )
     save, download = st.columns(2)
     if save.button("Save to checkpoints folder", icon=":material/save:"):
-        path = CHECKPOINT_DIR / f"{config.arch}-{config.stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+        path = CHECKPOINT_DIR / f"{config.arch}-{config.model_stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
         try:
             save_checkpoint(path, job.result.model, config, {"test_accuracy": test.accuracy}, epoch=len(job.epochs))
             st.toast(f"Saved {path}")
@@ -75,7 +75,7 @@ def results(job: TrainingJob) -> None:
     download.download_button(
         "Download checkpoint",
         icon=":material/download:",
-        file_name=f"{config.arch}-{config.stem}.pt",
+        file_name=f"{config.arch}-{config.model_stem}.pt",
         mime="application/octet-stream",
         data=lambda: checkpoint_bytes(job.result.model, config, {"test_accuracy": test.accuracy}),
     )
@@ -96,7 +96,7 @@ def adopt_result(job: TrainingJob) -> None:
         ActiveModel(
             job.result.model,
             config.arch,
-            config.stem,
+            config.model_stem,
             "trained in this session",
             job.result.test.accuracy,
             config.dataset,
