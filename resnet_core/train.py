@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
+from typing import Protocol
 
 import torch
 import torch.distributed as dist
@@ -49,6 +50,18 @@ class EpochStats:
     images_per_second: float
     train_images: int  # images trained on this epoch, all processes together
     complete: bool = True  # False when a stop request cut the epoch short
+
+
+class StepCallback(Protocol):
+    """Called around every training step; `step` counts steps from 0 over the whole run.
+
+    before_step runs before the forward pass (to arm hooks for this step), after_backward
+    once the gradients are in the parameters and before the optimiser uses them.
+    """
+
+    def before_step(self, step: int) -> None: ...
+
+    def after_backward(self, step: int) -> None: ...
 
 
 HISTORY_KEYS = tuple(f.name for f in fields(EpochStats))
@@ -189,6 +202,9 @@ class ResNetTrainer:
         self.schedule_unit = "epoch"
         self.data_generator: torch.Generator | None = None  # the training loader's, if it has one
         self.stopped = False
+        self.callbacks: Sequence[StepCallback] = ()
+        self.global_step = 0  # training steps taken by this trainer
+        self.criterion: nn.Module = nn.CrossEntropyLoss()
         self.last_evaluation: Evaluation | None = None  # of val_loader after the latest epoch
         self.distributed = dist.is_available() and dist.is_initialized()
         self.step_model: nn.Module = self.model
@@ -227,6 +243,7 @@ class ResNetTrainer:
         stop_event: threading.Event | None = None,
         report_every: int = 20,
         resume_state: dict | None = None,
+        callbacks: Sequence[StepCallback] = (),
     ) -> dict[str, list]:
         """Train to config.epochs epochs in all (counting resumed ones); returns the history.
 
@@ -235,26 +252,19 @@ class ResNetTrainer:
         an EpochStats after each epoch. Setting `stop_event` ends training before the next
         step; the weights so far are kept and the cut epoch is recorded with complete=False.
         resume_state: a checkpoint's training_state, to go on where that run ended.
+        callbacks: StepCallbacks called around every step (e.g. gradient_flow.GradientFlowRecorder).
         Raises TrainingDiverged if the loss stops being finite.
         """
         given = {"epochs": num_epochs, "lr": learning_rate, "weight_decay": weight_decay}
         config = self.config = replace(self.config, **{k: v for k, v in given.items() if v is not None})
         steps_per_epoch = len(train_loader)
-        if steps_per_epoch == 0:
-            raise ValueError("The training loader yields no batches: is the training set empty?")
-        # The fused CUDA kernel updates every parameter in one launch instead of several per tensor.
-        fused = True if self.device.type == "cuda" else None
-        self.optimizer = torch.optim.Adam(
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused
-        )
-        self.scheduler, self.schedule_unit = _make_scheduler(self.optimizer, config, steps_per_epoch)
+        self.prepare(steps_per_epoch, callbacks)
         self.data_generator = _data_generator(train_loader)
         if resume_state:
             self._resume(resume_state, steps_per_epoch)
         self.stopped = False
-        criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         for epoch in range(self.epochs_done + 1, config.epochs + 1):
-            stats = self._train_epoch(epoch, train_loader, criterion, on_step, stop_event, report_every)
+            stats = self._train_epoch(epoch, train_loader, on_step, stop_event, report_every)
             if stats is None:  # stopped before the first step of this epoch
                 break
             if val_loader is not None:
@@ -268,6 +278,44 @@ class ResNetTrainer:
             if self.stopped:
                 break
         return self.history
+
+    def prepare(self, steps_per_epoch: int, callbacks: Sequence[StepCallback] = ()) -> None:
+        """Optimiser, schedule, loss and callbacks for a run of config.epochs epochs of `steps_per_epoch`.
+
+        train() calls it; call it yourself to drive the run one train_step at a time.
+        """
+        if steps_per_epoch == 0:
+            raise ValueError("The training loader yields no batches: is the training set empty?")
+        config = self.config
+        # The fused CUDA kernel updates every parameter in one launch instead of several per tensor.
+        fused = True if self.device.type == "cuda" else None
+        self.optimizer = torch.optim.Adam(
+            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=fused
+        )
+        self.scheduler, self.schedule_unit = _make_scheduler(self.optimizer, config, steps_per_epoch)
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+        self.callbacks = tuple(callbacks)
+
+    def train_step(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """One optimiser step on a batch already on the device: (loss, logits), both still on the device.
+
+        Moves a per-step schedule on; a per-epoch one is moved by train() at the end of an epoch.
+        """
+        step = self.global_step
+        for callback in self.callbacks:
+            callback.before_step(step)
+        self.optimizer.zero_grad(set_to_none=True)
+        with autocast(self.device, self.bf16):
+            logits = self.step_model(x)
+        loss = self.criterion(logits.float(), y)
+        loss.backward()
+        for callback in self.callbacks:
+            callback.after_backward(step)
+        self.optimizer.step()
+        if self.schedule_unit == "step":
+            self.scheduler.step()
+        self.global_step += 1
+        return loss.detach(), logits.detach()
 
     def _resume(self, state: dict, steps_per_epoch: int) -> None:
         planned = (state.get("scheduler") or {}).get("total_steps")
@@ -294,7 +342,7 @@ class ResNetTrainer:
                 f"({type(err).__name__}: {err}). Start a new run instead of --resume."
             ) from None
 
-    def _train_epoch(self, epoch, loader, criterion, on_step, stop_event, report_every) -> EpochStats | None:
+    def _train_epoch(self, epoch, loader, on_step, stop_event, report_every) -> EpochStats | None:
         self.model.train()
         steps_per_epoch = len(loader)
         totals = torch.zeros(3, device=self.device)  # loss sum, correct, images
@@ -305,20 +353,13 @@ class ResNetTrainer:
             if stop_event is not None and stop_event.is_set():
                 self.stopped = True
                 break
-            self.optimizer.zero_grad(set_to_none=True)
-            with autocast(self.device, self.bf16):
-                logits = self.step_model(x)
-            loss = criterion(logits.float(), y)
-            loss.backward()
-            self.optimizer.step()
             step_lr = self.optimizer.param_groups[0]["lr"]  # before the schedule moves it on
-            if self.schedule_unit == "step":
-                self.scheduler.step()
+            loss, logits = self.train_step(x, y)
             steps += 1
             with torch.no_grad():
                 # Summed on the device, read once per report. A scalar added in place is a kernel
                 # argument; torch.tensor(..., device=cuda) would be a copy the CPU waits for.
-                window[0] += loss.detach() * y.numel()
+                window[0] += loss * y.numel()
                 window[1] += (logits.argmax(1) == y).sum()
                 window[2] += y.numel()
             if steps % report_every == 0 or steps == steps_per_epoch:

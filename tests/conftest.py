@@ -61,3 +61,21 @@ def trained_resnet18(data_dir):
     config = recipe("fast", epochs=1, train_subset=10_000, test_subset=2_000, device="cpu", seed=0)
     result = run_training(config, data_dir)
     return result
+
+
+@pytest.fixture(scope="session")
+def lab(data_dir):
+    """Real digits on the CPU for the Residual Lab: 1,000 training and 500 test digits."""
+    from resnet_core.twins import lab_data
+
+    return lab_data(train_subset=1_000, test_subset=500, device="cpu", data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def trained_twins(lab):
+    """ResNet-8 and its plain twin, trained together for three epochs on the lab's 1,000 digits."""
+    from resnet_core.twins import TwinRun, default_twin_config
+
+    run = TwinRun(default_twin_config("resnet8", device="cpu", epochs=3), lab, evaluations=2)
+    run.run()
+    return run
