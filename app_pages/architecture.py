@@ -1,4 +1,4 @@
-"""Architecture: key figures, the layer table, a stage diagram and all five nets side by side."""
+"""Architecture: key figures, the layer table, a stage diagram and the net's family side by side."""
 
 import pandas as pd
 import streamlit as st
@@ -11,9 +11,11 @@ from ui.resources import architecture_comparison, architecture_summary
 st.title("Architecture")
 left, right = st.columns([2, 1])
 arch = left.selectbox("Network", list(ARCHITECTURES), format_func=lambda n: f"{n}: {ARCHITECTURES[n].description}")
+family = ARCHITECTURES[arch].family
 stem = right.radio(
     "Stem",
     list(STEMS),
+    index=list(STEMS).index(ARCHITECTURES[arch].stem),
     horizontal=True,
     help="The layers before the first block. "
     + " ".join(f"{name}: {stem.layers}, {stem.size}." for name, stem in STEMS.items())
@@ -22,7 +24,7 @@ stem = right.radio(
 depth = st.slider("Table depth", 1, 3, 2, help="1: stages only; 2: every block; 3: every layer inside a block")
 
 table, shapes = architecture_summary(arch, stem, depth)
-comparison = {row.name: row for row in architecture_comparison(stem)}
+comparison = {row.name: row for row in architecture_comparison(stem, family)}
 row = comparison[arch]
 
 cols = st.columns(4)
@@ -60,7 +62,7 @@ st.dataframe(
     height=420,
 )
 
-st.subheader("All five side by side")
+st.subheader("The five ImageNet-style depths side by side" if family == "imagenet" else "The depth family side by side")
 st.dataframe(
     pd.DataFrame(
         {

@@ -1,4 +1,4 @@
-"""Overview: what a residual block is, the two block types, the five depths, and where to go next."""
+"""Overview: what a residual block is, the two block types, both families of depths, and where to go next."""
 
 import pandas as pd
 import streamlit as st
@@ -6,6 +6,24 @@ import streamlit as st
 from resnet_core.summary import format_count
 from ui import diagrams
 from ui.resources import architecture_comparison
+
+
+def comparison_table(rows) -> None:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "network": [r.name for r in rows],
+                "layers": [r.depth for r in rows],
+                "block": [r.block for r in rows],
+                "blocks per stage": [str(list(r.blocks_per_stage)) for r in rows],
+                "parameters": [format_count(r.parameters) for r in rows],
+                "multiply-adds per digit": [format_count(r.mult_adds) for r in rows],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
 
 st.title("ResNet Explorer")
 st.markdown(
@@ -29,21 +47,13 @@ with bottleneck:
     st.caption("1×1 squeezes the channels, 3×3 works on fewer of them, 1×1 widens them again (×4).")
 
 st.subheader("The five depths, measured on 28×28 digits")
-rows = architecture_comparison("imagenet")
-st.dataframe(
-    pd.DataFrame(
-        {
-            "network": [r.name for r in rows],
-            "layers": [r.depth for r in rows],
-            "block": [r.block for r in rows],
-            "blocks per stage": [str(list(r.blocks_per_stage)) for r in rows],
-            "parameters": [format_count(r.parameters) for r in rows],
-            "multiply-adds per digit": [format_count(r.mult_adds) for r in rows],
-        }
-    ),
-    hide_index=True,
-    width="stretch",
+comparison_table(architecture_comparison("imagenet", "imagenet"))
+st.markdown(
+    "**The depth family** (He et al. 2016, §4.2): three stages of 16, 32 and 64 channels that keep a "
+    "digit at 28×28, 14×14 and 7×7, from 8 to 110 layers. The Residual Lab trains each with and "
+    "without shortcuts."
 )
+comparison_table(architecture_comparison(None, "depth"))
 
 st.subheader("Start here")
 st.page_link(
@@ -60,3 +70,8 @@ st.page_link(
     "app_pages/draw.py", label="3. Draw & Predict: draw a digit and watch the model's answer", icon=":material/draw:"
 )
 st.page_link("app_pages/feature_maps.py", label="4. Feature Maps: see what each layer saw", icon=":material/layers:")
+st.page_link(
+    "app_pages/residual_lab.py",
+    label="5. Residual Lab: train a net with and without shortcuts and see why they matter",
+    icon=":material/science:",
+)

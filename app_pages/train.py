@@ -35,11 +35,12 @@ with st.form("settings", border=True):
     arch = c1.selectbox("Network", list(ARCHITECTURES))
     stem = c2.selectbox(
         "Stem",
-        list(STEMS),
-        format_func=lambda s: f"{s} ({STEMS[s].size})",
+        [None, *STEMS],
+        format_func=lambda s: "the network's own" if s is None else f"{s} ({STEMS[s].size})",
         help="The first layer, before the residual blocks. imagenet shrinks a digit to 7×7; medium keeps "
         "14×14 and small 28×28: nicer maps to look at, several times slower to train "
-        "(the Architecture page shows each stem's multiply-adds)",
+        "(the Architecture page shows each stem's multiply-adds). The network's own: imagenet for "
+        "ResNet-18 to -152, small for the depth family ResNet-8 to -110.",
     )
     dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title)
     subset = c4.selectbox("Training set", list(SUBSETS), index=1)

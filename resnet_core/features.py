@@ -80,19 +80,23 @@ def layer_statistics(fmap: Tensor) -> LayerStatistics:
     )
 
 
-def channel_grid(fmap: Tensor, channels: list[int], columns: int = 8, gap: int = 1) -> torch.Tensor:
-    """Tile the chosen channels of one sample's (C, H, W) map into one 2-D image, each scaled to [0, 1].
+def channel_grid(
+    fmap: Tensor, channels: list[int], columns: int = 8, gap: int = 1, per_channel_scale: bool = True
+) -> torch.Tensor:
+    """Tile the chosen channels of one sample's (C, H, W) map into one 2-D image.
 
-    Each channel is scaled by its own maximum so weak channels stay visible; the
-    gaps between tiles are NaN so a heatmap leaves them blank. Row-major order.
+    per_channel_scale: each channel is scaled by its own maximum to [0, 1], so weak channels
+    stay visible; False keeps the values as they are (signed), to compare maps on one scale.
+    The gaps between tiles are NaN so a heatmap leaves them blank. Row-major order.
     """
     if fmap.dim() == 4:
         fmap = fmap[0]
     if not channels:
         raise ValueError("Choose at least one channel to show.")
     tiles = fmap[channels].float().cpu()
-    peak = tiles.flatten(1).max(1).values.clamp(min=1e-12)[:, None, None]
-    tiles = (tiles.clamp(min=0) / peak).clamp(max=1)
+    if per_channel_scale:
+        peak = tiles.flatten(1).max(1).values.clamp(min=1e-12)[:, None, None]
+        tiles = (tiles.clamp(min=0) / peak).clamp(max=1)
     columns = max(1, min(columns, len(channels)))
     rows = -(-len(channels) // columns)
     h, w = tiles.shape[1:]

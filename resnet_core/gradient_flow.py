@@ -33,6 +33,17 @@ class GradientFlow:
             self.output_grad_norm
         ).reshape(-1, len(self.blocks))
 
+    def first_to_last(self) -> float | None:
+        """Median over recorded steps of dL/d(output) at the first block over that at the last block.
+
+        Near 1: the gradient reaches the first block as strongly as the last. Far below 1 it
+        vanished on the way back; far above, it grew. None before anything is recorded.
+        """
+        _, output = self.as_tensors()
+        ratios = output[:, 0] / output[:, -1]
+        ratios = ratios[torch.isfinite(ratios)]
+        return ratios.median().item() if ratios.numel() else None
+
 
 class GradientFlowRecorder:
     """A trainer StepCallback that records per-block gradient norms every `every` steps.

@@ -52,6 +52,7 @@ def lab_data(
     device: torch.device | str | None = None,
     data_dir: str | os.PathLike | None = None,
     loss_sample: int = 1_000,
+    download: bool = True,
 ) -> LabData:
     """Stratified subsets of the training and test sets, on the device once for every twin run."""
     loader = MNISTDataLoader(
@@ -62,6 +63,7 @@ def lab_data(
         train_subset=train_subset,
         test_subset=test_subset,
         seed=seed,
+        download=download,
     )
     train, test = loader.get_data_loaders()
     # The first `loss_sample` digits of the (stratified, shuffled-at-source) subset, un-augmented.

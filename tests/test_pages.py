@@ -21,6 +21,7 @@ PAGES = [
     "app_pages/train.py",
     "app_pages/draw.py",
     "app_pages/feature_maps.py",
+    "app_pages/residual_lab.py",
 ]
 
 
@@ -254,5 +255,7 @@ def test_without_data_train_explains_and_other_pages_still_work(monkeypatch, tmp
     for page in ("app_pages/overview.py", "app_pages/architecture.py"):
         app.switch_page(page).run()
         assert not app.exception and not app.error
+    app.switch_page("app_pages/residual_lab.py").run()
+    assert not app.exception and "RESNET_DATA_DIR" in " ".join(e.value for e in app.error)
     app.switch_page("app_pages/draw.py").run()
     assert any(b.label == "Train a quick ResNet-18 now" and b.disabled for b in app.button)

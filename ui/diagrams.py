@@ -24,7 +24,7 @@ def bottleneck_block() -> str:
 
 
 def network_stages(arch: str, block: str, blocks_per_stage: tuple[int, ...], shapes: dict[str, tuple[int, ...]]) -> str:
-    """The stem, the four stages with their block counts and output shapes, and the classifier."""
+    """The stem, each stage with its block count and output shape, and the classifier."""
 
     def shape(name: str) -> str:
         return "×".join(str(d) for d in shapes[name][1:])
@@ -36,7 +36,8 @@ def network_stages(arch: str, block: str, blocks_per_stage: tuple[int, ...], sha
     for i, count in enumerate(blocks_per_stage, start=1):
         nodes.append(f'layer{i} [label="layer{i}: {count} × {block}\\n{shape(f"layer{i}")}"]')
     nodes.append(f'fc [label="avg-pool + fc\\n{shape("fc")} classes", fillcolor="#fde0c5"]')
-    chain = " -> ".join(["input", "stem", "layer1", "layer2", "layer3", "layer4", "fc"])
+    stages = [f"layer{i}" for i in range(1, len(blocks_per_stage) + 1)]
+    chain = " -> ".join(["input", "stem", *stages, "fc"])
     # Top to bottom: in its half-width column a left-to-right chain of seven nodes shrank
     # to unreadable text; stacked, each label keeps the size of the block diagrams'.
     return f'digraph {{ {_STYLE} label="{arch}"; {"; ".join(nodes)}; {chain}; }}'

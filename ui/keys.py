@@ -6,3 +6,4 @@ ADOPTED_JOB = "adopted_job"  # id of the job whose model this session made activ
 DRAWING = "drawing"  # last non-empty canvas as (H, W, 4) uint8, for Draw and Feature Maps
 CANVAS = "canvas"  # the drawable canvas widget
 DIGIT_INDEX = "digit_index"  # test image picked on the Feature Maps page
+LAB_OWNER = "lab_owner"  # this session's secret token: it may stop the lab runs it started (never in a URL)

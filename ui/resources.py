@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from resnet_core.data import DATASETS, DatasetUnavailable, load_split
+from resnet_core.data import DATASETS, DatasetUnavailable, load_split, resolve_data_dir
 from resnet_core.summary import (
     ArchitectureRow,
     LayerTable,
@@ -14,7 +14,9 @@ from resnet_core.summary import (
     stage_shapes,
     weightless_model,
 )
+from resnet_core.twins import LabData, lab_data
 from ui.jobs import DeviceLocks, JobRegistry
+from ui.lab_jobs import LabRegistry
 
 
 @st.cache_resource
@@ -42,9 +44,10 @@ def architecture_summary(arch: str, stem: str, depth: int) -> tuple[LayerTable, 
     return layer_table(model, depth=depth), stage_shapes(model)
 
 
-@st.cache_resource(show_spinner="Measuring all five networks…")
-def architecture_comparison(stem: str) -> list[ArchitectureRow]:
-    return compare_architectures(stem=stem)
+@st.cache_resource(show_spinner="Measuring the networks…")
+def architecture_comparison(stem: str | None, family: str) -> list[ArchitectureRow]:
+    """The family's nets ("imagenet": resnet18..152; "depth": resnet8..110) built with `stem` (None: their own)."""
+    return compare_architectures(stem=stem, family=family)
 
 
 def missing_data_message(dataset: str = "mnist") -> str | None:
@@ -54,3 +57,21 @@ def missing_data_message(dataset: str = "mnist") -> str | None:
     except DatasetUnavailable as err:
         return str(err)
     return None
+
+
+@st.cache_resource
+def lab_registry() -> LabRegistry:
+    return LabRegistry()
+
+
+@st.cache_resource(max_entries=3, show_spinner="Putting the lab's digits on the device…")
+def _lab_data(train_subset: int | None, test_subset: int, data_dir: str) -> LabData:
+    return lab_data(train_subset=train_subset, test_subset=test_subset, data_dir=data_dir, download=False)
+
+
+def shared_lab_data(train_subset: int | None, test_subset: int = 1_000) -> LabData:
+    """The lab's digits, loaded once per server and data folder for every session; raises DatasetUnavailable.
+
+    Never downloads: opening a page should not start a download nobody asked for.
+    """
+    return _lab_data(train_subset, test_subset, str(resolve_data_dir()))

@@ -131,7 +131,7 @@ def wait_until_idle(page, timeout: float = 60_000) -> None:
 
 def choose(page, label: str, option: str) -> None:
     """Pick an option of a Streamlit selectbox by its label."""
-    page.get_by_label(label).click()
+    page.get_by_label(label, exact=True).click()
     page.get_by_role("option", name=option).click()
 
 

@@ -10,6 +10,7 @@ PAGES = {
     "train": ("train", "Start training"),
     "draw": ("draw", "Draw & Predict"),
     "feature_maps": ("feature_maps", "Feature Maps"),
+    "residual_lab": ("residual_lab", "Residual Lab"),
 }
 
 

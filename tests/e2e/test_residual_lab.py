@@ -1,0 +1,36 @@
+"""The Residual Lab in a real browser: train the twins, watch both curves grow, then take blocks out."""
+
+from tests.e2e.harness import choose, wait_until_idle
+
+# Points drawn so far in the twin chart's training-loss lines: [residual, plain].
+TWIN_POINTS_JS = (
+    "(() => { const plot = document.querySelector('.js-plotly-plot');"
+    " if (!plot || !plot.data || plot.data.length < 4) return [0, 0];"
+    " return [plot.data[0].x.length, plot.data[2].x.length]; })()"
+)
+
+
+def twin_points(page) -> list[int]:
+    return page.evaluate(f"() => {TWIN_POINTS_JS}")
+
+
+def test_train_the_twins_see_both_curves_grow_then_run_a_lesion(page, fresh_app_url, screenshots):
+    page.goto(f"{fresh_app_url}/residual_lab", wait_until="domcontentloaded", timeout=90_000)
+    page.get_by_role("button", name="Train the twins").wait_for()
+    choose(page, "Depth", "20 layers (resnet20)")
+    page.get_by_role("button", name="Train the twins").click()
+    page.wait_for_function(f"(() => {{ const p = {TWIN_POINTS_JS}; return p[0] > 0 && p[1] > 0; }})()", timeout=60_000)
+    first = twin_points(page)
+    page.wait_for_function(
+        f"(() => {{ const p = {TWIN_POINTS_JS}; return p[0] > {first[0]} && p[1] > {first[1]}; }})()", timeout=60_000
+    )
+    grown = twin_points(page)
+    assert grown[0] > first[0] and grown[1] > first[1]  # both twins' curves update while they train
+    page.screenshot(path=screenshots / "residual_lab_running.png")
+    page.get_by_text("Measured in this run").wait_for(timeout=180_000)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Remove each block in turn").click()
+    page.get_by_text("removing one block cost the residual net").wait_for(timeout=180_000)
+    wait_until_idle(page)
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=screenshots / "residual_lab.png", full_page=True)

@@ -1,0 +1,105 @@
+"""The Residual Lab page through Streamlit's AppTest, with ResNet-8 twins on 1,000 real digits."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+from tests.test_pages import wait_for
+from ui import keys
+from ui.lab_jobs import SWEEP, TWIN_RUN
+from ui.resources import lab_registry
+
+PAGE = "app_pages/residual_lab.py"
+
+
+@pytest.fixture
+def lab_page(data_dir, monkeypatch):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
+    app = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    app.switch_page(PAGE).run()
+    return app
+
+
+def by_label(widgets, label):
+    return next(w for w in widgets if w.label == label)
+
+
+def choose(app, digits="1,000 digits", depth="resnet8", epochs=1):
+    by_label(app.selectbox, "Training digits").set_value(digits)
+    by_label(app.number_input, "Epochs").set_value(epochs)
+    by_label(app.selectbox, "Depth").set_value(depth)
+    app.run()
+
+
+def markdown(app) -> str:
+    return " ".join(m.value for m in app.markdown)
+
+
+def train_twins(app):
+    by_label(app.button, "Train the twins").click().run()
+    job = lab_registry().get((TWIN_RUN, "resnet8", 1_000, 1))
+    wait_for(lambda: job.finished, seconds=120)
+    assert job.status == "done", job.error
+    app.run()
+    return job
+
+
+def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_page):
+    app = lab_page
+    assert not app.exception
+    choose(app)
+    job = train_twins(app)
+    assert not app.exception
+    text = markdown(app)
+    assert "Measured in this run" in text and "Measured:** the gradient at the first block" in text
+    final = job.work.final
+    assert f"{final['residual']['test_accuracy']:.1f}% with" in text
+    assert len(app.get("plotly_chart")) >= 4  # curves, gradient heatmap, block parts, ratio bars
+    assert by_label(app.radio, "Network").options == ["residual", "plain"]
+    by_label(app.radio, "Network").set_value("plain").run()
+    assert not app.exception and any("‖F(x)‖ / ‖x‖" in c.value for c in app.caption)
+
+    by_label(app.button, "Remove each block in turn").click().run()
+    assert not app.exception
+    assert "removing one block cost the residual net" in markdown(app)
+    assert set(job.lesions) == {"residual", "plain"}
+    by_label(app.multiselect, "Or remove several blocks together").set_value(["layer1.0"]).run()
+    assert [m.label for m in app.metric][-2:] == ["residual net without 1 block(s)", "plain net without 1 block(s)"]
+
+
+def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(data_dir, monkeypatch):
+    monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
+    owner = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+    owner.switch_page(PAGE).run()
+    choose(owner, digits="10,000 digits", depth="resnet20", epochs=5)  # long enough to be caught running
+    by_label(owner.button, "Train the twins").click().run()
+    job = lab_registry().get((TWIN_RUN, "resnet20", 10_000, 5))
+    try:
+        assert any(b.label == "Stop" for b in owner.button)
+        watcher = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+        watcher.switch_page(PAGE).run()
+        choose(watcher, digits="10,000 digits", depth="resnet20", epochs=5)
+        assert not watcher.exception
+        assert not any(b.label in ("Stop", "Train the twins") for b in watcher.button)
+        assert any("started by someone in the class" in c.value for c in watcher.caption)
+        assert watcher.session_state[keys.LAB_OWNER] != owner.session_state[keys.LAB_OWNER]
+        assert not job.stop(watcher.session_state[keys.LAB_OWNER]) and not job.stop_event.is_set()
+    finally:
+        by_label(owner.button, "Stop").click().run()
+        wait_for(lambda: job.finished, seconds=120)
+    assert job.status == "stopped"
+    owner.run()
+    assert any(b.label == "Train the twins again" for b in owner.button)
+
+
+def test_a_depth_sweep_charts_each_depth_and_says_what_it_measured(lab_page):
+    app = lab_page
+    choose(app)
+    by_label(app.multiselect, "Depths").set_value(["resnet8", "resnet20"]).run()
+    by_label(app.button, "Run the sweep").click().run()
+    job = lab_registry().get((SWEEP, ("resnet8", "resnet20"), 1_000, 1))
+    wait_for(lambda: job.finished, seconds=180)
+    assert job.status == "done", job.error
+    app.run()
+    assert not app.exception
+    assert "Measured in this sweep" in markdown(app) and "from 8 to 20 layers" in markdown(app)

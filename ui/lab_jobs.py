@@ -1,0 +1,109 @@
+"""Residual Lab runs (twin runs, depth sweeps) off the script thread, shared by settings across sessions.
+
+A class that opens the lab with the same settings sees the one run the first student (or
+the teacher) started, live or finished, instead of each training their own. Only the
+session that started a run can stop it: it holds the run's owner token, which is never
+in a URL. The worker thread never calls st.*; pages read the run's snapshot().
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+import torch
+
+from resnet_core.data import DatasetUnavailable
+from resnet_core.lesion import LesionResult, lesion_study
+from resnet_core.twins import TWINS, DepthSweep, TwinRun
+from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks
+
+TWIN_RUN, SWEEP = "twins", "sweep"
+
+
+@dataclass(eq=False)
+class LabJob:
+    kind: str  # TWIN_RUN or SWEEP
+    key: tuple  # the settings that decide the result: equal keys, equal runs
+    work: TwinRun | DepthSweep
+    owner: str  # token of the session that started it; only it may stop the run
+    status: str = QUEUED
+    error: str | None = None
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    lesions: dict[str, list[LesionResult]] = field(default_factory=dict)  # per twin, one block removed at a time
+    _lesion_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (DONE, STOPPED, FAILED)
+
+    def start(self, locks: DeviceLocks) -> None:
+        threading.Thread(target=self._run, args=(locks,), name=f"resnet-lab-{self.kind}", daemon=True).start()
+
+    def stop(self, token: str) -> bool:
+        """Stop the run if `token` is its owner's; False (nothing done) otherwise."""
+        if token != self.owner:
+            return False
+        self.stop_event.set()
+        return True
+
+    def _run(self, locks: DeviceLocks) -> None:
+        try:
+            with locks.for_device(
+                self.work.data.train.device
+            ):  # one heavy job per device: training runs and lab runs queue
+                if self.stop_event.is_set():
+                    self.status = STOPPED
+                    return
+                self.status = RUNNING
+                self.work.run(self.stop_event)
+                self.status = STOPPED if self.work.stopped else DONE
+        except (DatasetUnavailable, ValueError) as err:
+            self.error, self.status = str(err), FAILED
+        except torch.OutOfMemoryError:
+            self.error, self.status = "The device ran out of memory: choose fewer digits or a shallower net.", FAILED
+        except Exception as err:  # noqa: BLE001 - the page shows it instead of a dead thread
+            self.error, self.status = f"The run failed unexpectedly: {type(err).__name__}: {err}", FAILED
+
+    def lesion_results(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, list[LesionResult]]:
+        """One-block-at-a-time lesion studies of both twins, computed once per run and shared."""
+        with self._lesion_lock:
+            if not self.lesions:
+                self.lesions = {twin: lesion_study(self.work.nets[twin], images, labels) for twin in TWINS}
+            return self.lesions
+
+
+class LabRegistry:
+    """Lab runs by settings, for every session; keeps unfinished runs and the newest finished ones."""
+
+    def __init__(self, keep_finished: int = 4) -> None:
+        self.keep_finished = keep_finished
+        self._jobs: dict[tuple, LabJob] = {}
+        self._guard = threading.Lock()
+
+    def get(self, key: tuple) -> LabJob | None:
+        with self._guard:
+            return self._jobs.get(key)
+
+    def start(self, kind: str, key: tuple, make_work, owner: str, locks: DeviceLocks) -> LabJob:
+        """The run with these settings: the one already on the server, else a new one started now.
+
+        A stopped or failed run is replaced by a new one; a running or finished one is shared.
+        """
+        with self._guard:
+            job = self._jobs.get(key)
+            if job is not None and job.status not in (STOPPED, FAILED):
+                return job
+            job = LabJob(kind, key, make_work(), owner)
+            self._jobs.pop(key, None)
+            self._jobs[key] = job
+            finished = [k for k, kept in self._jobs.items() if kept.finished and kept.kind == kind]
+            for k in finished[: max(0, len(finished) - self.keep_finished)]:
+                del self._jobs[k]
+        job.start(locks)
+        return job
+
+
+def new_owner_token() -> str:
+    return secrets.token_urlsafe(16)

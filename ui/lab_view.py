@@ -1,0 +1,157 @@
+"""The Residual Lab page's sections: each draws what the library measured and says it in words."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from resnet_core.anatomy import block_anatomy
+from resnet_core.features import channel_grid
+from resnet_core.lesion import lesion_study, removable_blocks
+from resnet_core.models import ARCHITECTURES
+from resnet_core.progress import format_duration
+from resnet_core.twins import TWINS, LabData, TwinRun, TwinSnapshot
+from ui import lab_charts
+from ui.jobs import FAILED, QUEUED, STOPPED
+from ui.lab_jobs import LabJob
+
+LESION_DIGITS = 500  # test digits per lesioned net: 2 x 27 nets for ResNet-56 in well under a minute on 2 cores
+GRID_CHANNELS = 16
+
+
+def teacher_note(read_aloud: str, look_for: str) -> None:
+    st.markdown(read_aloud)
+    st.caption(f":material/visibility: **What to look for:** {look_for}")
+
+
+def run_status(job: LabJob, token: str, snap: TwinSnapshot | None, what: str) -> None:
+    """Progress, time left and the Stop button (for the session that started the run only)."""
+    if job.status == QUEUED:
+        st.info("Waiting for the computer: another training run is using it. This one starts when it ends.")
+    if job.status == FAILED:
+        st.error(job.error)
+        return
+    if not job.finished:
+        done = snap.steps_done / max(snap.total_steps, 1) if snap else 0.0
+        left = snap.seconds / done - snap.seconds if snap and done > 0 else None
+        text = (
+            f"{what}: step {snap.steps_done} of {snap.total_steps}"
+            if snap and snap.steps_done
+            else f"{what}: starting…"
+        )
+        if left is not None:
+            text += f", about {format_duration(left)} left"
+        st.progress(min(done, 1.0), text=text)
+        if job.owner == token:
+            if st.button("Stop", icon=":material/stop:", key=f"stop-{job.kind}", help="keeps what was trained so far"):
+                job.stop(token)
+        else:
+            st.caption("Someone else in the class started this run: you are watching it live.")
+    elif job.status == STOPPED:
+        st.caption("This run was stopped early: the curves show what it trained until then.")
+
+
+def twins_verdict(snap: TwinSnapshot, arch: str) -> None:
+    final = snap.final
+    res, plain = final["residual"], final["plain"]
+    better = "lower" if res["train_loss"] < plain["train_loss"] else "higher"
+    st.markdown(
+        f"**Measured in this run ({ARCHITECTURES[arch].builder.__name__}, {snap.steps_done} steps, "
+        f"{snap.seconds:.0f} s):** training loss {res['train_loss']:.3f} with shortcuts, "
+        f"{plain['train_loss']:.3f} without ({better} with shortcuts); test accuracy "
+        f"{res['test_accuracy']:.1f}% with, {plain['test_accuracy']:.1f}% without."
+    )
+
+
+def sweep_verdict(points) -> None:
+    if len(points) < 2:
+        return
+    first, last = points[0], points[-1]
+    sentences = []
+    for twin, name in (("plain", "The plain net"), ("residual", "The residual net")):
+        before, after = first.train_loss[twin], last.train_loss[twin]
+        trend = (
+            "got worse" if after > before * 1.05 else "got better" if after < before * 0.95 else "stayed about the same"
+        )
+        sentences.append(
+            f"{name}'s training loss {trend} from {first.depth} to {last.depth} layers ({before:.3f} → {after:.3f})."
+        )
+    paper = (
+        "That is the paper's picture: depth hurt the plain net and not the residual one."
+        if last.train_loss["plain"] > first.train_loss["plain"] * 1.05
+        and last.train_loss["residual"] <= first.train_loss["residual"] * 1.05
+        else "That is not the paper's picture in every respect: this run is short and small; the docs give "
+        "the full-data figures."
+    )
+    st.markdown("**Measured in this sweep:** " + " ".join(sentences) + " " + paper)
+
+
+def gradient_verdict(snap: TwinSnapshot) -> None:
+    parts = []
+    for twin in TWINS:
+        ratio = snap.gradients[twin].first_to_last()
+        if ratio is None:
+            return
+        parts.append(f"{ratio:.3g}× in the {twin} net")
+    st.markdown(
+        "**Measured:** the gradient at the first block is "
+        + " and ".join(parts)
+        + " the gradient at the last block (median over the recorded steps). Near 1 means it arrives intact."
+    )
+
+
+def block_inspector(nets: dict, x) -> None:
+    """Choose a net and a block; show x, F(x) and the output on one scale, and ||F(x)||/||x|| per block."""
+    left, right = st.columns([1, 3])
+    which = left.radio("Network", list(nets), horizontal=False, key="anatomy-net")
+    anatomy = {twin: block_anatomy(net, x) for twin, net in nets.items()}
+    parts = {p.name: p for p in anatomy[which]}
+    name = right.select_slider("Block", list(parts), key="anatomy-block")
+    part = parts[name]
+    channels = list(range(min(GRID_CHANNELS, part.branch.shape[0])))
+    grids = [
+        channel_grid(t, channels, columns=4, per_channel_scale=False).numpy()
+        for t in (part.shortcut, part.branch, part.output)
+    ]
+    st.plotly_chart(lab_charts.block_parts(*grids, residual=part.residual), key="anatomy-parts")
+    st.caption(
+        f"{name}: the first {len(channels)} of {part.branch.shape[0]} channels, {part.branch.shape[1]}×"
+        f"{part.branch.shape[2]} each; red positive, blue negative, white zero, one scale for all three. "
+        f"‖F(x)‖ / ‖x‖ = {part.ratio:.2f}."
+    )
+    ratios = {twin: {p.name: p.ratio for p in parts_} for twin, parts_ in anatomy.items()}
+    st.plotly_chart(lab_charts.ratio_bars(ratios), key="anatomy-ratios")
+
+
+def lesion_section(job: LabJob, data: LabData) -> None:
+    run: TwinRun = job.work
+    images, labels = data.test_images[:LESION_DIGITS], data.test_labels[:LESION_DIGITS]
+    if not job.lesions and not st.button("Remove each block in turn", icon=":material/content_cut:"):
+        st.caption(f"Tests {2 * len(run.nets['residual'].blocks())} damaged nets on {LESION_DIGITS} test digits.")
+        return
+    with st.spinner("Removing one block at a time and testing what is left…"):
+        results = job.lesion_results(images, labels)
+    st.plotly_chart(lab_charts.lesion_chart(results), key="lesion-chart")
+    refused = [r.removed[0] for r in results["plain"][1:] if r.accuracy is None]
+    if refused:
+        st.caption(
+            f"Gaps in the plain line ({', '.join(refused)}): those blocks change the image size or channel count, "
+            "and a plain net has no shortcut to carry anything past them, so they cannot be removed at all."
+        )
+    drops = {
+        twin: np.mean([rows[0].accuracy - r.accuracy for r in rows[1:] if r.accuracy is not None])
+        for twin, rows in results.items()
+    }
+    st.markdown(
+        f"**Measured:** removing one block cost the residual net {drops['residual']:.1f} points of accuracy on "
+        f"average, and the plain net {drops['plain']:.1f} points."
+    )
+    several = st.multiselect(
+        "Or remove several blocks together", removable_blocks(run.nets["plain"]), key="lesion-several"
+    )
+    if several:
+        cols = st.columns(2)
+        for col, twin in zip(cols, TWINS):
+            # lesion_study works on a copy: other sessions may be looking at these same nets.
+            score = lesion_study(run.nets[twin], images, labels, groups=[several])[1].accuracy
+            col.metric(f"{twin} net without {len(several)} block(s)", f"{score:.1f}%")
