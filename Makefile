@@ -28,3 +28,4 @@ benchmark: install
 	$(BIN)/python -m benchmarks.cpu_precision
 	$(BIN)/python -m benchmarks.latency
 	$(BIN)/python -m benchmarks.live_plotting
+	$(BIN)/python -m benchmarks.residual_lab

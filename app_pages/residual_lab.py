@@ -172,3 +172,15 @@ if not trained:
     st.caption("Train the twins (section 1) first.")
 else:
     lab_view.lesion_section(twin_job, data)
+
+st.header("6. The loss landscape, one slice")
+lab_view.teacher_note(
+    "Training walks downhill on a landscape of loss. Here we step away from where each net ended up, "
+    "in one random direction, and measure the loss along the way (Li et al. 2018).",
+    "a wide, smooth valley means small changes to the weights do little harm; a narrow or jagged one "
+    "means they do a lot. Li et al. found plain nets' valleys grow chaotic with depth.",
+)
+if not trained:
+    st.caption("Train the twins (section 1) first.")
+else:
+    lab_view.loss_slice_section(twin_job, data)

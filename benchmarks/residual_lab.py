@@ -66,7 +66,12 @@ def main() -> None:
     parser.add_argument("--turn", type=int, default=20, help="steps per turn")
     parser.add_argument("--reference", action="store_true", help="full-data twins instead (ResNet-20 and -56)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of the --reference runs")
+    parser.add_argument("--smoke", action="store_true", help="a tiny run that checks the script (ResNet-8/20)")
     args = parser.parse_args()
+    digits, twin_arch, sweep_depths = LAB_TRAIN_DIGITS, "resnet56", SWEEP_DEPTHS
+    if args.smoke:
+        digits, twin_arch, sweep_depths = 1_000, "resnet8", ("resnet8", "resnet20")
+        args.turns, args.turn = 2, 3
     print(f"machine: {machine()}")
     if args.reference:
         data = lab_data(train_subset=None, test_subset=None, device="cpu", data_dir=data_dir())
@@ -82,9 +87,9 @@ def main() -> None:
                 print(f"    {twin} test accuracy by epoch: {', '.join(f'{a:.2f}' for a in curve.test_accuracy)}")
         return
 
-    data = lab_data(train_subset=LAB_TRAIN_DIGITS, test_subset=1_000, device="cpu", data_dir=data_dir())
+    data = lab_data(train_subset=digits, test_subset=1_000, device="cpu", data_dir=data_dir())
     print("gradient-flow recording, seconds per training step at batch 64 (median of interleaved turns):")
-    for arch, residual, every in (("resnet56", True, 10), ("resnet56", False, 10), ("resnet20", True, 10)):
+    for arch, residual, every in ((twin_arch, True, 10), (twin_arch, False, 10), ("resnet20", True, 10)):
         off, on = recording_overhead(arch, residual, every, args.turns, args.turn, data)
         kind = "residual" if residual else "plain"
         print(
@@ -92,17 +97,22 @@ def main() -> None:
             flush=True,
         )
 
-    run = TwinRun(default_twin_config("resnet56", device="cpu"), data)
+    run = TwinRun(default_twin_config(twin_arch, device="cpu"), data)
     run.run()
     snap = run.snapshot()
-    print(f"default twin run (ResNet-56 and plain-56, {LAB_TRAIN_DIGITS:,} digits, 1 epoch): {snap.seconds:.1f} s")
-    print_twin_result("resnet56", snap)
+    print(f"twin run ({twin_arch} and its plain twin, {digits:,} digits, 1 epoch): {snap.seconds:.1f} s")
+    print_twin_result(twin_arch, snap)
+    ratios = {twin: snap.gradients[twin].first_to_last() for twin in TWINS}
+    print(
+        "  gradient at the first block / at the last (median over recorded steps): "
+        + ", ".join(f"{twin} {ratio:.3g}x" for twin, ratio in ratios.items())
+    )
 
-    sweep = DepthSweep(SWEEP_DEPTHS, default_twin_config(device="cpu"), data)
+    sweep = DepthSweep(sweep_depths, default_twin_config(device="cpu"), data)
     started = time.perf_counter()
     sweep.run()
     points, _ = sweep.snapshot()
-    print(f"default depth sweep ({', '.join(SWEEP_DEPTHS)}): {time.perf_counter() - started:.1f} s")
+    print(f"depth sweep ({', '.join(sweep_depths)}): {time.perf_counter() - started:.1f} s")
     for point in points:
         print(
             f"  depth {point.depth:3d}: train loss residual {point.train_loss['residual']:.3f} plain "

@@ -124,3 +124,10 @@ def lesion_study(
         except LesionRefused as refusal:
             results.append(LesionResult(group, None, str(refusal)))
     return results
+
+
+def mean_accuracy_drop(results: list[LesionResult]) -> float | None:
+    """Mean points of accuracy lost per removal in a lesion_study's results (refused removals left out)."""
+    intact = results[0].accuracy
+    drops = [intact - r.accuracy for r in results[1:] if r.accuracy is not None]
+    return sum(drops) / len(drops) if drops else None

@@ -65,3 +65,16 @@ def test_pipeline_benchmark_compares_both_pipelines_and_the_bare_loop_in_turns(d
     for workers in (0, 1, 2):
         assert f"DataLoader baseline, num_workers={workers}: " in out
     assert "same batches: bare loop " in out and "augmentation per sample: PIL " in out
+
+
+def test_residual_lab_smoke_run_reports_recording_cost_twins_and_sweep(data_dir):
+    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "benchmarks.residual_lab", "--smoke"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "resnet8 residual every 10: off" in out and "resnet8 plain    every 10: off" in out
+    assert "twin run (resnet8 and its plain twin, 1,000 digits, 1 epoch)" in out
+    assert "resnet8 residual train loss" in out and "resnet8 plain    train loss" in out
+    assert "gradient at the first block / at the last" in out
+    assert "depth   8: train loss residual" in out and "depth  20: train loss residual" in out

@@ -116,6 +116,19 @@ def test_summary_and_archs_print_measured_figures():
     archs = run_cli("archs")
     assert archs.returncode == 0
     assert all(name in archs.stdout for name in ("resnet18", "resnet152")) and "58.16M" in archs.stdout
+    assert all(name in archs.stdout for name in ("resnet8", "resnet110")) and "1.73M" in archs.stdout
+    depth_family = run_cli("summary", "--arch", "resnet20", "--depth", "1")
+    assert depth_family.returncode == 0 and "parameters 272,186" in depth_family.stdout
+
+
+def test_a_plain_twin_of_the_depth_family_trains_with_its_own_stem(data_dir, tmp_path):
+    out = tmp_path / "plain8.pt"
+    result = run_cli("train", *TINY_RUN, "--arch", "resnet8", "--no-residual", "--out", out, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "training resnet8 (small stem)" in result.stdout
+    checkpoint = load_checkpoint(out)
+    assert checkpoint.arch == "resnet8" and checkpoint.model.residual is False
+    assert checkpoint.model.model_kwargs["stem"] == "small" and checkpoint.config.stem is None
 
 
 @pytest.mark.parametrize(

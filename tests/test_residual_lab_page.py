@@ -62,9 +62,14 @@ def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_p
     by_label(app.button, "Remove each block in turn").click().run()
     assert not app.exception
     assert "removing one block cost the residual net" in markdown(app)
-    assert set(job.lesions) == {"residual", "plain"}
+    assert set(job.analyses["lesions"]) == {"residual", "plain"}
     by_label(app.multiselect, "Or remove several blocks together").set_value(["layer1.0"]).run()
     assert [m.label for m in app.metric][-2:] == ["residual net without 1 block(s)", "plain net without 1 block(s)"]
+
+    by_label(app.button, "Slice the landscape").click().run()
+    assert not app.exception
+    slices = job.analyses["loss slices"]
+    assert f"at α = 0: {slices['residual'].losses[10]:.2f}" in markdown(app)
 
 
 def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(data_dir, monkeypatch):

@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from resnet_core.gradient_flow import GradientFlow
 from resnet_core.lesion import LesionResult
+from resnet_core.loss_slice import LossSlice
 from resnet_core.twins import TWINS, SweepPoint, TwinSnapshot
 
 COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
@@ -175,6 +176,29 @@ def lesion_chart(results: dict[str, list[LesionResult]]) -> go.Figure:
         height=380,
         yaxis=dict(title="test accuracy (%)", range=[0, 100]),
         xaxis=dict(type="category", title="block removed"),
+        legend=_LEGEND,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def loss_slices(slices: dict[str, LossSlice]) -> go.Figure:
+    """Loss against the step along the random direction, both twins; the trained weights at 0."""
+    fig = go.Figure()
+    for twin, result in slices.items():
+        fig.add_trace(
+            go.Scatter(
+                x=result.alphas,
+                y=result.losses,
+                name=NAMES[twin],
+                mode="lines+markers",
+                line=dict(color=COLORS[twin], width=3),
+            )
+        )
+    fig.update_layout(
+        height=360,
+        xaxis=dict(title="step along a random direction (0: the trained weights)"),
+        yaxis=dict(title="loss on test digits", type="log"),
         legend=_LEGEND,
         **_LAYOUT,
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
 from resnet_core.data import DatasetUnavailable
 from resnet_core.lesion import LesionResult, lesion_study
+from resnet_core.loss_slice import LossSlice, loss_slice
 from resnet_core.twins import TWINS, DepthSweep, TwinRun
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks
 
@@ -31,8 +33,10 @@ class LabJob:
     status: str = QUEUED
     error: str | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
-    lesions: dict[str, list[LesionResult]] = field(default_factory=dict)  # per twin, one block removed at a time
-    _lesion_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Studies of the finished twins (lesions, loss slices), computed once by the first session
+    # that asks and shared with every other: name -> result.
+    analyses: dict[str, object] = field(default_factory=dict)
+    _analysis_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def finished(self) -> bool:
@@ -66,12 +70,24 @@ class LabJob:
         except Exception as err:  # noqa: BLE001 - the page shows it instead of a dead thread
             self.error, self.status = f"The run failed unexpectedly: {type(err).__name__}: {err}", FAILED
 
+    def analysis(self, name: str, compute: Callable[[], object]) -> object:
+        """The named study of this run, computed by `compute()` the first time any session asks."""
+        with self._analysis_lock:
+            if name not in self.analyses:
+                self.analyses[name] = compute()
+            return self.analyses[name]
+
     def lesion_results(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, list[LesionResult]]:
-        """One-block-at-a-time lesion studies of both twins, computed once per run and shared."""
-        with self._lesion_lock:
-            if not self.lesions:
-                self.lesions = {twin: lesion_study(self.work.nets[twin], images, labels) for twin in TWINS}
-            return self.lesions
+        """One-block-at-a-time lesion studies of both twins."""
+        return self.analysis(
+            "lesions", lambda: {twin: lesion_study(self.work.nets[twin], images, labels) for twin in TWINS}
+        )
+
+    def loss_slices(self, images: torch.Tensor, labels: torch.Tensor) -> dict[str, LossSlice]:
+        """Both twins' loss along a filter-normalised random direction (the same seed for both)."""
+        return self.analysis(
+            "loss slices", lambda: {twin: loss_slice(self.work.nets[twin], images, labels) for twin in TWINS}
+        )
 
 
 class LabRegistry:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from resnet_core.anatomy import block_anatomy
 from resnet_core.features import channel_grid
-from resnet_core.lesion import lesion_study, removable_blocks
+from resnet_core.lesion import lesion_study, mean_accuracy_drop, removable_blocks
 from resnet_core.models import ARCHITECTURES
 from resnet_core.progress import format_duration
 from resnet_core.twins import TWINS, LabData, TwinRun, TwinSnapshot
@@ -17,6 +16,7 @@ from ui.lab_jobs import LabJob
 
 LESION_DIGITS = 500  # test digits per lesioned net: 2 x 27 nets for ResNet-56 in well under a minute on 2 cores
 GRID_CHANNELS = 16
+SLICE_DIGITS = 500  # test digits per point of the loss slice: 2 x 21 evaluations
 
 
 def teacher_note(read_aloud: str, look_for: str) -> None:
@@ -126,7 +126,7 @@ def block_inspector(nets: dict, x) -> None:
 def lesion_section(job: LabJob, data: LabData) -> None:
     run: TwinRun = job.work
     images, labels = data.test_images[:LESION_DIGITS], data.test_labels[:LESION_DIGITS]
-    if not job.lesions and not st.button("Remove each block in turn", icon=":material/content_cut:"):
+    if "lesions" not in job.analyses and not st.button("Remove each block in turn", icon=":material/content_cut:"):
         st.caption(f"Tests {2 * len(run.nets['residual'].blocks())} damaged nets on {LESION_DIGITS} test digits.")
         return
     with st.spinner("Removing one block at a time and testing what is left…"):
@@ -138,10 +138,7 @@ def lesion_section(job: LabJob, data: LabData) -> None:
             f"Gaps in the plain line ({', '.join(refused)}): those blocks change the image size or channel count, "
             "and a plain net has no shortcut to carry anything past them, so they cannot be removed at all."
         )
-    drops = {
-        twin: np.mean([rows[0].accuracy - r.accuracy for r in rows[1:] if r.accuracy is not None])
-        for twin, rows in results.items()
-    }
+    drops = {twin: mean_accuracy_drop(rows) for twin, rows in results.items()}
     st.markdown(
         f"**Measured:** removing one block cost the residual net {drops['residual']:.1f} points of accuracy on "
         f"average, and the plain net {drops['plain']:.1f} points."
@@ -155,3 +152,19 @@ def lesion_section(job: LabJob, data: LabData) -> None:
             # lesion_study works on a copy: other sessions may be looking at these same nets.
             score = lesion_study(run.nets[twin], images, labels, groups=[several])[1].accuracy
             col.metric(f"{twin} net without {len(several)} block(s)", f"{score:.1f}%")
+
+
+def loss_slice_section(job: LabJob, data: LabData) -> None:
+    images, labels = data.test_images[:SLICE_DIGITS], data.test_labels[:SLICE_DIGITS]
+    if "loss slices" not in job.analyses and not st.button("Slice the landscape", icon=":material/landscape:"):
+        st.caption(f"Computes each net's loss at 21 points on {SLICE_DIGITS} test digits.")
+        return
+    with st.spinner("Moving the weights step by step and measuring the loss…"):
+        slices = job.loss_slices(images, labels)
+    st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices")
+    edges = {twin: max(s.losses[0], s.losses[-1]) for twin, s in slices.items()}
+    st.markdown(
+        f"**Measured:** one step away (α = ±1) the loss rises to {edges['residual']:.2f} for the residual "
+        f"net and {edges['plain']:.2f} for the plain one (at α = 0: {slices['residual'].losses[10]:.2f} and "
+        f"{slices['plain'].losses[10]:.2f})."
+    )
