@@ -2,6 +2,9 @@
 # Pages live in app_pages/, not pages/: Streamlit runs a file in pages/ as a page of its own
 # (without this frame) when a deep link reaches a fresh server before st.navigation has run.
 
+# Imported before any session draws a chart: Plotly imports pandas lazily, and two sessions'
+# first charts at once raced on a half-imported module ("partially initialized module 'pandas'").
+import pandas  # noqa: F401
 import streamlit as st
 
 from resnet_core.data import DATASETS

@@ -46,7 +46,8 @@ with bottleneck:
     st.graphviz_chart(diagrams.bottleneck_block())
     st.caption("1×1 squeezes the channels, 3×3 works on fewer of them, 1×1 widens them again (×4).")
 
-st.subheader("The five depths, measured on 28×28 digits")
+st.subheader("The networks, measured on 28×28 digits")
+st.markdown("**The five ImageNet-style depths** (He et al. 2016), as the library builds them for one-channel digits:")
 comparison_table(architecture_comparison("imagenet", "imagenet"))
 st.markdown(
     "**The depth family** (He et al. 2016, §4.2): three stages of 16, 32 and 64 channels that keep a "

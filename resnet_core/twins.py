@@ -173,7 +173,7 @@ class TwinRun:
                         windows[twin][0] += loss * y.numel()
                         windows[twin][1] += y.numel()
                     step += 1
-                    if step % self.report_every == 0:
+                    if step == 1 or step % self.report_every == 0:  # the first step at once: a slow machine shows life
                         self._report(step, windows, started)
                         if on_report is not None:
                             on_report()

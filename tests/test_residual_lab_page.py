@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO
 from tests.test_pages import wait_for
 from ui import keys
-from ui.lab_jobs import SWEEP, TWIN_RUN
+from ui.lab_jobs import OWNER_GONE_S, SWEEP, TWIN_RUN
 from ui.resources import lab_registry
 
 PAGE = "app_pages/residual_lab.py"
@@ -51,7 +51,7 @@ def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_p
     job = train_twins(app)
     assert not app.exception
     text = markdown(app)
-    assert "Measured in this run" in text and "Measured:** the gradient at the first block" in text
+    assert "Measured in this run" in text and "Measured:** the gradient reaching the first block" in text
     final = job.work.final
     assert f"{final['residual']['test_accuracy']:.1f}% with" in text
     assert len(app.get("plotly_chart")) >= 4  # curves, gradient heatmap, block parts, ratio bars
@@ -86,11 +86,21 @@ def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(d
         choose(watcher, digits="10,000 digits", depth="resnet20", epochs=5)
         assert not watcher.exception
         assert not any(b.label in ("Stop", "Train the twins") for b in watcher.button)
-        assert any("started by someone in the class" in c.value for c in watcher.caption)
+        assert any("Someone else in the class started this run" in c.value for c in watcher.caption)
         assert watcher.session_state[keys.LAB_OWNER] != owner.session_state[keys.LAB_OWNER]
         assert not job.stop(watcher.session_state[keys.LAB_OWNER]) and not job.stop_event.is_set()
+
+        owner.switch_page("app_pages/overview.py").run()
+        owner.switch_page(PAGE).run()  # coming back finds the same settings, so the same run, with its Stop
+        assert by_label(owner.selectbox, "Training digits").value == "10,000 digits"
+        assert any(b.label == "Stop" for b in owner.button)
+
+        job.owner_seen -= OWNER_GONE_S + 1  # the owner closed the tab (a reload is a new session)
+        watcher.run()
+        assert any("has left the page, so anyone may stop it" in c.value for c in watcher.caption)
+        assert any(b.label == "Stop" for b in watcher.button)
     finally:
-        by_label(owner.button, "Stop").click().run()
+        job.stop(job.owner)
         wait_for(lambda: job.finished, seconds=120)
     assert job.status == "stopped"
     owner.run()

@@ -7,3 +7,6 @@ DRAWING = "drawing"  # last non-empty canvas as (H, W, 4) uint8, for Draw and Fe
 CANVAS = "canvas"  # the drawable canvas widget
 DIGIT_INDEX = "digit_index"  # test image picked on the Feature Maps page
 LAB_OWNER = "lab_owner"  # this session's secret token: it may stop the lab runs it started (never in a URL)
+LAB_TWINS = "lab_twins"  # ui.lab_jobs.LabJob: this session's last twin run, or absent
+LAB_SWEEP = "lab_sweep"  # ui.lab_jobs.LabJob: this session's last depth sweep, or absent
+LAB_SETTINGS = "lab_settings"  # the Residual Lab's digits, epochs and depth, kept across page changes

@@ -24,7 +24,7 @@ _LEGEND = dict(orientation="h", y=-0.22)
 
 def twin_curves(snap: TwinSnapshot) -> go.Figure:
     """Training loss per reported step and test accuracy per evaluation, both twins on each chart."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Training loss (lower is better)", "Test accuracy (%)"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Test accuracy (%)"))
     for twin in TWINS:
         curves = snap.curves[twin]
         line = dict(color=COLORS[twin], width=3)
@@ -41,7 +41,7 @@ def twin_curves(snap: TwinSnapshot) -> go.Figure:
             1,
             2,
         )
-    fig.update_xaxes(title_text="training step", range=[0, max(snap.total_steps, 1)])
+    fig.update_xaxes(title_text="training step", range=[0, max(snap.total_steps, 1) * 1.03])
     fig.update_yaxes(rangemode="tozero", row=1, col=1)
     fig.update_yaxes(range=[0, 100], row=1, col=2)
     fig.update_layout(height=380, legend=_LEGEND, **_LAYOUT)
@@ -50,9 +50,7 @@ def twin_curves(snap: TwinSnapshot) -> go.Figure:
 
 def sweep_chart(points: list[SweepPoint]) -> go.Figure:
     """Training loss and test accuracy after training, against depth, residual vs plain."""
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("Training loss after training (lower is better)", "Test accuracy (%)")
-    )
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Final training loss", "Test accuracy (%)"))
     depths = [p.depth for p in points]
     for twin in TWINS:
         marker = dict(color=COLORS[twin], size=12)
@@ -76,7 +74,7 @@ def sweep_chart(points: list[SweepPoint]) -> go.Figure:
 
 def gradient_heatmaps(flows: dict[str, GradientFlow]) -> go.Figure:
     """Blocks x recorded steps of |dLoss/d(block output)|, both twins on one log colour scale."""
-    titles = [f"{NAMES[twin]}" for twin in TWINS]
+    titles = list(TWINS)  # short: two titles side by side must fit a phone
     fig = make_subplots(rows=1, cols=2, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04)
     logs = {}
     for twin in TWINS:
@@ -116,10 +114,8 @@ def gradient_heatmaps(flows: dict[str, GradientFlow]) -> go.Figure:
 
 def block_parts(shortcut: np.ndarray, branch: np.ndarray, output: np.ndarray, residual: bool) -> go.Figure:
     """Three channel grids on one signed colour scale: what the shortcut carries, F(x), the output."""
-    last = "relu(F(x) + x)" if residual else "relu(F(x))  (nothing added)"
-    fig = make_subplots(
-        rows=1, cols=3, subplot_titles=("x: the shortcut", "F(x): the residual branch", last), horizontal_spacing=0.03
-    )
+    titles = ("x", "F(x)", "relu(F(x) + x)") if residual else ("x (not added)", "F(x)", "relu(F(x))")
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.03)
     values = np.concatenate([a[np.isfinite(a)].ravel() for a in (shortcut, branch, output)])
     bound = float(np.abs(values).max()) if values.size else 1.0
     for col, grid in enumerate((shortcut, branch, output), start=1):
@@ -143,7 +139,7 @@ def ratio_bars(ratios: dict[str, dict[str, float]]) -> go.Figure:
                 x=list(by_block), y=list(by_block.values()), name=NAMES.get(twin, twin), marker_color=COLORS.get(twin)
             )
         )
-    fig.add_hline(y=1, line_dash="dot", annotation_text="F(x) as large as x")
+    fig.add_hline(y=1, line_dash="dot", annotation_text="F(x) as large as x", annotation_position="top left")
     fig.update_layout(
         height=340,
         barmode="group",

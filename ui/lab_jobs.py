@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,8 @@ from resnet_core.twins import TWINS, DepthSweep, TwinRun
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks
 
 TWIN_RUN, SWEEP = "twins", "sweep"
+# Seconds without the owner's page polling a running run after which anyone may stop it.
+OWNER_GONE_S = 30
 
 
 @dataclass(eq=False)
@@ -29,10 +32,11 @@ class LabJob:
     kind: str  # TWIN_RUN or SWEEP
     key: tuple  # the settings that decide the result: equal keys, equal runs
     work: TwinRun | DepthSweep
-    owner: str  # token of the session that started it; only it may stop the run
+    owner: str  # token of the session that started it; only it may stop the run while it is there
     status: str = QUEUED
     error: str | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
+    owner_seen: float = field(default_factory=time.monotonic)  # when the owner's page last showed the run
     # Studies of the finished twins (lesions, loss slices), computed once by the first session
     # that asks and shared with every other: name -> result.
     analyses: dict[str, object] = field(default_factory=dict)
@@ -45,9 +49,21 @@ class LabJob:
     def start(self, locks: DeviceLocks) -> None:
         threading.Thread(target=self._run, args=(locks,), name=f"resnet-lab-{self.kind}", daemon=True).start()
 
+    def can_stop(self, token: str) -> bool:
+        """The owner can stop the run; so can anyone once the owner's page has been gone for OWNER_GONE_S.
+
+        A reload starts a new session without the owner's token; without this, a run whose
+        starter closed the tab could not be stopped by anyone, and every run after it would queue.
+        """
+        return token == self.owner or time.monotonic() - self.owner_seen > OWNER_GONE_S
+
+    def seen_by(self, token: str) -> None:
+        if token == self.owner:
+            self.owner_seen = time.monotonic()
+
     def stop(self, token: str) -> bool:
-        """Stop the run if `token` is its owner's; False (nothing done) otherwise."""
-        if token != self.owner:
+        """Stop the run if `token` may (can_stop); False (nothing done) otherwise."""
+        if not self.can_stop(token):
             return False
         self.stop_event.set()
         return True

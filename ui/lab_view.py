@@ -7,7 +7,6 @@ import streamlit as st
 from resnet_core.anatomy import block_anatomy
 from resnet_core.features import channel_grid
 from resnet_core.lesion import lesion_study, mean_accuracy_drop, removable_blocks
-from resnet_core.models import ARCHITECTURES
 from resnet_core.progress import format_duration
 from resnet_core.twins import TWINS, LabData, TwinRun, TwinSnapshot
 from ui import lab_charts
@@ -24,42 +23,60 @@ def teacher_note(read_aloud: str, look_for: str) -> None:
     st.caption(f":material/visibility: **What to look for:** {look_for}")
 
 
-def run_status(job: LabJob, token: str, snap: TwinSnapshot | None, what: str) -> None:
-    """Progress, time left and the Stop button (for the session that started the run only)."""
-    if job.status == QUEUED:
-        st.info("Waiting for the computer: another training run is using it. This one starts when it ends.")
+def run_status(job: LabJob, token: str, snap: TwinSnapshot | None, what: str, scope: str = "") -> None:
+    """Progress, time left and the Stop button (for the session that started the run, or anyone once it left)."""
+    job.seen_by(token)
     if job.status == FAILED:
         st.error(job.error)
         return
+    if job.status == QUEUED:
+        if job.stop_event.is_set():
+            st.info("Stopped: this run will be dropped as soon as the computer is free.")
+            return
+        st.info("Waiting for the computer: another training run is using it. This one starts when it ends.")
     if not job.finished:
         done = snap.steps_done / max(snap.total_steps, 1) if snap else 0.0
         left = snap.seconds / done - snap.seconds if snap and done > 0 else None
-        text = (
-            f"{what}: step {snap.steps_done} of {snap.total_steps}"
-            if snap and snap.steps_done
-            else f"{what}: starting…"
-        )
-        if left is not None:
-            text += f", about {format_duration(left)} left"
+        if snap and snap.steps_done >= snap.total_steps:
+            text = f"{what}: measuring both networks on the training and test digits…"
+        elif snap and snap.steps_done:
+            text = f"{what}: step {snap.steps_done} of {snap.total_steps}"
+            if left is not None:
+                text += f", about {format_duration(left)} left{scope}"
+        else:
+            text = f"{what}: starting…"
         st.progress(min(done, 1.0), text=text)
-        if job.owner == token:
+        if job.stop_event.is_set():
+            st.caption("Stopping after the current step…")
+        elif job.can_stop(token):
             if st.button("Stop", icon=":material/stop:", key=f"stop-{job.kind}", help="keeps what was trained so far"):
                 job.stop(token)
+            if token != job.owner:
+                st.caption("The person who started this run has left the page, so anyone may stop it.")
         else:
             st.caption("Someone else in the class started this run: you are watching it live.")
     elif job.status == STOPPED:
-        st.caption("This run was stopped early: the curves show what it trained until then.")
+        st.caption("This run was stopped early: what is shown is what it trained until then.")
 
 
 def twins_verdict(snap: TwinSnapshot, arch: str) -> None:
-    final = snap.final
-    res, plain = final["residual"], final["plain"]
+    res, plain = snap.final["residual"], snap.final["plain"]
     better = "lower" if res["train_loss"] < plain["train_loss"] else "higher"
     st.markdown(
-        f"**Measured in this run ({ARCHITECTURES[arch].builder.__name__}, {snap.steps_done} steps, "
-        f"{snap.seconds:.0f} s):** training loss {res['train_loss']:.3f} with shortcuts, "
-        f"{plain['train_loss']:.3f} without ({better} with shortcuts); test accuracy "
-        f"{res['test_accuracy']:.1f}% with, {plain['test_accuracy']:.1f}% without."
+        f"**Measured in this run ({arch}, {snap.steps_done} steps, {snap.seconds:.0f} s):** training loss "
+        f"{res['train_loss']:.3f} with shortcuts, {plain['train_loss']:.3f} without ({better} with shortcuts); "
+        f"test accuracy {res['test_accuracy']:.1f}% with, {plain['test_accuracy']:.1f}% without."
+    )
+    st.caption(
+        "The training loss here is measured after training, on 1,000 training digits without augmentation, "
+        "with the network in test mode; the curve above is the running average during training, so the two "
+        "differ a little."
+        + (
+            f" This run was stopped after {snap.steps_done} of {snap.total_steps} steps: these numbers describe "
+            "networks that have barely trained."
+            if snap.steps_done < snap.total_steps
+            else ""
+        )
     )
 
 
@@ -87,16 +104,13 @@ def sweep_verdict(points) -> None:
 
 
 def gradient_verdict(snap: TwinSnapshot) -> None:
-    parts = []
-    for twin in TWINS:
-        ratio = snap.gradients[twin].first_to_last()
-        if ratio is None:
-            return
-        parts.append(f"{ratio:.3g}× in the {twin} net")
+    ratios = {twin: snap.gradients[twin].first_to_last() for twin in TWINS}
+    if None in ratios.values():
+        return
     st.markdown(
-        "**Measured:** the gradient at the first block is "
-        + " and ".join(parts)
-        + " the gradient at the last block (median over the recorded steps). Near 1 means it arrives intact."
+        f"**Measured:** the gradient reaching the first block is {ratios['residual']:.3g} times the one at the "
+        f"last block in the residual net, and {ratios['plain']:.3g} times in the plain net (median over the "
+        "recorded steps). 1 would mean it arrives unchanged."
     )
 
 
@@ -138,10 +152,27 @@ def lesion_section(job: LabJob, data: LabData) -> None:
             f"Gaps in the plain line ({', '.join(refused)}): those blocks change the image size or channel count, "
             "and a plain net has no shortcut to carry anything past them, so they cannot be removed at all."
         )
+    intact = {twin: rows[0].accuracy for twin, rows in results.items()}
     drops = {twin: mean_accuracy_drop(rows) for twin, rows in results.items()}
+    worst = {
+        twin: min((r for r in rows[1:] if r.accuracy is not None), key=lambda r: r.accuracy)
+        for twin, rows in results.items()
+    }
     st.markdown(
-        f"**Measured:** removing one block cost the residual net {drops['residual']:.1f} points of accuracy on "
-        f"average, and the plain net {drops['plain']:.1f} points."
+        f"**Measured:** with nothing removed the residual net scores {intact['residual']:.1f}% and the plain net "
+        f"{intact['plain']:.1f}%. On average, removing one block cost the residual net {drops['residual']:.1f} "
+        f"points and the plain net {drops['plain']:.1f} points; the worst single removal left "
+        f"{worst['residual'].accuracy:.1f}% ({worst['residual'].removed[0]}) and {worst['plain'].accuracy:.1f}% "
+        f"({worst['plain'].removed[0]})."
+    )
+    if intact["plain"] < 50:
+        st.caption(
+            f"The plain net barely learned ({intact['plain']:.1f}%), so it has little left to lose: for a fair "
+            "comparison run the twins at a depth where both learn (20 layers, say) and remove blocks again."
+        )
+    st.caption(
+        "Veit et al. found the same in large nets: blocks where the image shrinks (layer2.0, layer3.0) and the "
+        "first blocks matter most; most others can go with little loss, but only in the residual net."
     )
     several = st.multiselect(
         "Or remove several blocks together", removable_blocks(run.nets["plain"]), key="lesion-several"
@@ -164,7 +195,7 @@ def loss_slice_section(job: LabJob, data: LabData) -> None:
     st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices")
     edges = {twin: max(s.losses[0], s.losses[-1]) for twin, s in slices.items()}
     st.markdown(
-        f"**Measured:** one step away (α = ±1) the loss rises to {edges['residual']:.2f} for the residual "
-        f"net and {edges['plain']:.2f} for the plain one (at α = 0: {slices['residual'].losses[10]:.2f} and "
-        f"{slices['plain'].losses[10]:.2f})."
+        f"**Measured:** one step away (α = ±1) the loss rises to {edges['residual']:.3g} for the residual "
+        f"net and {edges['plain']:.3g} for the plain one (at α = 0: {slices['residual'].losses[10]:.3g} and "
+        f"{slices['plain'].losses[10]:.3g})."
     )
