@@ -18,6 +18,7 @@ import torch
 
 from benchmarks.common import data_dir, machine
 from resnet_core.gradient_flow import GradientFlowRecorder
+from resnet_core.lesion import lesion_study, mean_accuracy_drop
 from resnet_core.models import build_model
 from resnet_core.train import ResNetTrainer
 from resnet_core.twins import TWINS, DepthSweep, TwinRun, default_twin_config, lab_data
@@ -107,6 +108,16 @@ def main() -> None:
         "  gradient at the first block / at the last (median over recorded steps): "
         + ", ".join(f"{twin} {ratio:.3g}x" for twin, ratio in ratios.items())
     )
+    for twin in TWINS:
+        started = time.perf_counter()
+        results = lesion_study(run.nets[twin], data.test_images[:500], data.test_labels[:500])
+        removed = [r for r in results[1:] if r.accuracy is not None]
+        worst = sorted(removed, key=lambda r: r.accuracy)[:3]
+        print(
+            f"  lesions, {twin}: intact {results[0].accuracy:.1f}%, mean drop {mean_accuracy_drop(results):.1f} points "
+            f"over {len(removed)} blocks, worst {', '.join(f'{r.removed[0]} {r.accuracy:.1f}%' for r in worst)} "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
 
     sweep = DepthSweep(sweep_depths, default_twin_config(device="cpu"), data)
     started = time.perf_counter()

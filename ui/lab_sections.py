@@ -47,7 +47,7 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
         job = find_run(key, keys.LAB_TWINS)
         if job is None:
             st.info(
-                "Press **Train the twins** to start. The default (56 layers, 4,000 digits, one epoch) took 40 s "
+                "Press **Train the twins** to start. The default (56 layers, 4,000 digits, one epoch) took 40-47 s "
                 "on a quiet 2-core laptop-class CPU; a busy or slower computer takes longer."
             )
             return
@@ -68,7 +68,7 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
         job = find_run(key, keys.LAB_SWEEP)
         if job is None:
             st.caption(
-                "Press **Run the sweep**. The default (8, 20 and 56 layers on 4,000 digits) took 40 s on a quiet "
+                "Press **Run the sweep**. The default (8, 20 and 56 layers on 4,000 digits) took 40-45 s on a quiet "
                 "2-core CPU; a busy or slower computer takes longer."
             )
             return
