@@ -33,4 +33,4 @@ def test_train_the_twins_see_both_curves_grow_then_run_a_lesion(page, fresh_app_
     page.get_by_text("removing one block cost the residual net").wait_for(timeout=180_000)
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
-    page.screenshot(path=screenshots / "residual_lab.png", full_page=True)
+    page.screenshot(path=screenshots / "residual_lab_results.png", full_page=True)
