@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from resnet_core.train import evaluate, tensor_batches
+
 
 class LesionRefused(ValueError):
     """A block that cannot be removed: a plain block that changes the shape of what it passes on."""
@@ -88,15 +90,9 @@ def lesioned(model: nn.Module, blocks: Iterable[str]) -> Iterator[nn.Module]:
             getattr(model, stage)[int(index)] = block
 
 
-@torch.inference_mode()
 def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 500) -> float:
-    """Percent of `images` (N, 1, 28, 28), normalised, that `model` (in eval mode) labels right."""
-    device = next(model.parameters()).device
-    correct = torch.zeros((), dtype=torch.long, device=device)
-    for start in range(0, labels.numel(), batch_size):
-        x = images[start : start + batch_size].to(device)
-        correct += (model(x).argmax(1) == labels[start : start + batch_size].to(device)).sum()
-    return 100.0 * correct.item() / max(labels.numel(), 1)
+    """Percent of `images` (N, 1, 28, 28), normalised, that `model` labels right (in eval mode)."""
+    return evaluate(model, tensor_batches(images, labels, batch_size)).accuracy
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,10 @@ def filter_normalised_direction(model: nn.Module, seed: int = 0) -> dict[str, Te
     return direction
 
 
+# Steps along the direction, -1 to 1 by 0.1: 0 is the trained model.
+DEFAULT_ALPHAS = tuple(round(-1 + 0.1 * i, 1) for i in range(21))
+
+
 @dataclass(frozen=True)
 class LossSlice:
     alphas: list[float]  # steps along the direction; 0 is the trained model
@@ -49,7 +53,7 @@ def loss_slice(
     Works on an eval-mode copy (BatchNorm with its running statistics), on the model's device;
     the model given is not changed.
     """
-    alphas = [round(-1 + 0.1 * i, 1) for i in range(21)] if alphas is None else list(alphas)
+    alphas = list(DEFAULT_ALPHAS if alphas is None else alphas)
     net = copy.deepcopy(model).eval()
     device = next(net.parameters()).device
     direction = filter_normalised_direction(net, seed)

@@ -99,6 +99,11 @@ def _batches(loader: Iterable, device: torch.device, channels_last: bool):
         yield x, y.to(device, non_blocking=True)
 
 
+def tensor_batches(images: Tensor, labels: Tensor, batch_size: int = 500) -> list[tuple[Tensor, Tensor]]:
+    """Prepared (x, y) tensors cut into batches, to evaluate() them as a loader's batches."""
+    return [(images[i : i + batch_size], labels[i : i + batch_size]) for i in range(0, labels.numel(), batch_size)]
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module,

@@ -5,9 +5,10 @@ same schedule (one batch, two optimiser steps), so any difference between their 
 comes from the shortcuts. The data is loaded onto the device once and shared.
 
 data = lab_data(train_subset=6000, test_subset=1000)
-run = TwinRun(recipe("fast", arch="resnet20", batch_size=64), data)
+run = TwinRun(default_twin_config("resnet20"), data)
 run.run()                     # or in a thread, reading run.snapshot() meanwhile
-sweep = depth_sweep(["resnet8", "resnet20", "resnet56"], config, data)
+sweep = DepthSweep(["resnet8", "resnet20", "resnet56"], default_twin_config(), data)
+sweep.run()
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from resnet_core.gradient_flow import GradientFlow, GradientFlowRecorder
 from resnet_core.lesion import accuracy
 from resnet_core.models import ResNet, build_model
 from resnet_core.summary import weighted_depth
-from resnet_core.train import ResNetTrainer
+from resnet_core.train import ResNetTrainer, evaluate, tensor_batches
 
 TWINS = ("residual", "plain")
 
@@ -73,17 +74,9 @@ def lab_data(
     return LabData(train, train_images, clean.labels, test_images, test.labels, test.images.cpu())
 
 
-@torch.inference_mode()
 def mean_loss(model: torch.nn.Module, images: Tensor, labels: Tensor, batch_size: int = 500) -> float:
     """Mean cross-entropy of `model` (in eval mode) over normalised `images`."""
-    device = next(model.parameters()).device
-    total = torch.zeros((), device=device)
-    for start in range(0, labels.numel(), batch_size):
-        logits = model(images[start : start + batch_size].to(device))
-        total += torch.nn.functional.cross_entropy(
-            logits, labels[start : start + batch_size].to(device), reduction="sum"
-        )
-    return total.item() / max(labels.numel(), 1)
+    return evaluate(model, tensor_batches(images, labels, batch_size)).loss
 
 
 @dataclass
@@ -134,8 +127,8 @@ class TwinRun:
         plain = build_model(config.arch, stem=config.stem, residual=False)
         # The twins start from the same weights in every layer they share; only the shortcuts
         # (and the residual net's projections) differ.
-        shared = plain.state_dict()
-        plain.load_state_dict({name: residual.state_dict()[name] for name in shared})
+        shared = plain.state_dict().keys()
+        plain.load_state_dict({name: value for name, value in residual.state_dict().items() if name in shared})
         self.nets: dict[str, ResNet] = {"residual": residual, "plain": plain}
         self.total_steps = config.epochs * len(self.batches)
         self._curves = {twin: TwinCurves() for twin in TWINS}
@@ -213,11 +206,7 @@ class TwinRun:
             self._seconds = time.perf_counter() - started
 
     def _evaluate(self, step: int) -> None:
-        scores = {}
-        for twin, net in self.nets.items():
-            net.eval()
-            scores[twin] = accuracy(net, self.data.test_images, self.data.test_labels)
-            net.train()
+        scores = {twin: accuracy(net, self.data.test_images, self.data.test_labels) for twin, net in self.nets.items()}
         with self._lock:
             for twin, score in scores.items():
                 self._curves[twin].eval_steps.append(step)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -34,6 +35,30 @@ class DeviceLocks:
     def for_device(self, device: torch.device) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(str(device), threading.Lock())
+
+
+def run_on_device(
+    job, locks: DeviceLocks, device: torch.device | str, work: Callable[[], str], out_of_memory: str
+) -> None:
+    """Run `work()` holding the device's lock (one heavy job per device, all sessions); record how it ended.
+
+    `job` has status, error and stop_event; `work()` returns the final status (DONE or STOPPED).
+    A device that is not there, like any error, ends in job.error for the page to show instead
+    of a traceback from a dead thread.
+    """
+    try:
+        with locks.for_device(select_device(device)):  # waits here (status "queued") while another job uses the device
+            if job.stop_event.is_set():
+                job.status = STOPPED
+                return
+            job.status = RUNNING
+            job.status = work()
+    except (DatasetUnavailable, TrainingDiverged, ValueError) as err:
+        job.error, job.status = str(err), FAILED
+    except torch.OutOfMemoryError:
+        job.error, job.status = f"The device ran out of memory: {out_of_memory}", FAILED
+    except Exception as err:  # noqa: BLE001 - the page shows it instead of a dead thread
+        job.error, job.status = f"The run failed unexpectedly: {type(err).__name__}: {err}", FAILED
 
 
 @dataclass
@@ -63,40 +88,27 @@ class TrainingJob:
         self.stop_event.set()
 
     def _run(self, locks: DeviceLocks) -> None:
-        try:
-            device = select_device(self.config.device)
-            with locks.for_device(device):  # waits here (status "queued") while another session trains
-                if self.stop_event.is_set():
-                    self.status = STOPPED
-                    return
-                self.status = RUNNING
-                self.started = time.monotonic()
-                loaders = make_loaders(self.config, self.data_dir, device)
-                self.test_images = loaders[1].images.cpu()
-                self.result = run_training(
-                    self.config,
-                    self.data_dir,
-                    on_step=self.steps.append,
-                    on_epoch=lambda stats, _trainer: self.epochs.append(stats),
-                    stop_event=self.stop_event,
-                    loaders=loaders,
-                    report_every=REPORT_EVERY,
-                )
-                self.result.model.eval()
-                # The app never resumes a run, and a finished job may outlive its session in the
-                # JobRegistry: Adam's two moment buffers (twice the weights) would only hold memory.
-                self.result.trainer.optimizer = self.result.trainer.scheduler = None
-                self.status = STOPPED if self.result.stopped else DONE
-        except (DatasetUnavailable, TrainingDiverged, ValueError) as err:
-            self._fail(str(err))
-        except torch.OutOfMemoryError:
-            self._fail("The device ran out of memory: choose a smaller batch size or a smaller network.")
-        except Exception as err:  # noqa: BLE001 - the page shows it instead of a dead thread
-            self._fail(f"Training failed unexpectedly: {type(err).__name__}: {err}")
+        run_on_device(self, locks, self.config.device, self._train, "choose a smaller batch size or a smaller network.")
 
-    def _fail(self, message: str) -> None:
-        self.error = message
-        self.status = FAILED
+    def _train(self) -> str:
+        device = select_device(self.config.device)
+        self.started = time.monotonic()
+        loaders = make_loaders(self.config, self.data_dir, device)
+        self.test_images = loaders[1].images.cpu()
+        self.result = run_training(
+            self.config,
+            self.data_dir,
+            on_step=self.steps.append,
+            on_epoch=lambda stats, _trainer: self.epochs.append(stats),
+            stop_event=self.stop_event,
+            loaders=loaders,
+            report_every=REPORT_EVERY,
+        )
+        self.result.model.eval()
+        # The app never resumes a run, and a finished job may outlive its session in the
+        # JobRegistry: Adam's two moment buffers (twice the weights) would only hold memory.
+        self.result.trainer.optimizer = self.result.trainer.scheduler = None
+        return STOPPED if self.result.stopped else DONE
 
     def progress_fraction(self) -> float:
         if not self.steps:

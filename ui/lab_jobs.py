@@ -2,8 +2,8 @@
 
 A class that opens the lab with the same settings sees the one run the first student (or
 the teacher) started, live or finished, instead of each training their own. Only the
-session that started a run can stop it: it holds the run's owner token, which is never
-in a URL. The worker thread never calls st.*; pages read the run's snapshot().
+session that started a run can stop it (it holds the run's owner token, which is never in
+a URL), until its page has been gone for OWNER_GONE_S seconds. The worker thread never calls st.*; pages read the run's snapshot().
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from resnet_core.data import DatasetUnavailable
 from resnet_core.lesion import LesionResult, lesion_study
 from resnet_core.loss_slice import LossSlice, loss_slice
 from resnet_core.twins import TWINS, DepthSweep, TwinRun
-from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks
+from ui.jobs import DONE, FAILED, QUEUED, STOPPED, DeviceLocks, run_on_device
 
 TWIN_RUN, SWEEP = "twins", "sweep"
 # Seconds without the owner's page polling a running run after which anyone may stop it.
@@ -69,22 +68,11 @@ class LabJob:
         return True
 
     def _run(self, locks: DeviceLocks) -> None:
-        try:
-            with locks.for_device(
-                self.work.data.train.device
-            ):  # one heavy job per device: training runs and lab runs queue
-                if self.stop_event.is_set():
-                    self.status = STOPPED
-                    return
-                self.status = RUNNING
-                self.work.run(self.stop_event)
-                self.status = STOPPED if self.work.stopped else DONE
-        except (DatasetUnavailable, ValueError) as err:
-            self.error, self.status = str(err), FAILED
-        except torch.OutOfMemoryError:
-            self.error, self.status = "The device ran out of memory: choose fewer digits or a shallower net.", FAILED
-        except Exception as err:  # noqa: BLE001 - the page shows it instead of a dead thread
-            self.error, self.status = f"The run failed unexpectedly: {type(err).__name__}: {err}", FAILED
+        run_on_device(self, locks, self.work.data.train.device, self._work, "choose fewer digits or a shallower net.")
+
+    def _work(self) -> str:
+        self.work.run(self.stop_event)
+        return STOPPED if self.work.stopped else DONE
 
     def analysis(self, name: str, compute: Callable[[], object]) -> object:
         """The named study of this run, computed by `compute()` the first time any session asks."""

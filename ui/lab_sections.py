@@ -46,10 +46,7 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
     def panel() -> None:
         job = find_run(key, keys.LAB_TWINS)
         if job is None:
-            st.info(
-                "Press **Train the twins** to start. The default (56 layers, 4,000 digits, one epoch) took 40-47 s "
-                "on a quiet 2-core laptop-class CPU; a busy or slower computer takes longer."
-            )
+            st.info("Press **Train the twins** to start. Once it runs, the bar shows the time left.")
             return
         snap = job.work.snapshot()
         lab_view.run_status(job, token, snap, "Training both networks")
@@ -67,10 +64,7 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
     def panel() -> None:
         job = find_run(key, keys.LAB_SWEEP)
         if job is None:
-            st.caption(
-                "Press **Run the sweep**. The default (8, 20 and 56 layers on 4,000 digits) took 40-45 s on a quiet "
-                "2-core CPU; a busy or slower computer takes longer."
-            )
+            st.caption("Press **Run the sweep**. Once it runs, the bar shows the time left for each depth.")
             return
         sweep: DepthSweep = job.work
         points, live = sweep.snapshot()

@@ -7,6 +7,7 @@ import streamlit as st
 from resnet_core.anatomy import block_anatomy
 from resnet_core.features import channel_grid
 from resnet_core.lesion import lesion_study, mean_accuracy_drop, removable_blocks
+from resnet_core.loss_slice import DEFAULT_ALPHAS
 from resnet_core.progress import format_duration
 from resnet_core.twins import TWINS, LabData, TwinRun, TwinSnapshot
 from ui import lab_charts
@@ -137,11 +138,19 @@ def block_inspector(nets: dict, x) -> None:
     st.plotly_chart(lab_charts.ratio_bars(ratios), key="anatomy-ratios")
 
 
+def requested(job: LabJob, analysis: str, label: str, icon: str, hint: str) -> bool:
+    """Whether to show a study of the run: it is already computed (by anyone), or its button was pressed now."""
+    if analysis in job.analyses or st.button(label, icon=icon):
+        return True
+    st.caption(hint)
+    return False
+
+
 def lesion_section(job: LabJob, data: LabData) -> None:
     run: TwinRun = job.work
     images, labels = data.test_images[:LESION_DIGITS], data.test_labels[:LESION_DIGITS]
-    if "lesions" not in job.analyses and not st.button("Remove each block in turn", icon=":material/content_cut:"):
-        st.caption(f"Tests {2 * len(run.nets['residual'].blocks())} damaged nets on {LESION_DIGITS} test digits.")
+    hint = f"Tests {2 * len(run.nets['residual'].blocks())} damaged nets on {LESION_DIGITS} test digits."
+    if not requested(job, "lesions", "Remove each block in turn", ":material/content_cut:", hint):
         return
     with st.spinner("Removing one block at a time and testing what is left…"):
         results = job.lesion_results(images, labels)
@@ -187,15 +196,16 @@ def lesion_section(job: LabJob, data: LabData) -> None:
 
 def loss_slice_section(job: LabJob, data: LabData) -> None:
     images, labels = data.test_images[:SLICE_DIGITS], data.test_labels[:SLICE_DIGITS]
-    if "loss slices" not in job.analyses and not st.button("Slice the landscape", icon=":material/landscape:"):
-        st.caption(f"Computes each net's loss at 21 points on {SLICE_DIGITS} test digits.")
+    hint = f"Computes each net's loss at {len(DEFAULT_ALPHAS)} points on {SLICE_DIGITS} test digits."
+    if not requested(job, "loss slices", "Slice the landscape", ":material/landscape:", hint):
         return
     with st.spinner("Moving the weights step by step and measuring the loss…"):
         slices = job.loss_slices(images, labels)
     st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices")
     edges = {twin: max(s.losses[0], s.losses[-1]) for twin, s in slices.items()}
+    at_zero = {twin: s.losses[s.alphas.index(0.0)] for twin, s in slices.items()}
     st.markdown(
         f"**Measured:** one step away (α = ±1) the loss rises to {edges['residual']:.3g} for the residual "
-        f"net and {edges['plain']:.3g} for the plain one (at α = 0: {slices['residual'].losses[10]:.3g} and "
-        f"{slices['plain'].losses[10]:.3g})."
+        f"net and {edges['plain']:.3g} for the plain one (at α = 0: {at_zero['residual']:.3g} and "
+        f"{at_zero['plain']:.3g})."
     )
