@@ -120,7 +120,7 @@ def ours(config: TrainConfig, device: torch.device) -> dict:
     return {
         "load_s": load_s,
         "train_s": sum(history["seconds"]),
-        "accuracy": history["val_acc"][-1],
+        "accuracy": result.test.accuracy,
         "images_per_s": statistics.median(steady),
         "peak_gb": torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None,
         "per_epoch": [round(a, 2) for a in history["val_acc"]],

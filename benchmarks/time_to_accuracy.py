@@ -21,7 +21,7 @@ from torchvision import transforms
 from benchmarks.common import data_dir, machine
 from benchmarks.pipeline import BASELINE_TRANSFORM, baseline_model
 from resnet_core.config import recipe
-from resnet_core.experiment import run_training
+from resnet_core.experiment import make_loaders, run_training
 from resnet_core.train import evaluate
 
 TARGET = 99.0
@@ -66,7 +66,12 @@ def ours_time_to_target() -> tuple[float | None, list[float]]:
             reached[0] = trained[0]
             stop.set()
 
-    run_training(recipe("fast", device="cpu"), data_dir(), on_epoch=on_epoch, stop_event=stop)
+    # Time to a *test* accuracy, as the baseline measures it: here the test set is the per-epoch measure.
+    config = recipe("fast", device="cpu", validation_size=0)
+    loaders = make_loaders(config, data_dir())
+    run_training(
+        config, data_dir(), on_epoch=on_epoch, stop_event=stop, loaders=loaders._replace(validation=loaders.test)
+    )
     return reached[0], accuracies
 
 

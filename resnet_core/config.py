@@ -34,6 +34,9 @@ class TrainConfig:
     augment: bool = True  # random rotation +-10 degrees and translation +-10%
     train_subset: int | None = None  # stratified training digits; None = all 60,000
     test_subset: int | None = None  # stratified test digits; None = all 10,000
+    # Stratified training digits held out for the per-epoch validation curve and never trained on,
+    # so the test set is measured once, at the end. 0: no validation curve.
+    validation_size: int = 5_000
     seed: int = 0  # seeds weights, shuffling, augmentation and subsets
     device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", "mps"
     precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16"
@@ -46,6 +49,8 @@ class TrainConfig:
             if getattr(self, name) not in known:
                 raise ValueError(f"Unknown {name} {getattr(self, name)!r}: choose one of {', '.join(known)}.")
         check_precision(self.precision)
+        if self.validation_size < 0:
+            raise ValueError(f"validation_size must be 0 or more, got {self.validation_size}.")
         for name in ("epochs", "batch_size", "step_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")

@@ -233,8 +233,11 @@ class DeviceBatches:
 class MNISTDataLoader:
     """MNIST (or Fashion-MNIST) on the device: MNISTDataLoader(batch_size=128).get_data_loaders() -> (train, test).
 
-    Both loaders yield (x, y) already on `device`; only the training loader
+    The loaders yield (x, y) already on `device`; only the training loader
     shuffles and augments (rotation +-10 degrees, translation +-10%).
+    With `validation_size` > 0, that many stratified training digits (chosen by `seed`) are
+    held out: `get_split_loaders()` gives (train, validation, test), and the training loader
+    never sees the held-out digits, so the test set can be kept for one final measurement.
     """
 
     def __init__(
@@ -249,8 +252,11 @@ class MNISTDataLoader:
         seed: int = 0,
         download: bool = True,
         test_batch_size: int = 1000,
+        validation_size: int = 0,
     ) -> None:
         _info(dataset)
+        if validation_size < 0:
+            raise ValueError(f"validation_size must be 0 or more, got {validation_size}.")
         self.batch_size = batch_size
         self.data_dir = data_dir
         self.augment = augment
@@ -261,19 +267,50 @@ class MNISTDataLoader:
         self.seed = seed
         self.download = download
         self.test_batch_size = test_batch_size
+        self.validation_size = validation_size
+
+    def _split_training_set(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """(train images, train labels, validation images, validation labels): disjoint, both stratified."""
+        images, labels = load_split(self.dataset, True, self.data_dir, self.download)
+        held_out = torch.zeros(labels.numel(), dtype=torch.bool)
+        if self.validation_size:
+            if self.validation_size >= labels.numel():
+                raise ValueError(
+                    f"validation_size {self.validation_size:,} leaves no training digits of {labels.numel():,}."
+                )
+            # A seed of its own, so the held-out digits stay the same whatever subset is trained on.
+            held_out[stratified_indices(labels, self.validation_size, seed=self.seed + 1)] = True
+        remaining = (~held_out).nonzero().flatten()
+        size = self.train_subset
+        if size is not None and size != remaining.numel():
+            if size > remaining.numel():
+                raise ValueError(
+                    f"Training subset {size:,} is larger than the {remaining.numel():,} digits left after holding "
+                    f"out {self.validation_size:,} for validation."
+                )
+            remaining = remaining[stratified_indices(labels[remaining], size, self.seed)]
+        return images[remaining], labels[remaining], images[held_out], labels[held_out]
 
     def load_tensors(self, train: bool) -> tuple[Tensor, Tensor]:
-        """The (subset of the) split as uint8 images and labels on the CPU."""
-        images, labels = load_split(self.dataset, train, self.data_dir, self.download)
-        size = self.train_subset if train else self.test_subset
-        if size is not None and size != labels.numel():
-            idx = stratified_indices(labels, size, self.seed)
+        """The (subset of the) split as uint8 images and labels on the CPU; training without the held-out digits."""
+        if train:
+            return self._split_training_set()[:2]
+        images, labels = load_split(self.dataset, False, self.data_dir, self.download)
+        if self.test_subset is not None and self.test_subset != labels.numel():
+            idx = stratified_indices(labels, self.test_subset, self.seed)
             images, labels = images[idx], labels[idx]
         return images, labels
 
     def get_train_loader(self) -> DeviceBatches:
         images, labels = self.load_tensors(train=True)
         return DeviceBatches(images, labels, self.batch_size, True, self.augment, self.device, self.seed)
+
+    def get_validation_loader(self) -> DeviceBatches:
+        """The held-out training digits, in a fixed order; raises ValueError when validation_size is 0."""
+        if not self.validation_size:
+            raise ValueError("No validation digits are held out: pass validation_size > 0.")
+        images, labels = self._split_training_set()[2:]
+        return DeviceBatches(images, labels, self.test_batch_size, False, False, self.device)
 
     def get_test_loader(self) -> DeviceBatches:
         images, labels = self.load_tensors(train=False)
@@ -282,3 +319,7 @@ class MNISTDataLoader:
     def get_data_loaders(self) -> tuple[DeviceBatches, DeviceBatches]:
         """(shuffled, augmented training batches; test batches in file order)."""
         return self.get_train_loader(), self.get_test_loader()
+
+    def get_split_loaders(self) -> tuple[DeviceBatches, DeviceBatches, DeviceBatches]:
+        """(training, validation (held-out training digits), test) loaders."""
+        return self.get_train_loader(), self.get_validation_loader(), self.get_test_loader()

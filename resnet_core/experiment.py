@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 
@@ -14,7 +14,7 @@ from resnet_core.config import TrainConfig
 from resnet_core.data import DeviceBatches, MNISTDataLoader
 from resnet_core.devices import select_device
 from resnet_core.models import ResNet, build_model
-from resnet_core.train import EpochStats, ResNetTrainer, StepProgress, TestResult, summarize_test
+from resnet_core.train import EpochStats, ResNetTrainer, StepProgress, TestResult
 
 if TYPE_CHECKING:
     from resnet_core.checkpoints import Checkpoint
@@ -30,9 +30,15 @@ class RunResult:
     trainer: ResNetTrainer
 
 
+class Loaders(NamedTuple):
+    train: DeviceBatches
+    validation: DeviceBatches | None  # held-out training digits; None when config.validation_size is 0
+    test: DeviceBatches
+
+
 def make_loaders(
     config: TrainConfig, data_dir: str | os.PathLike | None = None, device: torch.device | None = None
-) -> tuple[DeviceBatches, DeviceBatches]:
+) -> Loaders:
     loader = MNISTDataLoader(
         batch_size=config.batch_size,
         data_dir=data_dir,
@@ -42,8 +48,10 @@ def make_loaders(
         train_subset=config.train_subset,
         test_subset=config.test_subset,
         seed=config.seed,
+        validation_size=config.validation_size,
     )
-    return loader.get_data_loaders()
+    validation = loader.get_validation_loader() if config.validation_size else None
+    return Loaders(loader.get_train_loader(), validation, loader.get_test_loader())
 
 
 def new_model(config: TrainConfig) -> ResNet:
@@ -60,12 +68,13 @@ def run_training(
     on_epoch: Callable[[EpochStats, ResNetTrainer], None] | None = None,
     stop_event: threading.Event | None = None,
     resume: Checkpoint | None = None,  # noqa: F821 (a resnet_core.checkpoints.Checkpoint)
-    loaders: tuple[DeviceBatches, DeviceBatches] | None = None,
+    loaders: Loaders | None = None,
     rank: int = 0,
     world_size: int = 1,
     report_every: int = 20,
 ) -> RunResult:
-    """Train `config.arch` as `config` says and test it on the (subset of the) test set.
+    """Train `config.arch` as `config` says, validating on held-out training digits after each
+    epoch, then test it once on the (subset of the) test set.
 
     on_epoch gets the trainer as well, so a caller can checkpoint after every epoch.
     With world_size > 1 (inside an initialised process group) each rank trains on its shard.
@@ -74,20 +83,20 @@ def run_training(
     if device.type == "cuda" and world_size > 1:
         device = torch.device("cuda", rank % torch.cuda.device_count())
         torch.cuda.set_device(device)
-    train_loader, test_loader = loaders or make_loaders(config, data_dir, device)
+    train_loader, validation_loader, test_loader = loaders or make_loaders(config, data_dir, device)
     train_loader.shard(rank, world_size)
     torch.manual_seed(config.seed)
     model = resume.model if resume is not None else new_model(config)
     trainer = ResNetTrainer(model, device=device, config=config)
     history = trainer.train(
         train_loader,
-        test_loader,
+        validation_loader,
         on_step=on_step,
         on_epoch=(lambda stats: on_epoch(stats, trainer)) if on_epoch else None,
         stop_event=stop_event,
         resume_state=resume.training_state if resume is not None else None,
         report_every=report_every,
     )
-    # The test split is the validation loader, so the last epoch's evaluation is the test result.
-    test = summarize_test(trainer.last_evaluation) if trainer.last_evaluation is not None else None
+    # The test set's one use: the model as it ended, also after a Stop (unless no step was taken).
+    test = trainer.test(test_loader) if trainer.history["epoch"] else None
     return RunResult(trainer.model, config, history, test, trainer.stopped, trainer)

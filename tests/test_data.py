@@ -120,3 +120,30 @@ def test_fashion_mnist_is_read_from_the_debian_package(tmp_path):
 def test_unknown_dataset_is_refused():
     with pytest.raises(ValueError, match="mnist, fashion-mnist"):
         MNISTDataLoader(dataset="cifar")
+
+
+def test_validation_digits_are_held_out_of_training_stratified_and_fixed(data_dir):
+    def split(train_subset):
+        loader = MNISTDataLoader(data_dir=data_dir, device="cpu", train_subset=train_subset, validation_size=5_000)
+        train, validation, _ = loader.get_split_loaders()
+        return train, validation
+
+    train, validation = split(None)
+    assert validation.labels.numel() == 5_000 and train.labels.numel() == 55_000
+    # No held-out digit is trained on: compare the images themselves, not positions.
+    trained = {bytes(image.numpy()) for image in train.images}
+    assert not any(bytes(image.numpy()) in trained for image in validation.images[:500])
+    all_labels = load_split("mnist", train=True, data_dir=data_dir, download=False)[1]
+    expected = all_labels.bincount(minlength=10).float() / all_labels.numel()
+    assert ((validation.labels.bincount(minlength=10).float() / 5_000) - expected).abs().max() <= 0.001
+    # The same digits are held out whatever subset trains, so runs compare on one validation set.
+    small_train, small_validation = split(1_000)
+    assert torch.equal(small_validation.images, validation.images) and small_train.labels.numel() == 1_000
+    assert not validation.shuffle and not validation.augment
+
+
+def test_asking_for_validation_digits_that_are_not_held_out_says_how(data_dir):
+    with pytest.raises(ValueError, match="validation_size > 0"):
+        MNISTDataLoader(data_dir=data_dir, device="cpu").get_validation_loader()
+    with pytest.raises(ValueError, match="left after holding out 5,000"):
+        MNISTDataLoader(data_dir=data_dir, device="cpu", train_subset=58_000, validation_size=5_000).get_train_loader()

@@ -7,9 +7,9 @@ import torch
 from resnet_core.checkpoints import load_checkpoint, save_checkpoint
 from resnet_core.config import RECIPES, TrainConfig, recipe
 from resnet_core.data import MNISTDataLoader
-from resnet_core.experiment import new_model, run_training
+from resnet_core.experiment import make_loaders, new_model, run_training
 from resnet_core.models import resnet18
-from resnet_core.train import HISTORY_KEYS, ResNetTrainer, TrainingDiverged
+from resnet_core.train import HISTORY_KEYS, ResNetTrainer, TrainingDiverged, evaluate
 
 
 def test_one_epoch_on_10k_digits_reaches_97_percent_on_2k(trained_resnet18):
@@ -18,11 +18,12 @@ def test_one_epoch_on_10k_digits_reaches_97_percent_on_2k(trained_resnet18):
     assert trained_resnet18.history["train_images"] == [10_000]
 
 
-def test_history_has_one_entry_per_epoch_with_every_field(trained_resnet18):
+def test_history_has_one_entry_per_epoch_with_every_field(trained_resnet18, data_dir):
     history = trained_resnet18.history
     assert set(history) == set(HISTORY_KEYS)
     assert all(len(values) == 1 for values in history.values())
-    assert history["val_acc"][0] == trained_resnet18.test.accuracy
+    validation = make_loaders(trained_resnet18.config, data_dir).validation
+    assert history["val_acc"][0] == pytest.approx(evaluate(trained_resnet18.model, validation, "cpu").accuracy)
     assert history["images_per_second"][0] > 0 and history["complete"] == [True]
 
 
@@ -185,3 +186,13 @@ def test_a_one_cycle_run_cannot_be_resumed_longer_and_says_what_to_do(data_dir, 
         ValueError, match=r"planned for 2 steps \(1 epochs .*\), and 3 epochs are 6.* cannot be lengthened"
     ):
         run_training(replace(config, epochs=3), data_dir, resume=load_checkpoint(path))
+
+
+def test_a_run_is_tested_once_at_the_end_and_a_stop_before_any_step_keeps_no_result(data_dir):
+    config = recipe("fast", arch="resnet8", train_subset=256, test_subset=300, validation_size=500, device="cpu")
+    result = run_training(config, data_dir)
+    assert len(result.test.labels) == 300 and len(result.history["val_acc"]) == 1
+    assert result.test.accuracy == pytest.approx(evaluate(result.model, make_loaders(config, data_dir).test).accuracy)
+    stopped = threading.Event()
+    stopped.set()
+    assert run_training(config, data_dir, stop_event=stopped).test is None
