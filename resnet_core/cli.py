@@ -1,30 +1,39 @@
 """`python -m resnet_core train|evaluate|predict|summary|archs`: the library from a terminal.
 
 Bad input ends with a one-line `error: ...` on stderr and a non-zero exit code,
-never a traceback.
+never a traceback; and it is found before a long run starts, not after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import types
 import typing
 from pathlib import Path
 
-from resnet_core.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from resnet_core.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    check_can_save,
+    check_fits_dataset,
+    load_checkpoint,
+    save_checkpoint,
+)
 from resnet_core.config import RECIPE_ALIASES, RECIPES, SCHEDULERS, TrainConfig, recipe
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
 from resnet_core.inference import EmptyDrawing, InvalidImage, preprocess_image
-from resnet_core.models import ARCHITECTURES, STEM_ALIASES, STEMS
+from resnet_core.models import ARCHITECTURES, STEM_ALIASES, STEMS, canonical_stem
 from resnet_core.precision import PRECISIONS, describe_precision
 from resnet_core.predictor import Predictor
-from resnet_core.train import EpochStats, TrainingDiverged
+from resnet_core.train import HISTORY_KEYS, EpochStats, TrainingDiverged
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for any command whose reader went away (`... | head`)
 DEFAULT_OUT = Path("checkpoints") / "model.pt"
 CHOICES = {
     "arch": tuple(ARCHITECTURES),
@@ -41,6 +50,8 @@ NONE_MEANS = {
 }
 # Old names still work on the command line ("--stem mnist", "--recipe spec"); help shows the new ones.
 ALIASES = {"stem": STEM_ALIASES, "recipe": RECIPE_ALIASES}
+# Settings that shape the network: a resumed run goes on with the saved one, so they cannot change.
+MODEL_SHAPING = ("arch", "stem", "residual")
 
 
 def _with_aliases(kind: str, convert=str):
@@ -93,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data-dir", help="folder holding MNIST/raw (default: $RESNET_DATA_DIR or a cache folder)")
     train.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"checkpoint to write (default: {DEFAULT_OUT})")
     train.add_argument("--resume", type=Path, help="continue the run saved in this checkpoint")
+    train.add_argument(
+        "--resume-state",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="keep the optimiser and schedule state --resume needs (default); --no-resume-state saves "
+        "weights, settings, metrics and training curves only, a third of the size, and cannot be resumed",
+    )
 
     evaluate = commands.add_parser("evaluate", help="test a checkpoint on the test set")
     evaluate.add_argument("--checkpoint", type=Path, required=True)
@@ -128,16 +146,55 @@ def _print_epoch(stats: EpochStats, total_epochs: int) -> None:
     )
 
 
+def _resumable(path: Path, overrides: dict) -> Checkpoint:
+    """The checkpoint at `path`, if a run can go on from it with these flags; CheckpointError otherwise."""
+    resume = load_checkpoint(path)
+    state = resume.training_state
+    if state is None:
+        if resume.history is not None:
+            raise CheckpointError(
+                f"{path} was saved with --no-resume-state: it holds the weights and training curves but not the "
+                "optimiser state --resume needs, so it cannot be resumed. Start a new run instead."
+            )
+        raise CheckpointError(f"{path} holds no training state to resume from.")
+    if resume.config is None:
+        raise CheckpointError(f"{path} holds no training settings to resume with.")
+    if not isinstance(state.get("optimizer"), dict) or not isinstance(state.get("scheduler"), dict):
+        raise CheckpointError(
+            f"{path} holds no usable optimiser state, so it cannot be resumed. Start a new run instead."
+        )
+    missing = [key for key in HISTORY_KEYS if key not in (resume.history or {})]
+    if missing:
+        raise CheckpointError(f"{path}'s training history is damaged (no {missing[0]!r}), so it cannot be resumed.")
+    saved = {"arch": resume.arch, **resume.model.model_kwargs}
+    shortcuts = "with" if saved["residual"] else "without"
+    held = {
+        "arch": resume.arch,
+        "stem": f"{resume.arch} with the {saved['stem']} stem",
+        "residual": f"{resume.arch} {shortcuts} skip connections",
+    }
+    for name in MODEL_SHAPING:
+        wanted = overrides.get(name)
+        if name == "stem" and wanted is not None:
+            wanted = canonical_stem(wanted)
+        if wanted is not None and wanted != saved[name]:
+            flag = {"arch": "--arch", "stem": "--stem"}.get(name) or ("--residual" if wanted else "--no-residual")
+            raise CheckpointError(
+                f"{flag} cannot change a resumed run: {path} holds a {held[name]}. Drop {flag}, or start a new run."
+            )
+    check_fits_dataset(resume, overrides.get("dataset"))
+    return resume
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from resnet_core.distributed import init_from_env, shutdown
     from resnet_core.experiment import run_training
     from resnet_core.progress import ProgressBar
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
-    resume = load_checkpoint(args.resume) if args.resume else None
+    check_can_save(args.out)
+    resume = _resumable(args.resume, overrides) if args.resume else None
     if resume is not None:
-        if resume.config is None or resume.training_state is None:
-            raise CheckpointError(f"{args.resume} holds no training state to resume from.")
         config = dataclasses.replace(resume.config, **overrides)
         if config.epochs <= resume.epoch:
             raise ValueError(
@@ -145,6 +202,15 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
     else:
         config = recipe(args.recipe, **overrides)
+
+    saved_epochs = []  # by this run: a file already at --out is not this run's to offer for --resume
+
+    def save(model, metrics, trainer, epoch):
+        # A slim file keeps the curves (history) but drops the optimiser and schedule state.
+        state = trainer.training_state() if args.resume_state else None
+        save_checkpoint(args.out, model, config, metrics, state, epoch=epoch, history=trainer.history)
+        saved_epochs.append(epoch)
+
     rank, world_size = init_from_env(select_device(config.device).type)
     leader = rank == 0
     try:
@@ -166,14 +232,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 return
             _print_epoch(stats, config.epochs)
             if stats.complete:
-                save_checkpoint(
-                    args.out,
-                    trainer.model,
-                    config,
-                    {"val_accuracy": stats.val_acc},
-                    trainer.training_state(),
-                    epoch=stats.epoch,
-                )
+                save(trainer.model, {"val_accuracy": stats.val_acc}, trainer, stats.epoch)
             if bar is not None:
                 bar.start_epoch()
 
@@ -189,9 +248,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
         except KeyboardInterrupt:
             if leader:
-                saved = f"the last complete epoch is saved in {args.out}; continue with --resume {args.out}"
+                then = (
+                    f"continue with --resume {args.out}"
+                    if args.resume_state
+                    else "it cannot be resumed (--no-resume-state)"
+                )
+                saved = f"the last complete epoch is saved in {args.out}; {then}"
                 print(
-                    f"\ninterrupted: {saved if args.out.exists() else 'no epoch had completed, nothing saved'}",
+                    f"\ninterrupted: {saved if saved_epochs else 'no epoch had completed, nothing saved'}",
                     file=sys.stderr,
                 )
             return EXIT_INTERRUPTED
@@ -201,14 +265,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "test_loss": result.test.loss,
                 "test_samples": len(result.test.labels),
             }
-            save_checkpoint(
-                args.out,
-                result.model,
-                config,
-                metrics,
-                result.trainer.training_state(),
-                epoch=result.trainer.epochs_done,
-            )
+            save(result.model, metrics, result.trainer, result.trainer.epochs_done)
             tested = f"{len(result.test.labels):,} {DATASETS[config.dataset].items}"
             print(f"test accuracy {result.test.accuracy:.2f}% on {tested}; saved {args.out}")
         return 0
@@ -221,6 +278,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from resnet_core.train import ResNetTrainer
 
     checkpoint = load_checkpoint(args.checkpoint)
+    check_fits_dataset(checkpoint)
     dataset = checkpoint.config.dataset if checkpoint.config else "mnist"
     data = MNISTDataLoader(data_dir=args.data_dir, device=args.device, dataset=dataset, test_subset=args.test_subset)
     result = ResNetTrainer(checkpoint.model, device=data.device).test(data.get_test_loader())
@@ -235,6 +293,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     checkpoint = load_checkpoint(args.checkpoint)
+    check_fits_dataset(checkpoint)
     predictor = Predictor(checkpoint.model)
     failures = 0
     for path in args.images:
@@ -299,6 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # The reader left (`archs | head -1`): stop quietly; the devnull stops Python's own
+        # flush at exit from failing again with a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:  # train handles its own, saying what was saved
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (ValueError, DatasetUnavailable, CheckpointError, TrainingDiverged, OSError) as err:
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -27,6 +27,29 @@ def digit_on_canvas(digit: np.ndarray | torch.Tensor, size: int, top: int, left:
     return canvas
 
 
+def bad_checkpoint(folder: Path, kind: str, name: str = "model.pt") -> Path:
+    """A path named like a checkpoint that is none: "a folder", "a dangling link", "an empty file",
+    "a text file", "a plain state dict" or "a pipe" (opened, it would wait for a writer for ever)."""
+    path = folder / name
+    if kind == "a folder":
+        path.mkdir()
+    elif kind == "a dangling link":
+        path.symlink_to(folder / "gone.pt")
+    elif kind == "an empty file":
+        path.write_bytes(b"")
+    elif kind == "a text file":
+        path.write_text("not a checkpoint\n")
+    elif kind == "a plain state dict":
+        from resnet_core.models import resnet8
+
+        torch.save(resnet8().state_dict(), path)
+    elif kind == "a pipe":
+        os.mkfifo(path)
+    else:
+        raise ValueError(f"Unknown kind {kind!r}.")
+    return path
+
+
 def _find_data_dir() -> Path | None:
     candidates = [os.environ.get("RESNET_DATA_DIR"), REPO.parent / "shared" / "data"]
     for candidate in filter(None, candidates):

@@ -1,17 +1,23 @@
 """The command line, run as a user runs it: a real `python -m resnet_core` process."""
 
 import os
+import signal
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from resnet_core.checkpoints import load_checkpoint
+from resnet_core.checkpoints import load_checkpoint, save_checkpoint
 from resnet_core.cli import build_parser
+from resnet_core.config import TrainConfig
 from resnet_core.data import load_split
-from tests.conftest import REPO
+from resnet_core.models import resnet8, resnet18
+from tests.conftest import REPO, bad_checkpoint
 
 TINY_RUN = ["--epochs", "1", "--train-subset", "512", "--test-subset", "200", "--batch-size", "64", "--device", "cpu"]
 
@@ -230,3 +236,214 @@ def test_ctrl_c_keeps_the_last_complete_epoch(data_dir, tmp_path):
     saved = load_checkpoint(out)
     assert saved.epoch >= 1 and all(saved.history["complete"])
     assert saved.history["epoch"] == list(range(1, saved.epoch + 1))
+
+
+def _one_line_error(result, message, code=2):
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: ") and message in result.stderr
+
+
+@pytest.mark.parametrize("where", ["an existing folder", "under a file", "a pipe"])
+def test_train_refuses_an_out_it_could_not_write_before_training(data_dir, tmp_path, where):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    os.mkfifo(tmp_path / "pipe")
+    out, message = {
+        "an existing folder": (tmp_path, "it is a folder. Name a file in it"),
+        "under a file": (tmp_path / "notes.txt" / "model.pt", f"{tmp_path / 'notes.txt'} is a file, not a folder"),
+        "a pipe": (tmp_path / "pipe", "it is not a regular file"),
+    }[where]
+    result = run_cli("train", *TINY_RUN, "--arch", "resnet8", "--out", out, data_dir=data_dir)
+    _one_line_error(result, f"error: Cannot save to {out}: {message}")
+    assert "training" not in result.stdout and "epoch" not in result.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "pipe"]
+
+
+def _train_resnet8(folder, data_dir, *flags):
+    out = folder / "resnet8.pt"
+    result = run_cli("train", *TINY_RUN, "--arch", "resnet8", *flags, "--out", out, data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def resnet8_full(data_dir, tmp_path_factory):
+    """A tiny ResNet-8 run saved with its resume state."""
+    return _train_resnet8(tmp_path_factory.mktemp("full"), data_dir)
+
+
+@pytest.fixture(scope="module")
+def resnet8_slim(data_dir, tmp_path_factory):
+    """The same run saved with --no-resume-state."""
+    return _train_resnet8(tmp_path_factory.mktemp("slim"), data_dir, "--no-resume-state")
+
+
+def test_no_resume_state_keeps_weights_and_curves_in_a_third_of_the_size(resnet8_full, resnet8_slim):
+    full, slim = load_checkpoint(resnet8_full), load_checkpoint(resnet8_slim)
+    assert resnet8_slim.stat().st_size < 0.4 * resnet8_full.stat().st_size
+    assert slim.training_state is None and full.training_state["optimizer"]["state"]
+    assert slim.history["epoch"] == [1] == full.history["epoch"]
+    assert slim.config == full.config and slim.metrics["test_samples"] == 200
+    for key, value in full.model.state_dict().items():  # same seed, same run: the same weights
+        assert torch.equal(value, slim.model.state_dict()[key])
+
+
+def test_resuming_a_slim_checkpoint_says_it_cannot_be(resnet8_slim, data_dir, tmp_path):
+    result = run_cli(
+        "train", "--resume", resnet8_slim, "--epochs", "2", "--out", tmp_path / "more.pt", data_dir=data_dir
+    )
+    _one_line_error(
+        result,
+        "was saved with --no-resume-state: it holds the weights and training curves but not the optimiser state",
+    )
+    assert "epoch" not in result.stdout
+
+
+def _edited(path, tmp_path, change):
+    payload = torch.load(path, weights_only=True)
+    change(payload)
+    torch.save(payload, tmp_path / "edited.pt")
+    return tmp_path / "edited.pt"
+
+
+def _history_without_complete(payload):
+    for history in (payload["history"], payload["training_state"]["history"]):
+        history.pop("complete", None)
+
+
+@pytest.mark.parametrize(
+    "change, flags, message",
+    [
+        (lambda p: p["training_state"].update(optimizer=None), [], "holds no usable optimiser state"),
+        (_history_without_complete, [], "training history is damaged (no 'complete')"),
+        (lambda p: None, ["--arch", "resnet20"], "--arch cannot change a resumed run: "),
+        (lambda p: None, ["--no-residual"], "--no-residual cannot change a resumed run: "),
+        (lambda p: None, ["--stem", "imagenet"], "--stem cannot change a resumed run: "),
+    ],
+)
+def test_resume_refuses_what_it_cannot_go_on_from(resnet8_full, data_dir, tmp_path, change, flags, message):
+    resume = _edited(resnet8_full, tmp_path, change)
+    result = run_cli(
+        "train", "--resume", resume, "--epochs", "2", *flags, "--out", tmp_path / "more.pt", data_dir=data_dir
+    )
+    _one_line_error(result, message)
+    assert not (tmp_path / "more.pt").exists()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize(
+    "kwargs, built",
+    [({"in_chans": 3}, "3-channel images and 10 classes"), ({"num_classes": 11}, "1-channel images and 11 classes")],
+)
+def test_evaluate_and_predict_refuse_a_model_for_other_images(data_dir, tmp_path, command, kwargs, built):
+    checkpoint = save_checkpoint(tmp_path / "other.pt", resnet8(**kwargs), TrainConfig(arch="resnet8"))
+    Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(tmp_path / "line.png")
+    args = ["--test-subset", "100", "--device", "cpu"] if command == "evaluate" else [tmp_path / "line.png"]
+    result = run_cli(command, "--checkpoint", checkpoint, *args, data_dir=data_dir)
+    _one_line_error(result, f"This model was built for {built}; MNIST needs 1-channel 28×28 images and 10 classes")
+
+
+@pytest.mark.parametrize(
+    "command, kind, message",
+    [
+        ("evaluate", "a folder", "is a folder, not a checkpoint file"),
+        ("predict", "a dangling link", "No checkpoint file at"),
+        ("evaluate", "an empty file", "not a readable PyTorch checkpoint"),
+        ("predict", "a text file", "not a readable PyTorch checkpoint"),
+        ("evaluate", "a plain state dict", "not a ResNet Explorer checkpoint"),
+        ("predict", "a pipe", "No checkpoint file at"),
+        ("train", "an empty file", "not a readable PyTorch checkpoint"),
+    ],
+)
+def test_a_bad_checkpoint_file_is_one_line_for_every_command(data_dir, tmp_path, command, kind, message):
+    path = bad_checkpoint(tmp_path, kind)
+    args = {
+        "evaluate": ["--checkpoint", path, "--device", "cpu"],
+        "predict": ["--checkpoint", path, tmp_path / "digit.png"],
+        "train": ["--resume", path, "--out", tmp_path / "out.pt"],
+    }[command]
+    result = run_cli(command, *args, data_dir=data_dir, timeout=120)  # a pipe opened would hang: the timeout fails it
+    _one_line_error(result, message)
+
+
+def _png_header(width, height):
+    """A PNG of a few bytes whose header claims width x height pixels: a decompression bomb's opening."""
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+
+
+def test_predict_reports_a_decompression_bomb_and_bad_paths_and_goes_on(cli_checkpoint, mnist_test, tmp_path):
+    out, _ = cli_checkpoint
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_header(30_000, 30_000))
+    folder = tmp_path / "folder.png"
+    folder.mkdir()
+    dangling = tmp_path / "dangling.png"
+    dangling.symlink_to(tmp_path / "gone.png")
+    good = tmp_path / "digit.png"
+    Image.fromarray(np.kron(mnist_test[0][0].numpy(), np.ones((4, 4), np.uint8))).save(good)
+    result = run_cli("predict", "--checkpoint", out, bomb, folder, dangling, good)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert len(errors) == 3
+    assert errors[0].startswith(f"error: {bomb}: The image is far larger than the limit of 16,777,216 pixels")
+    assert errors[1].startswith(f"error: {folder}: ") and errors[2].startswith(f"error: {dangling}: ")
+    assert result.stdout.startswith(f"{good}: ") and len(result.stdout.strip().splitlines()) == 1
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly():
+    # `python -m resnet_core archs | head -0`: the pipe is closed before the first line is written.
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resnet_core", "archs"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=REPO,
+    )
+    process.stdout.close()
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 141 and stderr == b""
+
+
+def _interrupted(args, data_dir, started):
+    """Run the CLI, press Ctrl-C once `started` (a stdout line's beginning) is printed; (exit code, stderr)."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), RESNET_DATA_DIR=str(data_dir))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "resnet_core", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
+    line = process.stdout.readline()
+    assert line.startswith(started), line
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    return process.returncode, stderr
+
+
+def test_ctrl_c_during_predict_ends_without_a_traceback(cli_checkpoint, mnist_test, data_dir, tmp_path):
+    out, _ = cli_checkpoint
+    digit = tmp_path / "digit.png"
+    Image.fromarray(mnist_test[0][0].numpy()).save(digit)
+    # Enough images that it is still predicting when the first lines reach the (block-buffered) pipe.
+    code, stderr = _interrupted(["predict", "--checkpoint", out, *[digit] * 5000], data_dir, f"{digit}: ")
+    assert code == 130 and stderr.strip() == "interrupted" and "Traceback" not in stderr
+
+
+def test_ctrl_c_before_the_first_epoch_does_not_offer_an_older_file_to_resume(data_dir, tmp_path):
+    out = tmp_path / "earlier.pt"
+    save_checkpoint(out, resnet18())
+    before = out.read_bytes()
+    # All 60,000 digits: the first epoch takes minutes on a CPU, the Ctrl-C comes in seconds.
+    args = ["train", "--epochs", "2", "--test-subset", "100", "--device", "cpu", "--out", out]
+    code, stderr = _interrupted(args, data_dir, "training resnet18")
+    assert code == 130 and "Traceback" not in stderr
+    assert "interrupted: no epoch had completed, nothing saved" in stderr and "--resume" not in stderr
+    assert out.read_bytes() == before
