@@ -4,12 +4,14 @@
 
 # Imported before any session draws a chart: Plotly imports pandas lazily, and two sessions'
 # first charts at once raced on a half-imported module ("partially initialized module 'pandas'").
+import logging
+
 import pandas  # noqa: F401
 import streamlit as st
 
 from resnet_core.data import DATASETS
 from resnet_core.devices import describe_device, select_device
-from ui.models import active_model
+from ui.models import active_model, session_models, set_active_model
 from ui.session_job import session_job
 from ui.training_view import adopt_result
 
@@ -30,16 +32,35 @@ if job is not None:
     adopt_result(job)  # a run that ended since the last rerun becomes the active model, before the sidebar names it
 
 with st.sidebar:
-    st.subheader("Active model")
-    active = active_model()
+    st.subheader("Model in use")
+    active, models = active_model(), session_models()
     if active is None:
         st.caption("None yet: train one on the Train page or load a checkpoint on Draw & Predict.")
     else:
+        # Positions, not the models, are the options: Streamlit copies its options, and a copy of
+        # a network is a second network (in memory, and never `is` the one in use).
+        position = st.selectbox(
+            "Model in use",
+            range(len(models)),
+            index=next((i for i, m in enumerate(models) if m is active), 0),
+            format_func=lambda i: models[i].label,
+            label_visibility="collapsed",
+            help="Every page uses this model. Your training runs and uploads join the list; the percentage "
+            "is each model's accuracy on the test digits.",
+        )
+        if models[position] is not active:
+            active = models[position]
+            set_active_model(active)
         trained_on = "" if active.dataset == "mnist" else f", trained on {DATASETS[active.dataset].title}"
-        st.markdown(f"**{active.arch}** ({active.stem} stem)  \n{active.source}{trained_on}")
-        if active.test_accuracy is not None:
-            st.metric("Test accuracy", f"{active.test_accuracy:.2f}%")
+        st.caption(f"{active.arch} ({active.stem} stem){trained_on}")
     st.subheader("Compute device")
     st.caption(describe_device(select_device("auto")))
 
-navigation.run()
+try:
+    navigation.run()
+except Exception:  # noqa: BLE001 - a page's fault must not show a class a traceback; the server log keeps it
+    logging.getLogger("resnet_explorer").exception("The page %r failed", navigation.title)
+    st.error(
+        "Something went wrong on this page. Your drawing, your models and your runs are kept: try again, "
+        "or choose another page or model. (The details are in the server's log.)"
+    )

@@ -6,9 +6,10 @@ from resnet_core.data import DatasetUnavailable
 from resnet_core.models import DEPTH_FAMILY
 from resnet_core.twins import DepthSweep, TwinRun, default_twin_config
 from ui import keys, lab_sections, lab_view
-from ui.lab_jobs import SWEEP, TWIN_RUN, new_owner_token
+from ui.lab_jobs import SWEEP, TWIN_RUN
 from ui.models import active_model
 from ui.resources import shared_lab_data
+from ui.session_job import session_token
 
 DIGITS = {"1,000 digits": 1_000, "4,000 digits": 4_000, "10,000 digits": 10_000, "all 60,000 digits": None}
 DEFAULT_SWEEP = ["resnet8", "resnet20", "resnet56"]
@@ -25,7 +26,7 @@ st.markdown(
     "the same digits in the same order) and measure the difference yourself, now, on real MNIST. "
     "Full-data reference figures are in the project's docs/benchmarks.md."
 )
-token = st.session_state.setdefault(keys.LAB_OWNER, new_owner_token())
+token = session_token()
 # Widget values are dropped when the page is left: keep them, so coming back finds your run.
 defaults = {"digits": "4,000 digits", "epochs": 1, "arch": "resnet56", "depths": DEFAULT_SWEEP}
 saved = st.session_state.setdefault(keys.LAB_SETTINGS, defaults)

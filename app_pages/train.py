@@ -7,22 +7,19 @@ from resnet_core.config import SCHEDULERS, TrainConfig
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.models import ARCHITECTURES, STEMS
 from resnet_core.precision import PRECISIONS
+from resnet_core.progress import format_duration
 from ui import keys, training_view
 from ui.jobs import TrainingJob
-from ui.resources import missing_data_message, test_split
-from ui.session_job import start_job
+from ui.resources import estimated_run_seconds, missing_data_message, test_split
+from ui.run_lengths import CUSTOM, RUN_LENGTHS, RunLength, run_length_label
+from ui.session_job import session_token, start_job
 
-SUBSETS = {
-    "1,000 images (seconds)": 1_000,
-    "5,000 images (~1 minute)": 5_000,
-    "10,000 images": 10_000,
-    "all 60,000 images": None,
-}
 DEVICES = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 st.title("Train")
 job: TrainingJob | None = st.session_state.get(keys.TRAINING_JOB)
-busy = job is not None and not job.finished
+token = session_token()
+busy = job is not None and not job.finished and job.owner == token  # one run of one's own at a time
 problem = missing_data_message("mnist")
 if problem:
     st.warning(
@@ -30,7 +27,8 @@ if problem:
         "(this needs internet). Offline, provide them as described here:\n\n" + problem.replace("\n", "\n\n")
     )
 
-with st.form("settings", border=True):
+# While a run goes, its curves matter more than the settings that started it: fold them away.
+with st.expander("Settings", expanded=job is None or job.finished, icon=":material/tune:"):
     c1, c2, c3, c4 = st.columns(4)
     arch = c1.selectbox("Network", list(ARCHITECTURES))
     stem = c2.selectbox(
@@ -43,80 +41,100 @@ with st.form("settings", border=True):
         "ResNet-18 to -152, small for the depth family ResNet-8 to -110.",
     )
     dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title)
-    subset = c4.selectbox("Training set", list(SUBSETS), index=1)
     c1, c2, c3, c4 = st.columns(4)
-    epochs = c1.number_input("Epochs", 1, 50, 1)
-    batch_size = c2.selectbox("Batch size", [32, 64, 128, 256, 512], index=2)
-    lr = c3.select_slider(
+    batch_size = c1.selectbox("Batch size", [32, 64, 128, 256, 512], index=2, help="digits per training step")
+    lr = c2.select_slider(
         "Learning rate", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2], value=3e-3, format_func=lambda v: f"{v:g}"
     )
-    weight_decay = c4.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3], value=1e-4, format_func=lambda v: f"{v:g}")
-    c1, c2, c3, c4 = st.columns(4)
-    scheduler = c1.selectbox(
+    weight_decay = c3.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3], value=1e-4, format_func=lambda v: f"{v:g}")
+    scheduler = c4.selectbox(
         "Schedule",
         SCHEDULERS,
         index=SCHEDULERS.index("onecycle"),
         help="How the learning rate changes. step: ×0.1 every 7 epochs (the classic recipe); onecycle: "
         "rises, then falls to almost zero, with label smoothing 0.1 (the fast recipe); constant: never changes",
     )
-    device = c2.selectbox("Device", DEVICES, help="auto picks a GPU when there is one")
-    precision = c3.selectbox(
+    c1, c2, c3, c4 = st.columns(4)
+    device = c1.selectbox("Device", DEVICES, help="auto picks a GPU when there is one")
+    precision = c2.selectbox(
         "Arithmetic",
         PRECISIONS,
         help="fp32: ordinary 32-bit numbers. bf16: 16-bit numbers, faster on GPUs and on some CPUs, a little "
         "less exact. auto: bf16 on a GPU, fp32 on a CPU.",
     )
-    augment = c4.toggle("Augmentation", value=True, help="random rotation ±10° and shift ±10%")
-    zero_init = st.toggle(
+    augment = c3.toggle("Augmentation", value=True, help="random rotation ±10° and shift ±10%")
+    zero_init = c4.toggle(
         "Blocks start as identity",
         value=False,
         help="Each block starts by passing its input on unchanged (F(x) = 0, so out = x) and learns its "
         "correction from there. In our measured runs it helped ResNet-50, not ResNet-18 or -34.",
     )
-    start = st.form_submit_button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
+    settings = TrainConfig(
+        arch=arch,
+        stem=stem,
+        dataset=dataset,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        scheduler=scheduler,
+        augment=augment,
+        zero_init_residual=zero_init,
+        device=device,
+        precision=precision,
+        label_smoothing=0.1 if scheduler == "onecycle" else 0.0,
+    )
+    length = st.radio(
+        "How long",
+        [*RUN_LENGTHS, CUSTOM],
+        format_func=lambda name: run_length_label(name, settings, estimated_run_seconds),
+        horizontal=True,
+        help="Times are estimated from this network's speed, measured on this machine.",
+    )
+    if length == CUSTOM:
+        c1, c2 = st.columns(2)
+        digits = c1.select_slider("Training digits", [1_000, 2_000, 5_000, 10_000, 20_000, 55_000], value=5_000)
+        epochs = int(c2.number_input("Epochs (passes over the digits)", 1, 50, 2))
+        config = RunLength(digits, epochs).apply(settings)
+        seconds = estimated_run_seconds(config)
+        if seconds is not None:
+            st.caption(f"About {format_duration(seconds)} on this machine.")
+    else:
+        config = RUN_LENGTHS[length].apply(settings)
+    start = st.button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
 
 if start:
     try:
         test_split(dataset)  # fail here, with the remedy, rather than in the worker
-        config = TrainConfig(
-            arch=arch,
-            stem=stem,
-            dataset=dataset,
-            epochs=int(epochs),
-            batch_size=batch_size,
-            lr=lr,
-            weight_decay=weight_decay,
-            scheduler=scheduler,
-            augment=augment,
-            zero_init_residual=zero_init,
-            train_subset=SUBSETS[subset],
-            device=device,
-            precision=precision,
-            label_smoothing=0.1 if scheduler == "onecycle" else 0.0,
-        )
-    except (DatasetUnavailable, ValueError) as err:
+    except DatasetUnavailable as err:
         st.error(str(err))
         st.stop()
-    job = start_job(config)
+    job = start_job(config, estimated_run_seconds(config))
     busy = True
+    st.rerun()  # folds the settings away and shows the run
 
 if job is None:
-    st.info("Choose the settings and press **Start training**. The defaults train a ResNet-18 on 5,000 digits.")
+    st.info(
+        "Choose how long to train and press **Start training**. The defaults train a ResNet-18 "
+        "quickly; the model in use stays until you choose the new one."
+    )
     st.stop()
+
+
+was_running = job is not None and not job.finished
 
 
 # Once a second: on a 2-core machine with the browser beside it, polling twice a second
 # cost a third of the training speed (180 vs 270 images/s; 500 with no page open).
-@st.fragment(run_every=1.0 if busy else None)
+@st.fragment(run_every=1.0 if was_running else None)
 def job_panel() -> None:
     current: TrainingJob = st.session_state[keys.TRAINING_JOB]
+    current.seen_by(token)
     if not current.finished:
-        if st.button("Stop", icon=":material/stop:", help="ends training after the current step and keeps the weights"):
-            current.stop()
+        training_view.stop_control(current, token)
         training_view.live_progress(current)
         training_view.curves(current)
         return
-    if busy:  # it just ended: rerun the whole app, which adopts the new model before drawing the sidebar
+    if was_running:  # it just ended: rerun the whole app, which files the new model before drawing the sidebar
         st.rerun(scope="app")
     training_view.live_progress(current)
     training_view.curves(current)

@@ -18,23 +18,26 @@ def _wait(condition, seconds=300):
 def test_a_second_job_on_the_same_device_waits_its_turn(data_dir):
     locks = DeviceLocks()
     config = TrainConfig(epochs=3, train_subset=1000, test_subset=200, device="cpu")
-    first, second = TrainingJob(config, str(data_dir)), TrainingJob(config, str(data_dir))
+    first, second = TrainingJob(config, "first", str(data_dir)), TrainingJob(config, "second", str(data_dir))
     first.start(locks)
     _wait(lambda: first.status == RUNNING)
     second.start(locks)
     time.sleep(1)
     assert second.status == QUEUED and not second.steps
-    first.stop()
+    assert locks.for_device("cpu").ahead_of(second) == [first]  # what the waiting page tells its student
+    assert not first.stop("second") and not first.stop_event.is_set()  # only its own session stops a run
+    assert first.stop("first")
     _wait(lambda: first.finished)
     assert first.status == STOPPED
     _wait(lambda: second.status == RUNNING)
-    second.stop()
+    assert locks.for_device("cpu").ahead_of(second) == []
+    second.stop("second")
     _wait(lambda: second.finished)
     assert second.status == STOPPED
 
 
 def test_a_finished_job_keeps_model_test_images_and_curves(data_dir):
-    job = TrainingJob(TrainConfig(epochs=1, train_subset=500, test_subset=100, device="cpu"), str(data_dir))
+    job = TrainingJob(TrainConfig(epochs=1, train_subset=500, test_subset=100, device="cpu"), data_dir=str(data_dir))
     job.start(DeviceLocks())
     _wait(lambda: job.finished)
     assert job.status == DONE, job.error
@@ -49,7 +52,7 @@ def test_missing_data_fails_the_job_with_the_remedy(tmp_path):
     # so this fails the same way on a machine with internet as on one without.
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    job = TrainingJob(TrainConfig(epochs=1, train_subset=100, device="cpu"), str(blocker / "data"))
+    job = TrainingJob(TrainConfig(epochs=1, train_subset=100, device="cpu"), data_dir=str(blocker / "data"))
     job.start(DeviceLocks())
     _wait(lambda: job.finished, seconds=60)
     assert job.status == FAILED and "MNIST is not available" in job.error
@@ -72,7 +75,7 @@ def test_a_run_the_registry_lets_go_frees_its_model(data_dir):
     # Nothing else (the finished worker thread, the progress callbacks, torch) may keep an
     # evicted run's model alive, or the server's memory would grow with every run.
     registry = JobRegistry(keep_finished=1)
-    job = TrainingJob(TrainConfig(epochs=1, train_subset=200, test_subset=100, device="cpu"), str(data_dir))
+    job = TrainingJob(TrainConfig(epochs=1, train_subset=200, test_subset=100, device="cpu"), data_dir=str(data_dir))
     registry.add(job)
     job.start(DeviceLocks())
     job.thread.join(timeout=300)  # not _wait(lambda: job...): that closure would keep `job` alive
@@ -82,3 +85,23 @@ def test_a_run_the_registry_lets_go_frees_its_model(data_dir):
     registry.add(TrainingJob(TrainConfig(device="cpu"), status=DONE))
     gc.collect()
     assert model() is None
+
+
+def test_a_queued_run_that_is_stopped_leaves_the_line_at_once(data_dir):
+    locks = DeviceLocks()
+    config = TrainConfig(epochs=3, train_subset=1000, test_subset=200, device="cpu")
+    first, second, third = (TrainingJob(config, name, str(data_dir)) for name in ("a", "b", "c"))
+    first.start(locks)
+    _wait(lambda: first.status == RUNNING)
+    second.start(locks)
+    _wait(lambda: locks.for_device("cpu").ahead_of(second) == [first])
+    third.start(locks)
+    _wait(lambda: locks.for_device("cpu").ahead_of(third) == [first, second])
+    second.stop("b")
+    _wait(lambda: second.finished)
+    assert second.status == STOPPED and not second.steps and first.status == RUNNING
+    assert locks.for_device("cpu").ahead_of(third) == [first]
+    first.stop("a")
+    _wait(lambda: third.status == RUNNING)
+    third.stop("c")
+    _wait(lambda: third.finished)

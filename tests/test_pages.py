@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from resnet_core.data import DATASETS, load_split
 from resnet_core.models import resnet18
 from resnet_core.summary import layer_table
-from tests.conftest import REPO, digit_on_canvas
+from tests.conftest import REPO, bad_checkpoint, digit_on_canvas
 from ui import keys
 from ui.models import ActiveModel
 from ui.session_job import URL_PARAM
@@ -32,11 +32,26 @@ def wait_for(condition, seconds: float) -> None:
         time.sleep(0.5)
 
 
+def by_label(widgets, label):
+    return next(w for w in widgets if w.label == label)
+
+
+def new_session() -> AppTest:
+    return AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+
+
 @pytest.fixture
 def app(data_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
     monkeypatch.setenv("RESNET_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
-    return AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    return new_session()
+
+
+@pytest.fixture
+def no_starters(monkeypatch, tmp_path):
+    """A server without starter models (an empty folder where they would be)."""
+    (tmp_path / "no-starters").mkdir()
+    monkeypatch.setenv("RESNET_STARTER_DIR", str(tmp_path / "no-starters"))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -61,27 +76,75 @@ def test_architecture_table_has_the_rows_torchinfo_reports(app):
     assert len(table) == len(layer_table(resnet18(), depth=1).rows)
 
 
-def train_on_1000(app, dataset: str = "mnist"):
-    """Start a 1,000-image run on the Train page, wait for it, and draw the page once more."""
+def start_custom_run(app, dataset: str = "mnist", digits: int = 1_000, epochs: int = 1):
+    """Start a Custom-length run on the Train page (the presets are longer than a test needs)."""
     app.switch_page("app_pages/train.py").run()
-    app.selectbox[2].set_value(dataset)
-    app.selectbox[3].set_value("1,000 images (seconds)")
-    app.button[0].click().run()
-    job = app.session_state[keys.TRAINING_JOB]
+    by_label(app.selectbox, "Dataset").set_value(dataset)
+    by_label(app.radio, "How long").set_value("Custom").run()
+    by_label(app.select_slider, "Training digits").set_value(digits)
+    by_label(app.number_input, "Epochs (passes over the digits)").set_value(epochs)
+    by_label(app.button, "Start training").click().run()
+    return app.session_state[keys.TRAINING_JOB]
+
+
+def train_on_1000(app, dataset: str = "mnist"):
+    """Train on 1,000 digits for one pass, wait for it, and draw the page once more."""
+    job = start_custom_run(app, dataset)
     wait_for(lambda: job.finished, seconds=300)
     assert job.status == "done", job.error
     app.run()
     return job
 
 
-def test_a_tiny_training_run_finishes_with_chart_and_accuracy(app):
+def sidebar_choice(app) -> str:
+    """The model in use as the sidebar's list shows it."""
+    choice = app.sidebar.selectbox[0]
+    return choice.options[choice.index]
+
+
+def test_every_session_starts_with_the_starter_model_shared_by_all(app):
+    app.switch_page("app_pages/draw.py").run()
+    other = new_session()
+    other.run()
+    assert not app.exception and all("no trained model" not in i.value for i in app.info)
+    assert sidebar_choice(app).startswith("Starter ResNet-20 · 99.")
+    assert [option.split(" · ")[0] for option in app.sidebar.selectbox[0].options] == [
+        "Starter ResNet-20",
+        "Starter plain-20 (no shortcuts)",
+    ]
+    assert keys.ACTIVE_MODEL not in app.session_state  # nothing copied into the session
+    assert active_model_of(app) is active_model_of(other)  # one model per server, read-only
+
+
+def active_model_of(app):
+    from ui.models import starter_models
+
+    return (
+        app.session_state[keys.ACTIVE_MODEL].model
+        if keys.ACTIVE_MODEL in app.session_state
+        else starter_models()[0].model
+    )
+
+
+def test_a_worse_run_is_kept_in_the_list_and_does_not_replace_the_model_in_use(app):
     job = train_on_1000(app)
     assert not app.exception
-    assert any("Test accuracy" in s.value for s in app.success)
+    assert any("Test accuracy" in s.value and "measured once" in s.value for s in app.success)
     assert app.get("plotly_chart")
-    active = app.session_state[keys.ACTIVE_MODEL]
-    assert active.source == "trained in this session" and active.test_accuracy == job.result.test.accuracy
-    assert len(job.epochs) == 1 and job.epochs[0].train_images == 1000
+    assert len(job.epochs) == 1 and job.epochs[0].train_images == 1000 and job.config.validation_size == 1000
+    assert sidebar_choice(app).startswith("Starter ResNet-20")  # 1,000 digits score below the starter
+    assert any("It is kept in the model list" in i.value for i in app.info)
+    own = app.session_state[keys.OWN_MODELS]
+    assert [m.model for m in own] == [job.result.model] and own[0].test_accuracy == job.result.test.accuracy
+    by_label(app.button, "Use this run's model").click().run()
+    assert app.session_state[keys.ACTIVE_MODEL].model is job.result.model
+    assert sidebar_choice(app).startswith(f"Run {job.id[:4]}: resnet18 on 1,000 digits")
+
+
+def test_a_finished_run_better_than_the_model_in_use_replaces_it(app, no_starters):
+    job = train_on_1000(app)
+    assert app.session_state[keys.ACTIVE_MODEL].model is job.result.model  # nothing better was in use
+    assert any("now in use" in t.value for t in app.toast)
 
 
 def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
@@ -89,21 +152,55 @@ def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
     assert not app.exception
     assert any("on 10,000 test images" in s.value for s in app.success)
     assert any("Misclassified test images" in m.value for m in app.markdown)
+    assert sidebar_choice(app).startswith("Starter ResNet-20")  # other data: never switched in by itself
+    by_label(app.button, "Use this run's model").click().run()
     assert app.session_state[keys.ACTIVE_MODEL].dataset == "fashion-mnist"
-    assert any("trained on Fashion-MNIST" in m.value for m in app.sidebar.markdown)
+    assert any("trained on Fashion-MNIST" in c.value for c in app.sidebar.caption)
 
 
-def test_a_reloaded_page_finds_its_run_through_the_url(app):
-    job = train_on_1000(app)
-    assert app.query_params[URL_PARAM] == job.id  # the link a reload keeps
-    reloaded = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)  # a new session, empty state
-    reloaded.query_params[URL_PARAM] = job.id
-    reloaded.switch_page("app_pages/train.py").run()
-    assert not reloaded.exception
-    assert reloaded.session_state[keys.TRAINING_JOB] is job
-    assert any("Training finished" in s.value for s in reloaded.success)
-    assert reloaded.session_state[keys.ACTIVE_MODEL].model is job.result.model
-    assert any("trained in this session" in m.value for m in reloaded.sidebar.markdown)
+def test_a_link_to_a_run_shows_it_to_another_session_without_stop(app):
+    job = start_custom_run(app, digits=10_000, epochs=20)  # long enough to be caught running
+    try:
+        wait_for(lambda: job.steps, seconds=120)  # trained a little: a Stop now keeps a model
+        assert app.query_params[URL_PARAM] == job.id  # the link a reload or a classmate keeps
+        viewer = new_session()  # a new session, empty state: a second browser with the link
+        viewer.query_params[URL_PARAM] = job.id
+        viewer.switch_page("app_pages/train.py").run()
+        assert not viewer.exception and viewer.session_state[keys.TRAINING_JOB] is job
+        assert not any(b.label == "Stop" for b in viewer.button)
+        assert any("only they can stop it" in c.value for c in viewer.caption)
+        assert not job.stop(viewer.session_state[keys.OWNER_TOKEN]) and not job.stop_event.is_set()
+        assert job.id in str(viewer.query_params[URL_PARAM]) and job.owner not in str(dict(viewer.query_params))
+        app.run()
+        assert any(b.label == "Stop" for b in app.button)
+        by_label(app.button, "Stop").click().run()
+        wait_for(lambda: job.finished, seconds=120)
+        assert job.status == "stopped"
+        app.run()
+        viewer.run()
+        # A stopped run never replaces the model in use, in the starting session or the watching one.
+        assert sidebar_choice(app).startswith("Starter ResNet-20") and sidebar_choice(viewer).startswith("Starter")
+        assert [m.model for m in app.session_state[keys.OWN_MODELS]] == [job.result.model]
+    finally:
+        job.stop(job.owner)
+        wait_for(lambda: job.finished, seconds=120)
+
+    gone = new_session()
+    gone.query_params[URL_PARAM] = "a-run-this-server-never-had"
+    gone.run()
+    assert not gone.exception
+    assert any("no longer on the server" in t.value for t in gone.toast)
+    assert keys.TRAINING_JOB not in gone.session_state and URL_PARAM not in gone.query_params
+
+
+def test_a_run_stopped_before_its_first_step_keeps_nothing(app):
+    job = start_custom_run(app, digits=10_000, epochs=20)
+    job.stop(job.owner)
+    wait_for(lambda: job.finished, seconds=120)
+    app.run()
+    assert job.result is None or job.result.test is None
+    assert keys.OWN_MODELS not in app.session_state or not app.session_state[keys.OWN_MODELS]
+    assert sidebar_choice(app).startswith("Starter ResNet-20")
 
     gone = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
     gone.query_params[URL_PARAM] = "a-run-this-server-never-had"
@@ -113,13 +210,13 @@ def test_a_reloaded_page_finds_its_run_through_the_url(app):
     assert keys.TRAINING_JOB not in gone.session_state and URL_PARAM not in gone.query_params
 
 
-def test_a_checkpoint_loaded_after_a_run_stays_active_on_the_train_page(app):
+def test_a_checkpoint_loaded_after_a_run_stays_active_on_the_train_page(app, no_starters):
     train_on_1000(app)
     loaded = ActiveModel(resnet18().eval(), "resnet18", "mnist", "uploaded other.pt", 98.0)
     app.session_state[keys.ACTIVE_MODEL] = loaded  # what the Draw page does with an upload
     app.switch_page("app_pages/train.py").run()
     assert app.session_state[keys.ACTIVE_MODEL] is loaded
-    assert any("uploaded other.pt" in m.value for m in app.sidebar.markdown)
+    assert sidebar_choice(app) == "uploaded other.pt · 98.00%"
 
 
 def test_the_identity_start_and_arithmetic_settings_reach_the_training_config(app):
@@ -128,12 +225,11 @@ def test_the_identity_start_and_arithmetic_settings_reach_the_training_config(ap
     assert app.toggle[1].value is False  # off like the fast recipe: it did not help ResNet-18
     arithmetic = next(s for s in app.selectbox if s.label == "Arithmetic")
     assert arithmetic.value == "auto" and arithmetic.options == ["auto", "fp32", "bf16"]
-    app.selectbox[3].set_value("1,000 images (seconds)")
     app.toggle[1].set_value(True)
     arithmetic.set_value("bf16")
-    app.button[0].click().run()
+    by_label(app.button, "Start training").click().run()
     job = app.session_state[keys.TRAINING_JOB]
-    job.stop()  # the settings are what this test is about, not another training run
+    job.stop(job.owner)  # the settings are what this test is about, not another training run
     wait_for(lambda: job.finished, seconds=120)
     assert job.config.zero_init_residual is True and job.config.residual is True
     assert job.config.precision == "bf16"
@@ -173,7 +269,7 @@ def test_odd_uploads_on_the_draw_page_get_a_message_not_a_traceback(app, trained
         "notes.png": (b"not a picture", "error", "This file is not a PNG"),
     }
     for name, (data, kind, message) in uploads.items():
-        app.file_uploader[0].set_value((name, data, "image/png")).run()
+        by_label(app.file_uploader, "A picture of one digit").set_value((name, data, "image/png")).run()
         assert not app.exception, name
         assert any(message in element.value for element in getattr(app, kind)), name
 
@@ -205,9 +301,9 @@ def test_the_feature_maps_page_shows_test_images_from_the_models_own_dataset(app
     assert app.session_state[keys.DIGIT_INDEX] == first_bag
 
 
-def test_without_a_model_the_pages_offer_a_way_forward(app):
+def test_without_a_model_the_pages_offer_a_way_forward(app, no_starters):
     checkpoint_hints = {
-        "app_pages/draw.py": "or upload a checkpoint above.",  # its uploader sits above the message
+        "app_pages/draw.py": "or load a checkpoint above.",  # its uploader sits above the message
         "app_pages/feature_maps.py": "or load a checkpoint on the Draw & Predict page.",  # it has no uploader
     }
     for page, hint in checkpoint_hints.items():
@@ -216,12 +312,8 @@ def test_without_a_model_the_pages_offer_a_way_forward(app):
         assert any(b.label == "Train a quick ResNet-18 now" for b in app.button)
 
 
-def test_while_the_sessions_run_trains_no_page_offers_a_second_one(app):
-    app.switch_page("app_pages/train.py").run()
-    app.selectbox[3].set_value("1,000 images (seconds)")
-    app.number_input[0].set_value(20)
-    app.button[0].click().run()
-    job = app.session_state[keys.TRAINING_JOB]
+def test_while_the_sessions_run_trains_no_page_offers_a_second_one(app, no_starters):
+    job = start_custom_run(app, epochs=20)
     try:
         for page in ("app_pages/draw.py", "app_pages/feature_maps.py"):
             app.switch_page(page).run()
@@ -230,7 +322,7 @@ def test_while_the_sessions_run_trains_no_page_offers_a_second_one(app):
             assert any("Your training run is still going" in i.value for i in app.info)
         assert app.session_state[keys.TRAINING_JOB] is job
     finally:
-        job.stop()
+        job.stop(job.owner)
         wait_for(lambda: job.finished, seconds=120)
 
 
@@ -241,8 +333,8 @@ def test_sessions_do_not_share_models(data_dir, monkeypatch, tmp_path):
     first.session_state[keys.ACTIVE_MODEL] = ActiveModel(resnet18().eval(), "resnet18", "mnist", "session A", None)
     first.run()
     second.run()
-    assert "session A" in " ".join(m.value for m in first.sidebar.markdown)
-    assert keys.ACTIVE_MODEL not in second.session_state
+    assert sidebar_choice(first) == "session A" and sidebar_choice(second).startswith("Starter ResNet-20")
+    assert keys.ACTIVE_MODEL not in second.session_state and keys.OWN_MODELS not in second.session_state
 
 
 def test_without_data_train_explains_and_other_pages_still_work(monkeypatch, tmp_path):
@@ -257,5 +349,54 @@ def test_without_data_train_explains_and_other_pages_still_work(monkeypatch, tmp
         assert not app.exception and not app.error
     app.switch_page("app_pages/residual_lab.py").run()
     assert not app.exception and "RESNET_DATA_DIR" in " ".join(e.value for e in app.error)
+    app.switch_page("app_pages/draw.py").run()  # the starter model needs no data files
+    assert not app.exception and sidebar_choice(app).startswith("Starter ResNet-20")
+
+
+def test_odd_entries_in_the_checkpoints_folder_do_not_break_the_draw_page(app, tmp_path, trained_resnet18):
+    from resnet_core.checkpoints import save_checkpoint
+
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for kind in ("a folder", "a dangling link", "a pipe"):
+        bad_checkpoint(folder, kind, name=f"{kind.split()[-1]}.pt")
+    save_checkpoint(folder / "real.pt", trained_resnet18.model, trained_resnet18.config, {"test_accuracy": 97.5})
     app.switch_page("app_pages/draw.py").run()
-    assert any(b.label == "Train a quick ResNet-18 now" and b.disabled for b in app.button)
+    assert not app.exception and not app.error
+    saved = by_label(app.selectbox, "Saved checkpoint")
+    assert saved.options == ["real.pt"]
+    by_label(app.button, "Use it").click().run()
+    assert not app.exception and sidebar_choice(app) == "checkpoint real.pt · 97.50%"
+
+
+def test_a_waiting_run_is_told_its_place_in_line_and_when_it_starts(app):
+    first = start_custom_run(app, digits=10_000, epochs=20)
+    classmate = new_session()
+    second = start_custom_run(classmate)
+    try:
+        wait_for(lambda: first.steps, seconds=120)
+        classmate.run()
+        waiting = " ".join(i.value for i in classmate.info)
+        assert "1 run is ahead of yours (yours is number 2 in line)" in waiting
+        assert "Yours starts in about" in waiting and "and then takes about" in waiting
+        assert second.estimated_seconds > 0 and second.status == "queued"
+    finally:
+        for job in (second, first):
+            job.stop(job.owner)
+            wait_for(lambda job=job: job.finished, seconds=120)
+
+
+def test_a_checkpoint_for_other_images_is_refused_with_the_reason_and_nothing_changes(app, tmp_path):
+    from resnet_core.checkpoints import checkpoint_bytes
+    from resnet_core.models import build_model
+
+    colour_model = checkpoint_bytes(build_model("resnet8", in_chans=3).eval())
+    app.switch_page("app_pages/draw.py").run()
+    by_label(app.file_uploader, "Checkpoint file (.pt) made by this project").set_value(
+        ("colour.pt", colour_model, "application/octet-stream")
+    ).run()
+    assert not app.exception
+    assert any("built for 3-channel images" in e.value for e in app.error)
+    assert sidebar_choice(app).startswith("Starter ResNet-20")
+    app.run()  # the reason stays while the file does, and the file is not tried again
+    assert any("built for 3-channel images" in e.value for e in app.error)

@@ -6,7 +6,8 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO
 from tests.test_pages import wait_for
 from ui import keys
-from ui.lab_jobs import OWNER_GONE_S, SWEEP, TWIN_RUN
+from ui.jobs import OWNER_GONE_S
+from ui.lab_jobs import SWEEP, TWIN_RUN
 from ui.resources import lab_registry
 
 PAGE = "app_pages/residual_lab.py"
@@ -87,8 +88,8 @@ def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(d
         assert not watcher.exception
         assert not any(b.label in ("Stop", "Train the twins") for b in watcher.button)
         assert any("Someone else in the class started this run" in c.value for c in watcher.caption)
-        assert watcher.session_state[keys.LAB_OWNER] != owner.session_state[keys.LAB_OWNER]
-        assert not job.stop(watcher.session_state[keys.LAB_OWNER]) and not job.stop_event.is_set()
+        assert watcher.session_state[keys.OWNER_TOKEN] != owner.session_state[keys.OWNER_TOKEN]
+        assert not job.stop(watcher.session_state[keys.OWNER_TOKEN]) and not job.stop_event.is_set()
 
         owner.switch_page("app_pages/overview.py").run()
         owner.switch_page(PAGE).run()  # coming back finds the same settings, so the same run, with its Stop

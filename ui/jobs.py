@@ -6,10 +6,12 @@ polling fragment reads.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -19,22 +21,107 @@ from resnet_core.data import DatasetUnavailable
 from resnet_core.devices import select_device
 from resnet_core.experiment import RunResult, make_loaders, run_training
 from resnet_core.train import EpochStats, StepProgress, TrainingDiverged
+from ui.run_lengths import RUN_LENGTHS
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 # Steps between progress reports: each costs one device sync; 5 keeps a CPU chart lively.
 REPORT_EVERY = 5
+# Seconds without the owner's page polling a running run after which anyone may stop it.
+OWNER_GONE_S = 30
+
+
+def new_owner_token() -> str:
+    """A session's secret: it stops the runs that session started. Never put in a URL."""
+    return secrets.token_urlsafe(16)
+
+
+class OwnedRun:
+    """Who may stop a run that every session can see: the session that started it (it holds
+    `owner`, a token that is never in a URL), or anyone once that session's page has been gone
+    for OWNER_GONE_S. A reload starts a new session without the token; without the second rule a
+    run whose starter closed the tab could not be stopped, and every run after it would queue.
+
+    A dataclass using it has the fields `owner: str`, `owner_seen: float` and `stop_event`.
+    """
+
+    owner: str
+    owner_seen: float
+    stop_event: threading.Event
+
+    def can_stop(self, token: str) -> bool:
+        return token == self.owner or time.monotonic() - self.owner_seen > OWNER_GONE_S
+
+    def seen_by(self, token: str) -> None:
+        """Called by each poll of a page showing the run: the owner's keeps the run theirs."""
+        if token == self.owner:
+            self.owner_seen = time.monotonic()
+
+    def stop(self, token: str) -> bool:
+        """Stop the run if `token` may (can_stop); False (nothing done) otherwise."""
+        if not self.can_stop(token):
+            return False
+        self.stop_event.set()
+        return True
+
+
+class DeviceQueue:
+    """First come, first served use of one device: the run at the head of the line has it.
+
+    Unlike a plain lock it knows who waits, so a waiting page can say "you are 3rd".
+    """
+
+    def __init__(self) -> None:
+        self._line: list = []
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def turn(self, job) -> Iterator[bool]:
+        """Wait in line for the device; yields True with the device held, False if the job was stopped first."""
+        with self._changed:
+            self._line.append(job)
+            while self._line[0] is not job and not job.stop_event.is_set():
+                self._changed.wait(timeout=0.5)
+        try:
+            yield self._line[0] is job and not job.stop_event.is_set()
+        finally:
+            with self._changed:
+                self._line.remove(job)
+                self._changed.notify_all()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._line)
+
+    def ahead_of(self, job) -> list:
+        """The runs before `job` in line, the one using the device first; [] when it is first or not in line."""
+        with self._changed:
+            return list(self._line[: self._line.index(job)]) if job in self._line else []
 
 
 class DeviceLocks:
-    """One lock per device, shared by every session of the server (see ui.resources)."""
+    """One queue per device, shared by every session of the server (see ui.resources)."""
 
     def __init__(self) -> None:
-        self._locks: dict[str, threading.Lock] = {}
+        self._queues: dict[str, DeviceQueue] = {}
         self._guard = threading.Lock()
 
-    def for_device(self, device: torch.device) -> threading.Lock:
+    def for_device(self, device: torch.device | str) -> DeviceQueue:
         with self._guard:
-            return self._locks.setdefault(str(device), threading.Lock())
+            return self._queues.setdefault(str(torch.device(device)), DeviceQueue())
+
+
+# Niceness of a training thread: the CPU is shared with every page the server draws, and a
+# class's drawings must not wait behind one student's run (docs/benchmarks.md, "A class at once").
+TRAINING_NICENESS = 10
+
+
+def _yield_to_pages() -> None:
+    """Lower this thread's CPU priority (Linux nices threads one by one; the math-library threads
+    training starts from here inherit it). Elsewhere, or where refused, training runs as it is."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), TRAINING_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 def run_on_device(
@@ -46,9 +133,10 @@ def run_on_device(
     A device that is not there, like any error, ends in job.error for the page to show instead
     of a traceback from a dead thread.
     """
+    _yield_to_pages()
     try:
-        with locks.for_device(select_device(device)):  # waits here (status "queued") while another job uses the device
-            if job.stop_event.is_set():
+        with locks.for_device(select_device(device)).turn(job) as ours:  # status "queued" while others go first
+            if not ours:
                 job.status = STOPPED
                 return
             job.status = RUNNING
@@ -61,11 +149,12 @@ def run_on_device(
         job.error, job.status = f"The run failed unexpectedly: {type(err).__name__}: {err}", FAILED
 
 
-@dataclass
-class TrainingJob:
+@dataclass(eq=False)
+class TrainingJob(OwnedRun):
     config: TrainConfig
+    owner: str = ""  # token of the session that started it (see OwnedRun); "" = anyone may stop it
     data_dir: str | None = None
-    id: str = field(default_factory=lambda: secrets.token_urlsafe(8))  # names the run in the page URL
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(8))  # names the run in the page URL, read-only
     status: str = QUEUED
     steps: list[StepProgress] = field(default_factory=list)
     epochs: list[EpochStats] = field(default_factory=list)
@@ -74,7 +163,10 @@ class TrainingJob:
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
     stop_event: threading.Event = field(default_factory=threading.Event)
+    owner_seen: float = field(default_factory=time.monotonic)
     thread: threading.Thread | None = None
+    estimated_seconds: float | None = None  # the whole run, from the speed measured on this device
+    entry: object = None  # ui.models.ActiveModel of the finished run's model, made once and shared
 
     @property
     def finished(self) -> bool:
@@ -84,9 +176,6 @@ class TrainingJob:
         self.thread = threading.Thread(target=self._run, args=(locks,), name="resnet-training", daemon=True)
         self.thread.start()
 
-    def stop(self) -> None:
-        self.stop_event.set()
-
     def _run(self, locks: DeviceLocks) -> None:
         run_on_device(self, locks, self.config.device, self._train, "choose a smaller batch size or a smaller network.")
 
@@ -94,7 +183,7 @@ class TrainingJob:
         device = select_device(self.config.device)
         self.started = time.monotonic()
         loaders = make_loaders(self.config, self.data_dir, device)
-        self.test_images = loaders[1].images.cpu()
+        self.test_images = loaders.test.images.cpu()
         self.result = run_training(
             self.config,
             self.data_dir,
@@ -150,5 +239,5 @@ class JobRegistry:
 
 
 def quick_config(device: str = "auto") -> TrainConfig:
-    """The classroom run: the fast recipe's ResNet-18 on 5,000 stratified digits (about a minute on a laptop CPU)."""
-    return recipe("fast", train_subset=5_000, device=device)
+    """The classroom run: the fast recipe's ResNet-18 at the Train page's Quick length."""
+    return RUN_LENGTHS["Quick"].apply(recipe("fast", device=device))

@@ -1,12 +1,14 @@
 """Session-state keys, in one place so pages agree on them."""
 
-ACTIVE_MODEL = "active_model"  # ui.models.ActiveModel of this session, or absent
+ACTIVE_MODEL = "active_model"  # ui.models.ActiveModel the pages use, or absent: the first starter
+OWN_MODELS = "own_models"  # this session's runs and uploads: list of ui.models.ActiveModel
 TRAINING_JOB = "training_job"  # ui.jobs.TrainingJob of this session, or absent
+ADOPTED_UPLOAD = "adopted_upload"  # (file_id, why it was refused or None) of the checkpoint upload tried last
 ADOPTED_JOB = "adopted_job"  # id of the job whose model this session made active (once), or absent
 DRAWING = "drawing"  # last non-empty canvas as (H, W, 4) uint8, for Draw and Feature Maps
 CANVAS = "canvas"  # the drawable canvas widget
 DIGIT_INDEX = "digit_index"  # test image picked on the Feature Maps page
-LAB_OWNER = "lab_owner"  # this session's secret token: it may stop the lab runs it started (never in a URL)
+OWNER_TOKEN = "owner_token"  # this session's secret: it stops the runs it started (ui.jobs.OwnedRun); never in a URL
 LAB_TWINS = "lab_twins"  # ui.lab_jobs.LabJob: this session's last twin run, or absent
 LAB_SWEEP = "lab_sweep"  # ui.lab_jobs.LabJob: this session's last depth sweep, or absent
 LAB_SETTINGS = "lab_settings"  # the Residual Lab's digits, epochs and depth, kept across page changes

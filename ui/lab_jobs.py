@@ -2,13 +2,12 @@
 
 A class that opens the lab with the same settings sees the one run the first student (or
 the teacher) started, live or finished, instead of each training their own. Only the
-session that started a run can stop it (it holds the run's owner token, which is never in
-a URL), until its page has been gone for OWNER_GONE_S seconds. The worker thread never calls st.*; pages read the run's snapshot().
+session that started a run can stop it (ui.jobs.OwnedRun), until its page has been gone for
+OWNER_GONE_S seconds. The worker thread never calls st.*; pages read the run's snapshot().
 """
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -19,15 +18,13 @@ import torch
 from resnet_core.lesion import LesionResult, lesion_study
 from resnet_core.loss_slice import LossSlice, loss_slice
 from resnet_core.twins import TWINS, DepthSweep, TwinRun
-from ui.jobs import DONE, FAILED, QUEUED, STOPPED, DeviceLocks, run_on_device
+from ui.jobs import DONE, FAILED, QUEUED, STOPPED, DeviceLocks, OwnedRun, run_on_device
 
 TWIN_RUN, SWEEP = "twins", "sweep"
-# Seconds without the owner's page polling a running run after which anyone may stop it.
-OWNER_GONE_S = 30
 
 
 @dataclass(eq=False)
-class LabJob:
+class LabJob(OwnedRun):
     kind: str  # TWIN_RUN or SWEEP
     key: tuple  # the settings that decide the result: equal keys, equal runs
     work: TwinRun | DepthSweep
@@ -47,25 +44,6 @@ class LabJob:
 
     def start(self, locks: DeviceLocks) -> None:
         threading.Thread(target=self._run, args=(locks,), name=f"resnet-lab-{self.kind}", daemon=True).start()
-
-    def can_stop(self, token: str) -> bool:
-        """The owner can stop the run; so can anyone once the owner's page has been gone for OWNER_GONE_S.
-
-        A reload starts a new session without the owner's token; without this, a run whose
-        starter closed the tab could not be stopped by anyone, and every run after it would queue.
-        """
-        return token == self.owner or time.monotonic() - self.owner_seen > OWNER_GONE_S
-
-    def seen_by(self, token: str) -> None:
-        if token == self.owner:
-            self.owner_seen = time.monotonic()
-
-    def stop(self, token: str) -> bool:
-        """Stop the run if `token` may (can_stop); False (nothing done) otherwise."""
-        if not self.can_stop(token):
-            return False
-        self.stop_event.set()
-        return True
 
     def _run(self, locks: DeviceLocks) -> None:
         run_on_device(self, locks, self.work.data.train.device, self._work, "choose fewer digits or a shallower net.")
@@ -123,7 +101,3 @@ class LabRegistry:
                 del self._jobs[k]
         job.start(locks)
         return job
-
-
-def new_owner_token() -> str:
-    return secrets.token_urlsafe(16)

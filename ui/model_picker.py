@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resnet_core.checkpoints import CheckpointError
+from resnet_core.checkpoints import CheckpointError, check_fits_dataset
+from ui import keys
 from ui.jobs import quick_config
 from ui.models import (
     ActiveModel,
@@ -17,39 +18,50 @@ from ui.models import (
 from ui.resources import missing_data_message
 from ui.session_job import session_job, start_job
 
-ACTIVE, SAVED, UPLOAD = "Active model", "Saved checkpoint", "Upload a checkpoint"
-
 
 def pick_model() -> ActiveModel | None:
-    """Render the model-source controls; the chosen model becomes the session's active model."""
+    """The model in use, under controls that load another one (a saved checkpoint or a file) into the list."""
     current = active_model()
-    saved = saved_checkpoints()
-    sources = ([ACTIVE] if current else []) + ([SAVED] if saved else []) + [UPLOAD]
-    source = st.radio("Model", sources, horizontal=True, key="model_source")
-    if source == ACTIVE:
-        return current
-    if source == SAVED:
-        path = st.selectbox("Checkpoint", saved, format_func=lambda p: p.name)
-        return _adopt(path.read_bytes(), f"checkpoint {path.name}")
-    upload = st.file_uploader("Checkpoint file (.pt) made by this project", type=["pt", "pth"])
-    if upload is None:
-        if current is None:
-            offer_quick_training("upload a checkpoint above")
-        return None
-    return _adopt(upload.getvalue(), f"uploaded {upload.name}")
+    with st.expander(
+        "Load another model: a saved checkpoint or a file", expanded=current is None, icon=":material/upload_file:"
+    ):
+        saved = saved_checkpoints()
+        if saved:
+            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            path = left.selectbox("Saved checkpoint", saved, format_func=lambda p: p.name)
+            if right.button("Use it", icon=":material/check:"):
+                try:
+                    refusal = _adopt(path.read_bytes(), f"checkpoint {path.name}")
+                except OSError as err:
+                    refusal = f"Could not read {path.name}: {err.strerror or err}. Choose another checkpoint."
+                st.error(refusal)
+        upload = st.file_uploader("Checkpoint file (.pt) made by this project", type=["pt", "pth"])
+        # Tried once per file: afterwards the sidebar may choose another model without this one coming
+        # back, and a refused file keeps its reason on screen while it stays in the uploader.
+        if upload is not None:
+            if st.session_state.get(keys.ADOPTED_UPLOAD, (None,))[0] != upload.file_id:
+                st.session_state[keys.ADOPTED_UPLOAD] = (upload.file_id, None)  # kept if _adopt reruns the page
+                st.session_state[keys.ADOPTED_UPLOAD] = (
+                    upload.file_id,
+                    _adopt(upload.getvalue(), f"uploaded {upload.name}"),
+                )
+            refusal = st.session_state[keys.ADOPTED_UPLOAD][1]
+            if refusal:
+                st.error(refusal)
+    if current is None:
+        offer_quick_training("load a checkpoint above")
+    return current
 
 
-def _adopt(data: bytes, source: str) -> ActiveModel | None:
+def _adopt(data: bytes, name: str) -> str:
+    """Load a checkpoint into the session's list and use it (the page reruns); else say why it cannot be used."""
     try:
-        chosen = from_checkpoint(load_shared_checkpoint(data), source)
+        checkpoint = load_shared_checkpoint(data)
+        check_fits_dataset(checkpoint)
     except CheckpointError as err:
-        st.error(f"This checkpoint cannot be used: {err}")
-        return None
-    current = active_model()
-    if current is None or current.model is not chosen.model:
-        set_active_model(chosen)
-        st.rerun()  # so the sidebar, drawn before this page, names the new model
-    return chosen
+        return f"This checkpoint cannot be used: {err}"
+    set_active_model(from_checkpoint(checkpoint, name))
+    st.rerun()  # so the sidebar, drawn before this page, names the new model
 
 
 def offer_quick_training(checkpoint_hint: str) -> None:

@@ -1,9 +1,15 @@
-"""The session's active model, and checkpoints loaded once for every session."""
+"""The session's models (the starters, its runs, its uploads), the active one, and checkpoints loaded once.
+
+Every session starts with the starter models that ship in assets/: they are loaded once per
+server and shared read-only, so every page has a model from the first second. A session's own
+runs and uploads join its list; the sidebar chooses which one the pages use.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
 import weakref
 from dataclasses import dataclass
@@ -11,12 +17,22 @@ from pathlib import Path
 
 import streamlit as st
 
-from resnet_core.checkpoints import Checkpoint, load_checkpoint
+from resnet_core.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 from resnet_core.models import ResNet
 from resnet_core.predictor import Predictor
 from ui import keys
 
-CHECKPOINT_DIR = Path(os.environ.get("RESNET_CHECKPOINT_DIR", "checkpoints"))
+
+def checkpoint_dir() -> Path:
+    """Where the app saves and lists checkpoints: $RESNET_CHECKPOINT_DIR, else ./checkpoints."""
+    return Path(os.environ.get("RESNET_CHECKPOINT_DIR", "checkpoints"))
+
+
+# The starters ship in assets/; RESNET_STARTER_DIR may point elsewhere (an empty folder: no starters).
+STARTER_DIR = Path(__file__).resolve().parents[1] / "assets"
+# File in assets/ -> its name in the model list. The first is every session's starting model.
+STARTERS = {"starter-resnet20.pt": "Starter ResNet-20", "starter-plain20.pt": "Starter plain-20 (no shortcuts)"}
+OWN_MODELS_KEPT = 6  # a session's runs and uploads in its list; older ones drop off (each holds its weights)
 
 
 @dataclass(frozen=True)
@@ -24,17 +40,68 @@ class ActiveModel:
     model: ResNet  # eval mode; shared (read-only) when it came from a checkpoint
     arch: str
     stem: str
-    source: str  # "trained in this session", "checkpoint resnet18.pt", ...
+    source: str  # its name in the model list: "Starter ResNet-20", "Run 1: resnet18 on 5,000 digits", ...
     test_accuracy: float | None  # percent
     dataset: str = "mnist"  # what it was trained on: names its classes
 
+    @property
+    def label(self) -> str:
+        accuracy = "" if self.test_accuracy is None else f" · {self.test_accuracy:.2f}%"
+        return f"{self.source}{accuracy}"
+
+
+def starter_models() -> tuple[ActiveModel, ...]:
+    """The starter models, loaded once per server and shared read-only by every session."""
+    return _load_starters(str(Path(os.environ.get("RESNET_STARTER_DIR", STARTER_DIR))))
+
+
+@st.cache_resource(show_spinner="Loading the starter models…")
+def _load_starters(folder: str) -> tuple[ActiveModel, ...]:
+    # A missing or unreadable file is left out (the app then starts without it), never a crash.
+    loaded = []
+    for file_name, name in STARTERS.items():
+        try:
+            loaded.append(from_checkpoint(load_checkpoint(Path(folder) / file_name), name))
+        except CheckpointError:
+            continue
+    return tuple(loaded)
+
+
+def session_models() -> list[ActiveModel]:
+    """The models this session can choose from: the starters, then its own runs and uploads."""
+    models = [*starter_models(), *st.session_state.get(keys.OWN_MODELS, [])]
+    chosen = st.session_state.get(keys.ACTIVE_MODEL)
+    if chosen is not None and not any(model is chosen for model in models):
+        models.append(chosen)  # put in use without being filed: it must still be what the list shows
+    return models
+
 
 def active_model() -> ActiveModel | None:
-    return st.session_state.get(keys.ACTIVE_MODEL)
+    """The model the pages use: the one chosen, else the first starter (None only if no starter loads)."""
+    chosen = st.session_state.get(keys.ACTIVE_MODEL)
+    if chosen is not None:
+        return chosen
+    starters = starter_models()
+    return starters[0] if starters else None
 
 
-def set_active_model(active: ActiveModel) -> None:
-    st.session_state[keys.ACTIVE_MODEL] = active
+def keep_model(model: ActiveModel) -> None:
+    """Add a run or an upload to this session's list (once), without making it active."""
+    own: list[ActiveModel] = st.session_state.setdefault(keys.OWN_MODELS, [])
+    if any(kept.model is model.model for kept in own) or model in starter_models():
+        return
+    own.append(model)
+    active = st.session_state.get(keys.ACTIVE_MODEL)
+    while len(own) > OWN_MODELS_KEPT:
+        # The oldest that is not in use goes: its weights are only memory once nobody can choose it.
+        oldest = next(kept for kept in own if kept is not active)
+        own.remove(oldest)
+
+
+def set_active_model(model: ActiveModel) -> None:
+    """Keep `model` in the list and make it the one the pages use."""
+    keep_model(model)
+    st.session_state[keys.ACTIVE_MODEL] = model
 
 
 def from_checkpoint(checkpoint: Checkpoint, source: str) -> ActiveModel:
@@ -56,10 +123,24 @@ def load_shared_checkpoint(data: bytes) -> Checkpoint:
 
 
 def saved_checkpoints() -> list[Path]:
-    """Checkpoints in the checkpoints folder, newest first."""
-    if not CHECKPOINT_DIR.is_dir():
+    """Readable files named *.pt in the checkpoints folder, newest first.
+
+    A dangling link, a folder called x.pt or a file removed meanwhile is passed over: one odd entry
+    must not break the page for every session.
+    """
+    found = []
+    try:
+        candidates = list(checkpoint_dir().glob("*.pt"))
+    except OSError:
         return []
-    return sorted(CHECKPOINT_DIR.glob("*.pt"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in candidates:
+        try:
+            status = path.stat()  # follows links: a dangling one raises here
+        except OSError:
+            continue
+        if stat.S_ISREG(status.st_mode):
+            found.append((status.st_mtime, path))
+    return [path for _, path in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
 # One fast predictor per model, dropped with its model; shared models share theirs.

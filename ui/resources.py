@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 import torch
 
+from resnet_core.config import TrainConfig
 from resnet_core.data import DATASETS, DatasetUnavailable, load_split, resolve_data_dir
+from resnet_core.devices import select_device
+from resnet_core.speed import Speed, estimate_run_seconds, measure_speed
 from resnet_core.summary import (
     ArchitectureRow,
     LayerTable,
@@ -27,6 +32,29 @@ def device_locks() -> DeviceLocks:
 @st.cache_resource
 def job_registry() -> JobRegistry:
     return JobRegistry()
+
+
+@st.cache_resource
+def _measured_speeds() -> tuple[dict[tuple, Speed], threading.Lock]:
+    return {}, threading.Lock()
+
+
+def estimated_run_seconds(config: TrainConfig) -> float | None:
+    """How long a run of `config` takes on this server, from its network's speed measured here once.
+
+    None while the device trains: timing then would slow that run down and measure the crowd,
+    not the network.
+    """
+    device = select_device(config.device)
+    key = (config.arch, config.model_stem, config.residual, config.batch_size, config.precision, str(device))
+    speeds, lock = _measured_speeds()
+    with lock:
+        if key not in speeds:
+            if device_locks().for_device(device).busy:
+                return None
+            with st.spinner(f"Timing {config.arch} on this machine…"):
+                speeds[key] = measure_speed(config)
+    return estimate_run_seconds(config, speeds[key])
 
 
 def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:

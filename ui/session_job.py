@@ -1,9 +1,11 @@
 """This session's training job: starting it, and finding it again after a reload.
 
 A reload (or a link opened in a new tab) starts a new Streamlit session with empty state;
-without this, a run that took minutes would go on training where nobody could see, stop
-or keep it. So the job's id rides in the page URL (`?run=<id>`) and the server keeps
-recent jobs in ui.resources.job_registry().
+without this, a run that took minutes would go on training where nobody could see or keep
+it. So the job's id rides in the page URL (`?run=<id>`) and the server keeps recent jobs in
+ui.resources.job_registry(). The link only shows the run: stopping it takes the starting
+session's secret token (ui.jobs.OwnedRun), which is never in the URL, so a link on the
+projector cannot be used to stop the teacher's run.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ import streamlit as st
 
 from resnet_core.config import TrainConfig
 from ui import keys
-from ui.jobs import TrainingJob
+from ui.jobs import TrainingJob, new_owner_token
 from ui.resources import device_locks, job_registry
 
 URL_PARAM = "run"
 
 
-def start_job(config: TrainConfig) -> TrainingJob:
-    job = TrainingJob(config)
+def session_token() -> str:
+    """This session's secret: it may stop the runs it started."""
+    return st.session_state.setdefault(keys.OWNER_TOKEN, new_owner_token())
+
+
+def start_job(config: TrainConfig, estimated_seconds: float | None = None) -> TrainingJob:
+    job = TrainingJob(config, owner=session_token(), estimated_seconds=estimated_seconds)
     job.start(device_locks())
     job_registry().add(job)
     st.session_state[keys.TRAINING_JOB] = job

@@ -8,22 +8,55 @@ import streamlit as st
 
 from resnet_core.checkpoints import checkpoint_bytes, save_checkpoint
 from resnet_core.data import DATASETS
+from resnet_core.devices import select_device
 from resnet_core.progress import format_duration
 from ui import charts, keys
-from ui.jobs import DONE, FAILED, QUEUED, STOPPED, TrainingJob
-from ui.models import CHECKPOINT_DIR, ActiveModel, set_active_model
+from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob
+from ui.models import ActiveModel, active_model, checkpoint_dir, keep_model, set_active_model
+from ui.resources import device_locks
 
 GALLERY_SIZE = 24
 
 
+def stop_control(job: TrainingJob, token: str) -> None:
+    """Stop for the session that started the run; a sentence for everyone watching through its link."""
+    if job.stop_event.is_set():
+        st.caption("Stopping after the current step…")
+    elif job.can_stop(token):
+        if st.button("Stop", icon=":material/stop:", help="ends training after the current step and keeps the weights"):
+            job.stop(token)
+        if token != job.owner:
+            st.caption("The person who started this run has left, so anyone may stop it.")
+    else:
+        st.caption("You are watching a run someone else started (through its link): only they can stop it.")
+
+
+def _seconds_until_done(job) -> float | None:
+    """A run's remaining seconds: measured progress while it runs, else its estimate (None: unknown)."""
+    if getattr(job, "status", None) == RUNNING and isinstance(job, TrainingJob) and job.seconds_left() is not None:
+        return job.seconds_left()
+    return getattr(job, "estimated_seconds", None)
+
+
+def queue_message(job: TrainingJob) -> str:
+    ahead = device_locks().for_device(select_device(job.config.device)).ahead_of(job)
+    runs = "1 run is" if len(ahead) == 1 else f"{len(ahead)} runs are"
+    text = f"Waiting for the device: {runs} ahead of yours (yours is number {len(ahead) + 1} in line)."
+    waits = [_seconds_until_done(other) for other in ahead]
+    if ahead and all(wait is not None for wait in waits):
+        text += f" Yours starts in about {format_duration(sum(waits))}"
+        text += f" and then takes about {format_duration(job.estimated_seconds)}." if job.estimated_seconds else "."
+    return text
+
+
 def live_progress(job: TrainingJob) -> None:
     if job.status == QUEUED:
-        st.info("Waiting for the device: another training run is using it. This one starts when it ends.")
+        st.info(queue_message(job))
     last = job.steps[-1] if job.steps else None
     text = f"epoch {last.epoch}/{job.config.epochs}" if last else "starting…"
     if last and last.step == last.steps_per_epoch and len(job.epochs) < last.epoch and not job.finished:
         # Between an epoch's last step and its results the page would otherwise sit still for seconds.
-        text += f": measuring accuracy on the test {DATASETS[job.config.dataset].items}…"
+        text += f": measuring accuracy on the {job.config.validation_size:,} validation {DATASETS[job.config.dataset].items}…"
     st.progress(job.progress_fraction(), text=text)
     cols = st.columns(4)
     cols[0].metric("Images / s", f"{last.images_per_second:,.0f}" if last else "–")
@@ -48,7 +81,21 @@ def results(job: TrainingJob) -> None:
     test, config = job.result.test, job.config
     verb = "finished" if job.status == DONE else "stopped early; the weights so far are kept"
     dataset = DATASETS[config.dataset]
-    st.success(f"Training {verb}. Test accuracy **{test.accuracy:.2f}%** on {len(test.labels):,} test {dataset.items}.")
+    st.success(
+        f"Training {verb}. Test accuracy **{test.accuracy:.2f}%**, measured once, now, on {len(test.labels):,} "
+        f"test {dataset.items} the network never saw (the curves used {config.validation_size:,} training "
+        f"{dataset.items} held out for validation)."
+    )
+    in_use = active_model()
+    if in_use is not None and in_use.model is not job.result.model:
+        st.info(
+            f"The pages still use **{in_use.label}**: this run was not switched in "
+            + ("because it was stopped." if job.status == STOPPED else "because it scored lower or on other data.")
+            + " It is kept in the model list in the sidebar."
+        )
+        if st.button("Use this run's model", icon=":material/swap_horiz:"):
+            set_active_model(run_model(job))
+            st.rerun(scope="app")
     st.caption(f"Arithmetic: {job.result.trainer.precision}.")
     classes = dataset.classes
     left, right = st.columns(2)
@@ -66,9 +113,16 @@ def results(job: TrainingJob) -> None:
             )
     save, download = st.columns(2)
     if save.button("Save to checkpoints folder", icon=":material/save:"):
-        path = CHECKPOINT_DIR / f"{config.arch}-{config.model_stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+        path = checkpoint_dir() / f"{config.arch}-{config.model_stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
         try:
-            save_checkpoint(path, job.result.model, config, {"test_accuracy": test.accuracy}, epoch=len(job.epochs))
+            save_checkpoint(
+                path,
+                job.result.model,
+                config,
+                {"test_accuracy": test.accuracy},
+                epoch=len(job.epochs),
+                history=job.result.history,
+            )
             st.toast(f"Saved {path}")
         except OSError as err:
             st.error(f"Could not save to {path}: {err.strerror or err}. Use Download instead.")
@@ -77,28 +131,41 @@ def results(job: TrainingJob) -> None:
         icon=":material/download:",
         file_name=f"{config.arch}-{config.model_stem}.pt",
         mime="application/octet-stream",
-        data=lambda: checkpoint_bytes(job.result.model, config, {"test_accuracy": test.accuracy}),
+        data=lambda: checkpoint_bytes(
+            job.result.model, config, {"test_accuracy": test.accuracy}, history=job.result.history
+        ),
     )
 
 
-def adopt_result(job: TrainingJob) -> None:
-    """Make the finished job's model this session's active model, once per job and session.
+def run_model(job: TrainingJob) -> ActiveModel:
+    """The finished run's model as an entry of the session's model list (the same entry every time)."""
+    if job.entry is None:
+        config = job.config
+        stopped = " (stopped)" if job.status == STOPPED else ""
+        digits = f"{config.train_subset:,}" if config.train_subset else "all"
+        name = f"Run {job.id[:4]}: {config.arch} on {digits} {DATASETS[config.dataset].items}{stopped}"
+        job.entry = ActiveModel(
+            job.result.model, config.arch, config.model_stem, name, job.result.test.accuracy, config.dataset
+        )
+    return job.entry
 
-    Once: a checkpoint loaded after the run ended stays active.
+
+def adopt_result(job: TrainingJob) -> None:
+    """File a finished run's model in this session's list, once per run and session.
+
+    It becomes the model the pages use only if it finished and scores at least as well as the one
+    in use on the same data: a Stop, or a worse run, never silently replaces a good model. A run
+    stopped before its first step has no model and leaves nothing.
     """
     if job.status not in (DONE, STOPPED) or job.result is None or job.result.test is None:
         return
     if st.session_state.get(keys.ADOPTED_JOB) == job.id:
         return
     st.session_state[keys.ADOPTED_JOB] = job.id
-    config = job.config
-    set_active_model(
-        ActiveModel(
-            job.result.model,
-            config.arch,
-            config.model_stem,
-            "trained in this session",
-            job.result.test.accuracy,
-            config.dataset,
-        )
-    )
+    entry, in_use = run_model(job), active_model()
+    better = in_use is None or (in_use.dataset == entry.dataset and (in_use.test_accuracy or 0) <= entry.test_accuracy)
+    if job.status == DONE and better:
+        set_active_model(entry)
+        st.toast(f"Your new model is now in use: {entry.label}")
+    else:
+        keep_model(entry)
