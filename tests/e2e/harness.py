@@ -149,3 +149,63 @@ def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
         page.mouse.up()
+
+
+# Neighbours in the order the pen tries them: straight on before diagonal keeps the path tidy.
+_PEN_STEPS = ((0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (1, -1), (-1, 1), (-1, -1))
+
+
+def digit_stroke(digit, threshold: int = 128, scale: int = 10) -> list[tuple[int, int]] | None:
+    """A (28, 28) uint8 MNIST digit -> one pen stroke through all its ink, in canvas pixels (28 * scale square).
+
+    A depth-first walk over the ink pixels that steps back over what it drew (retracing adds no ink), so
+    a student's single stroke covers the whole digit. None when the ink is in pieces (it needs more strokes).
+    """
+    rows, cols = (digit >= threshold).nonzero()
+    ink = set(zip(rows.tolist(), cols.tolist()))
+    if not ink:
+        return None
+    start = min(ink)  # the top row's leftmost pixel
+    seen, stack, path, useful = {start}, [start], [start], 1
+    while stack:
+        row, col = stack[-1]
+        ahead = [(row + dr, col + dc) for dr, dc in _PEN_STEPS]
+        step = next((pixel for pixel in ahead if pixel in ink and pixel not in seen), None)
+        if step is None:
+            stack.pop()
+            path.extend(stack[-1:])
+            continue
+        seen.add(step)
+        stack.append(step)
+        path.append(step)
+        useful = len(path)  # the walk back to the start after the last new pixel draws nothing
+    if len(seen) < len(ink):
+        return None
+    return [(col * scale + scale // 2, row * scale + scale // 2) for row, col in path[:useful]]
+
+
+def one_stroke_digits(images, labels, count: int) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """(test index, label, stroke) of the first `count` MNIST digits that one stroke draws, labels taking
+    turns 0, 1, ..., 9, 0, ... so that neighbours in the list are different digits."""
+    unread = {label: iter((labels == label).nonzero().flatten().tolist()) for label in range(10)}
+    found: list[tuple[int, int, list[tuple[int, int]]]] = []
+    while len(found) < count:
+        label = len(found) % 10
+        stroke = None
+        while stroke is None:
+            index = next(unread[label])  # a class runs dry only past ~1,000 digits
+            stroke = digit_stroke(images[index].numpy())
+        found.append((index, label, stroke))
+    return found
+
+
+# Stamps when the last stroke ended (mouse up anywhere on the page); PREDICTION_JS times from it.
+STROKE_CLOCK_JS = "() => window.addEventListener('mouseup', () => { window.strokeEndedAt = performance.now(); }, true)"
+# The Draw page's answer once it is on screen: {digit, ms since the stroke ended}; null before.
+# Polled every animation frame by page.wait_for_function, so `ms` includes the browser drawing it.
+PREDICTION_JS = """() => {
+    const metric = [...document.querySelectorAll('[data-testid=stMetric]')].find(m => m.innerText.includes('Prediction'));
+    const value = metric && metric.querySelector('[data-testid=stMetricValue]');
+    const digit = value && value.innerText.trim();
+    return digit ? {digit, ms: performance.now() - window.strokeEndedAt} : null;
+}"""
