@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from resnet_core.data import DATASETS
-from resnet_core.inference import EmptyDrawing, InvalidImage, load_image, preprocess_canvas
+from resnet_core.inference import EmptyDrawing, InvalidImage, NoDigitFound, load_image, preprocess_canvas, read_digit
 from ui import charts, keys
 from ui.model_picker import pick_model
 from ui.models import predictor_for
@@ -54,6 +54,9 @@ with result_col:
         st.stop()
     try:
         prepared = preprocess_canvas(image)
+    except NoDigitFound as err:
+        st.info(f"**No digit found.** {err}")
+        st.stop()
     except EmptyDrawing as err:
         st.info(str(err) if mode == "Draw" else "This picture is blank: there is no digit in it to read.")
         st.stop()
@@ -65,10 +68,16 @@ with result_col:
     probabilities = predictor(prepared.tensor)[0].numpy()
     elapsed_ms = 1000 * (time.perf_counter() - started)
     dataset = DATASETS[chosen.dataset]
-    best = int(probabilities.argmax())
+    reading = read_digit(probabilities)
+    best = reading.answer
     top, chart = st.columns([1, 3])
     top.metric("Prediction", dataset.classes[best])
-    top.metric("Confidence", f"{100 * probabilities[best]:.1f}%")
+    top.metric("Confidence", f"{100 * reading.probability:.1f}%")
+    if not reading.sure:
+        top.warning(
+            f"**Not sure.** {dataset.classes[best]} is only the model's best guess: draw it larger and clearer, "
+            "or it may not be one of the things it knows."
+        )
     top.caption(f"Answered in {elapsed_ms:.1f} ms on the {predictor.device.type.upper()}.")
     chart.plotly_chart(charts.probability_bars(probabilities, dataset.classes))
     if chosen.dataset != "mnist":

@@ -6,12 +6,21 @@ trainer = ResNetTrainer(resnet18(), device="cpu")
 history = trainer.train(train_loader, test_loader, num_epochs=1, learning_rate=1e-3, weight_decay=1e-4)
 """
 
-from resnet_core.checkpoints import Checkpoint, CheckpointError, load_checkpoint, save_checkpoint
+from resnet_core.checkpoints import Checkpoint, CheckpointError, check_fits_dataset, load_checkpoint, save_checkpoint
 from resnet_core.config import RECIPES, TrainConfig, recipe
 from resnet_core.data import DatasetUnavailable, MNISTDataLoader, load_split, stratified_indices
 from resnet_core.devices import select_device
 from resnet_core.features import feature_layer_names, feature_maps, layer_statistics
-from resnet_core.inference import EmptyDrawing, InvalidImage, load_image, predict, preprocess_canvas
+from resnet_core.inference import (
+    EmptyDrawing,
+    InvalidImage,
+    NoDigitFound,
+    Reading,
+    load_image,
+    predict,
+    preprocess_canvas,
+    read_digit,
+)
 from resnet_core.models import (
     ARCHITECTURES,
     BasicBlock,
@@ -39,13 +48,16 @@ __all__ = [
     "EmptyDrawing",
     "InvalidImage",
     "MNISTDataLoader",
+    "NoDigitFound",
     "Predictor",
     "RECIPES",
+    "Reading",
     "ResNet",
     "ResNetTrainer",
     "TrainConfig",
     "TrainingDiverged",
     "build_model",
+    "check_fits_dataset",
     "compare_architectures",
     "evaluate",
     "feature_layer_names",
@@ -58,6 +70,7 @@ __all__ = [
     "load_split",
     "predict",
     "preprocess_canvas",
+    "read_digit",
     "recipe",
     "resnet18",
     "resnet34",

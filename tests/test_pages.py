@@ -400,3 +400,25 @@ def test_a_checkpoint_for_other_images_is_refused_with_the_reason_and_nothing_ch
     assert sidebar_choice(app).startswith("Starter ResNet-20")
     app.run()  # the reason stays while the file does, and the file is not tried again
     assert any("built for 3-channel images" in e.value for e in app.error)
+
+
+def test_a_dot_on_the_canvas_is_no_digit_and_a_photo_of_a_digit_is_read(app, mnist_test):
+    import numpy as np
+
+    from resnet_core.photo_digits import photo_of_digit
+
+    dot = np.zeros((280, 280, 4), np.uint8)
+    dot[..., 3] = 255
+    dot[135:145, 135:145, :3] = 255
+    app.session_state[keys.DRAWING] = dot
+    app.switch_page("app_pages/draw.py").run()
+    assert not app.exception and any("No digit found" in i.value for i in app.info)
+    assert not app.metric  # no answer is made up for a dot
+
+    images, labels = mnist_test
+    index = next(i for i in range(100) if labels[i] == 7)
+    photo = photo_of_digit(images[index].numpy(), np.random.default_rng(0))
+    by_label(app.radio, "Input").set_value("Upload a picture").run()
+    by_label(app.file_uploader, "A picture of one digit").set_value(("seven.jpg", photo, "image/jpeg")).run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["Prediction"] == "7"
