@@ -11,7 +11,8 @@ import streamlit as st
 
 from resnet_core.data import DATASETS
 from resnet_core.devices import describe_device, select_device
-from ui.models import active_model, session_models, set_active_model
+from ui import keys
+from ui.models import active_model, session_models, set_active_model, starter_models
 from ui.session_job import session_job
 from ui.training_view import adopt_result
 
@@ -38,21 +39,24 @@ with st.sidebar:
         st.caption("None yet: train one on the Train page or load a checkpoint on Draw & Predict.")
     else:
         # Positions, not the models, are the options: Streamlit copies its options, and a copy of
-        # a network is a second network (in memory, and never `is` the one in use).
-        position = st.selectbox(
+        # a network is a second network (in memory, and never `is` the one in use). A fixed key
+        # keeps one box while the list grows; the choice is written back here every run.
+        st.session_state[keys.MODEL_CHOICE] = next(i for i, m in enumerate(models) if m is active)
+        st.selectbox(
             "Model in use",
             range(len(models)),
-            index=next((i for i, m in enumerate(models) if m is active), 0),
+            key=keys.MODEL_CHOICE,
+            on_change=lambda: set_active_model(models[st.session_state[keys.MODEL_CHOICE]]),
             format_func=lambda i: models[i].label,
             label_visibility="collapsed",
             help="Every page uses this model. Your training runs and uploads join the list; the percentage "
             "is each model's accuracy on the test digits.",
         )
-        if models[position] is not active:
-            active = models[position]
-            set_active_model(active)
         trained_on = "" if active.dataset == "mnist" else f", trained on {DATASETS[active.dataset].title}"
-        st.caption(f"{active.arch} ({active.stem} stem){trained_on}")
+        starter = active in starter_models()
+        ready = " Trained in advance on MNIST, ready from the start." if starter else ""
+        plain = "" if active.model.model_kwargs["residual"] else ", without shortcuts"
+        st.caption(f"{active.arch} ({active.stem} stem){plain}{trained_on}.{ready}")
     st.subheader("Compute device")
     st.caption(describe_device(select_device("auto")))
 

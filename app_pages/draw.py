@@ -17,6 +17,7 @@ st.title("Draw & Predict")
 chosen = pick_model()
 if chosen is None:
     st.stop()
+st.caption(f"Answering: {chosen.label} ({chosen.arch}). Choose another model in the sidebar.")
 
 draw_col, result_col = st.columns([1, 2])
 with draw_col:
@@ -50,12 +51,16 @@ with draw_col:
 
 with result_col:
     if image is None:
-        st.info("Draw a digit on the black canvas, or upload a picture of one.")
+        st.info(
+            "Draw a digit on the black canvas."
+            if mode == "Draw"
+            else "Upload a picture of one digit (PNG, JPEG, GIF or BMP)."
+        )
         st.stop()
     try:
         prepared = preprocess_canvas(image)
     except NoDigitFound as err:
-        st.info(f"**No digit found.** {err}")
+        st.info(str(err))
         st.stop()
     except EmptyDrawing as err:
         st.info(str(err) if mode == "Draw" else "This picture is blank: there is no digit in it to read.")

@@ -114,8 +114,9 @@ if start:
 
 if job is None:
     st.info(
-        "Choose how long to train and press **Start training**. The defaults train a ResNet-18 "
-        "quickly; the model in use stays until you choose the new one."
+        "Choose how long to train and press **Start training**. The defaults train a ResNet-18 quickly. "
+        "A run that scores at least as well as the model in use takes its place; any other waits in the "
+        "sidebar's model list for you to choose it."
     )
     st.stop()
 

@@ -110,10 +110,14 @@ def test_every_session_starts_with_the_starter_model_shared_by_all(app):
     assert sidebar_choice(app).startswith("Starter ResNet-20 · 99.")
     assert [option.split(" · ")[0] for option in app.sidebar.selectbox[0].options] == [
         "Starter ResNet-20",
-        "Starter plain-20 (no shortcuts)",
+        "Starter plain-20",
     ]
     assert keys.ACTIVE_MODEL not in app.session_state  # nothing copied into the session
     assert active_model_of(app) is active_model_of(other)  # one model per server, read-only
+    app.sidebar.selectbox[0].set_value(1).run()  # a student picks the plain twin
+    assert not app.exception and sidebar_choice(app).startswith("Starter plain-20")
+    assert any("Answering: Starter plain-20" in c.value for c in app.caption)
+    assert app.session_state[keys.ACTIVE_MODEL].model is not active_model_of(other)
 
 
 def active_model_of(app):

@@ -56,7 +56,7 @@ def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_p
     final = job.work.final
     assert f"{final['residual']['test_accuracy']:.1f}% with" in text
     assert len(app.get("plotly_chart")) >= 4  # curves, gradient heatmap, block parts, ratio bars
-    assert by_label(app.radio, "Network").options == ["residual", "plain"]
+    assert by_label(app.radio, "Network").options == ["residual", "plain", "model in use (resnet20)"]  # the starter
     by_label(app.radio, "Network").set_value("plain").run()
     assert not app.exception and any("‖F(x)‖ / ‖x‖" in c.value for c in app.caption)
 

@@ -1,6 +1,7 @@
 """Session-state keys, in one place so pages agree on them."""
 
 ACTIVE_MODEL = "active_model"  # ui.models.ActiveModel the pages use, or absent: the first starter
+MODEL_CHOICE = "model_choice"  # the sidebar's "Model in use" box: a position in ui.models.session_models()
 OWN_MODELS = "own_models"  # this session's runs and uploads: list of ui.models.ActiveModel
 TRAINING_JOB = "training_job"  # ui.jobs.TrainingJob of this session, or absent
 ADOPTED_UPLOAD = "adopted_upload"  # (file_id, why it was refused or None) of the checkpoint upload tried last

@@ -95,7 +95,7 @@ def block_section(twins: TwinRun | None, data: LabData, active) -> None:
     """Choose a net (the trained twins, the active model) and an input, then look inside its blocks."""
     nets = dict(twins.nets) if twins is not None else {}
     if active is not None:
-        nets[f"active model ({active.arch})"] = active.model
+        nets[f"model in use ({active.arch})"] = active.model
     if not nets:
         st.caption("Train the twins (section 1) first, or train or load a model on the other pages.")
         return

@@ -31,7 +31,7 @@ def checkpoint_dir() -> Path:
 # The starters ship in assets/; RESNET_STARTER_DIR may point elsewhere (an empty folder: no starters).
 STARTER_DIR = Path(__file__).resolve().parents[1] / "assets"
 # File in assets/ -> its name in the model list. The first is every session's starting model.
-STARTERS = {"starter-resnet20.pt": "Starter ResNet-20", "starter-plain20.pt": "Starter plain-20 (no shortcuts)"}
+STARTERS = {"starter-resnet20.pt": "Starter ResNet-20", "starter-plain20.pt": "Starter plain-20"}
 OWN_MODELS_KEPT = 6  # a session's runs and uploads in its list; older ones drop off (each holds its weights)
 
 

@@ -28,7 +28,10 @@ def stop_control(job: TrainingJob, token: str) -> None:
         if token != job.owner:
             st.caption("The person who started this run has left, so anyone may stop it.")
     else:
-        st.caption("You are watching a run someone else started (through its link): only they can stop it.")
+        st.caption(
+            "This run was started in another tab or browser: you are watching it, and only they can stop it. "
+            "If it was yours before a reload, Stop appears here within 30 seconds."
+        )
 
 
 def _seconds_until_done(job) -> float | None:
@@ -89,9 +92,9 @@ def results(job: TrainingJob) -> None:
     in_use = active_model()
     if in_use is not None and in_use.model is not job.result.model:
         st.info(
-            f"The pages still use **{in_use.label}**: this run was not switched in "
-            + ("because it was stopped." if job.status == STOPPED else "because it scored lower or on other data.")
-            + " It is kept in the model list in the sidebar."
+            f"The pages still use **{in_use.label}**: this run was not switched in because "
+            + _why_not_switched_in(job, in_use)
+            + ". It is kept in the model list in the sidebar."
         )
         if st.button("Use this run's model", icon=":material/swap_horiz:"):
             set_active_model(run_model(job))
@@ -135,6 +138,14 @@ def results(job: TrainingJob) -> None:
             job.result.model, config, {"test_accuracy": test.accuracy}, history=job.result.history
         ),
     )
+
+
+def _why_not_switched_in(job: TrainingJob, in_use: ActiveModel) -> str:
+    if job.status == STOPPED:
+        return "it was stopped"
+    if in_use.dataset != job.config.dataset:
+        return f"it learned {DATASETS[job.config.dataset].title}, and the model in use {DATASETS[in_use.dataset].title}"
+    return f"it scored {job.result.test.accuracy:.2f}%, below {in_use.test_accuracy:.2f}%"
 
 
 def run_model(job: TrainingJob) -> ActiveModel:

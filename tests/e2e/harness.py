@@ -135,6 +135,11 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("option", name=option).click()
 
 
+def model_in_use(page):
+    """The sidebar's "Model in use" box (its value is the chosen model's name and test accuracy)."""
+    return page.locator("[data-testid=stSidebar] input[aria-label='Model in use']")
+
+
 def stop_button(page):
     """The Train page's Stop button (not the Stop in Streamlit's header while a script runs)."""
     return page.get_by_test_id("stButton").get_by_role("button", name="Stop")

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
-from tests.e2e.harness import CANVAS, draw, stop_button, wait_until_idle
+from tests.e2e.harness import CANVAS, draw, model_in_use, stop_button, wait_until_idle
 
 CHART_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
@@ -55,8 +55,8 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, browser, app_url,
     assert chart_points(page) > first  # the chart updates while training runs
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(m => m.innerText.includes('%'))",
-        timeout=120_000,
-    )  # the first epoch's validation accuracy is in
+        timeout=300_000,
+    )  # the first epoch's validation accuracy is in (10,000 digits: minutes on a busy 2-core machine)
     page.screenshot(path=screenshots / "train_running.png")
     stop.click()
     page.get_by_text("stopped early; the weights so far are kept").wait_for(timeout=120_000)
@@ -64,7 +64,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, browser, app_url,
     assert page.locator("[data-testid=stException]").count() == 0
     # A stopped run never replaces the model in use: it waits in the list.
     page.get_by_text("because it was stopped").wait_for()
-    assert "Starter ResNet-20" in page.locator("[data-testid=stSidebar]").inner_text()
+    expect(model_in_use(page)).to_have_value(re.compile(r"^Starter ResNet-20"))
 
 
 def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page, app_url, tmp_path, screenshots):
@@ -96,7 +96,7 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     page.reload(wait_until="domcontentloaded")
     page.get_by_text(f"Training finished. Test accuracy {shown_accuracy}%").wait_for(timeout=60_000)
     page.get_by_role("button", name="Use this run's model").click()
-    expect(page.locator("[data-testid=stSidebar]")).to_contain_text(f"{shown_accuracy}%", timeout=30_000)
+    expect(model_in_use(page)).to_have_value(re.compile(rf"^Run .* · {shown_accuracy}%$"), timeout=30_000)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     page.get_by_text("Load another model").first.click()
     page.locator("input[type=file]").set_input_files(str(cli_checkpoint))
     page.locator(CANVAS).wait_for(timeout=60_000)
-    assert "uploaded resnet18-cli.pt" in page.locator("[data-testid=stSidebar]").inner_text()
+    expect(model_in_use(page)).to_have_value(re.compile(r"^uploaded resnet18-cli.pt"))
 
     draw(page, [[(140, 40), (140, 240)]])  # a 1
     page.wait_for_timeout(500)
