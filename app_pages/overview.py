@@ -64,7 +64,7 @@ st.page_link(
 )
 st.page_link(
     "app_pages/train.py",
-    label="2. Train: teach your own ResNet to read digits in about a minute (a trained one is ready already)",
+    label="2. Train: teach your own ResNet to read digits (a trained one is ready already)",
     icon=":material/model_training:",
 )
 st.page_link(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from resnet_core.checkpoints import CheckpointError, check_fits_dataset
+from resnet_core.progress import format_duration
 from ui import keys
 from ui.jobs import quick_config
 from ui.models import (
@@ -15,7 +16,7 @@ from ui.models import (
     saved_checkpoints,
     set_active_model,
 )
-from ui.resources import missing_data_message
+from ui.resources import estimated_run_seconds, missing_data_message
 from ui.session_job import session_job, start_job
 
 
@@ -76,7 +77,9 @@ def offer_quick_training(checkpoint_hint: str) -> None:
         st.info("Your training run is still going: its model is used here as soon as it ends.")
         st.page_link("app_pages/train.py", label="Watch it on the Train page", icon=":material/model_training:")
         return
-    st.info(f"There is no trained model yet. Train a quick one (about a minute), or {checkpoint_hint}.")
+    seconds = estimated_run_seconds(quick_config())
+    about = f" (about {format_duration(seconds)} here)" if seconds is not None else ""
+    st.info(f"There is no trained model yet. Train a quick one{about}, or {checkpoint_hint}.")
     problem = missing_data_message("mnist")
     if st.button(
         "Train a quick ResNet-18 now", type="primary", icon=":material/model_training:", disabled=problem is not None
