@@ -11,7 +11,7 @@ from resnet_core.data import DATASETS
 from resnet_core.devices import select_device
 from resnet_core.progress import format_duration
 from ui import charts, keys
-from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob
+from ui.jobs import DONE, FAILED, QUEUED, STOPPED, TrainingJob
 from ui.models import ActiveModel, active_model, checkpoint_dir, keep_model, set_active_model
 from ui.resources import device_locks
 
@@ -35,10 +35,12 @@ def stop_control(job: TrainingJob, token: str) -> None:
 
 
 def _seconds_until_done(job) -> float | None:
-    """A run's remaining seconds: measured progress while it runs, else its estimate (None: unknown)."""
-    if getattr(job, "status", None) == RUNNING and isinstance(job, TrainingJob) and job.seconds_left() is not None:
-        return job.seconds_left()
-    return getattr(job, "estimated_seconds", None)
+    """A run's remaining seconds: measured progress while it runs, else its estimate (None: unknown).
+
+    Lab runs share the device's line and have neither.
+    """
+    left = job.seconds_left() if isinstance(job, TrainingJob) else None  # None unless running with progress
+    return left if left is not None else getattr(job, "estimated_seconds", None)
 
 
 def queue_message(job: TrainingJob) -> str:
