@@ -1,4 +1,4 @@
-"""Feature Maps: what every layer of the active model saw, channel by channel."""
+"""Feature Maps: what every layer of a model saw, channel by channel, on one colour scale per layer."""
 
 import numpy as np
 import streamlit as st
@@ -13,17 +13,37 @@ from resnet_core.features import (
     stage_output_name,
 )
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
+from resnet_core.models import STEMS
 from ui import charts, keys
+from ui.feature_view import DEFAULT_CHANNELS, grid_columns, stem_sentence, what_to_look_for
 from ui.model_picker import offer_quick_training
-from ui.models import active_model
+from ui.models import active_model, session_models
 from ui.resources import test_split
 
 st.title("Feature Maps")
-chosen = active_model()
-if chosen is None:
+if active_model() is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
     st.stop()
-st.caption(f"Model: {chosen.arch} ({chosen.stem} stem), {chosen.source}")
+models = session_models()
+
+
+def stem_of(i: int) -> str:
+    return models[i].model.model_kwargs["stem"]  # the current name, whatever name its checkpoint used
+
+
+# The model with the largest maps first (the starter ResNet-20's are 28×28), the one in use on a tie.
+largest = max(range(len(models)), key=lambda i: (STEMS[stem_of(i)].side, models[i] is active_model()))
+position = st.selectbox(
+    "Maps of",
+    range(len(models)),
+    index=largest,
+    format_func=lambda i: (
+        f"{models[i].label} ({models[i].arch}, {STEMS[stem_of(i)].side}×{STEMS[stem_of(i)].side} maps after the stem)"
+    ),
+    help="Any model in the sidebar's list. This page starts with the one whose maps are largest.",
+)
+chosen = models[position]
+st.caption(stem_sentence(stem_of(position)))
 
 source_col, layer_col = st.columns([1, 2])
 with source_col:
@@ -55,8 +75,6 @@ with source_col:
         index = st.session_state[keys.DIGIT_INDEX]
         st.caption(f"{dataset.title} test image #{index}, label {dataset.classes[int(labels[index])]}")
         x = to_model_input(images[index : index + 1])
-    if x is not None:
-        st.image(denormalize(x[0, 0]).numpy(), width=140, clamp=True, caption="input (28×28)")
 if x is None:
     st.stop()
 
@@ -65,21 +83,54 @@ with layer_col:
     layer = st.select_slider(
         "Layer",
         names,
-        value=stage_output_name(chosen.model, "layer1"),
-        help="stem: the layers before the first block. layer2.0: stage 2, block 0. "
+        value=stage_output_name(chosen.model, chosen.model.stages[0]),
+        help="stem: the layers before the first block. layer2.0: stage 2's first block. "
         "A stage's output is its last block's output.",
     )
     fmap = feature_maps(chosen.model, x, names=[layer])[layer][0]
     stats = layer_statistics(fmap)
+    st.markdown(f"**{what_to_look_for(layer, stats.shape, chosen.model.stages)}**")
     c1, c2, c3 = st.columns(3)
-    c1.metric("Shape (C×H×W)", "×".join(map(str, stats.shape)))
+    c1.metric("Shape", "×".join(map(str, stats.shape)), help="channels × height × width")
     c2.metric("Mean activation", f"{stats.mean:.3f}")
-    c3.metric("Zeros after ReLU", f"{100 * stats.zero_fraction:.1f}%")
-    count = st.slider("Channels shown (strongest first)", 1, min(64, stats.shape[0]), min(32, stats.shape[0]))
-    shown = stats.channel_order[:count]
-    grid = channel_grid(fmap, shown, columns=8).numpy()
-    st.plotly_chart(charts.heatmap(grid, f"{layer}: {count} of {stats.shape[0]} channels", height=420))
-    channel = st.selectbox(
-        "Look closer at channel", shown, format_func=lambda c: f"channel {c} (mean {stats.channel_means[c]:.3f})"
+    c3.metric(
+        "Zeros after ReLU",
+        f"{100 * stats.zero_fraction:.1f}%",
+        help="Share of values that are exactly 0: ReLU turns every negative value into 0.",
     )
-    st.plotly_chart(charts.heatmap(fmap[channel].numpy(), f"{layer}, channel {channel}", height=360))
+    count = st.slider(
+        "Channels shown (strongest first)",
+        1,
+        min(64, stats.shape[0]),
+        min(DEFAULT_CHANNELS, stats.shape[0]),
+    )
+    shown = stats.channel_order[:count]
+    # The layer's 99th percentile tops the scale: one hot pixel would otherwise dim every tile.
+    low, high = min(0.0, stats.low), max(float(np.quantile(fmap.numpy(), 0.99)), 1e-6)
+    picture, maps = st.columns([1, 4])
+    picture.image(
+        np.kron(denormalize(x[0, 0]).clamp(0, 1).numpy(), np.ones((4, 4))),  # 4× nearest: the real 28×28 pixels
+        caption="input (28×28)",
+        width=112,
+        clamp=True,
+    )
+    if stats.shape[1:] == (1, 1):
+        maps.plotly_chart(
+            charts.channel_bars(shown, [float(fmap[c, 0, 0]) for c in shown], low, high),
+            config={"displayModeBar": False},
+        )
+    else:
+        grid = channel_grid(fmap, shown, columns=grid_columns(count), per_channel_scale=False).numpy()
+        maps.plotly_chart(charts.feature_grid(grid, low, high), config={"displayModeBar": False})
+    st.caption(
+        f"{layer}: the {count} strongest of {stats.shape[0]} channels, all on one colour scale "
+        f"(0 to {high:.2f}; the top 1% of values show in full yellow), so a dark tile is a channel "
+        "that barely reacted to this digit."
+    )
+    if stats.shape[1:] != (1, 1):
+        channel = st.selectbox(
+            "Look closer at channel", shown, format_func=lambda c: f"channel {c} (mean {stats.channel_means[c]:.3f})"
+        )
+        closer = charts.feature_grid(fmap[channel].numpy(), low, high)
+        closer.update_layout(height=360)
+        st.plotly_chart(closer, config={"displayModeBar": False})

@@ -63,6 +63,8 @@ class LayerStatistics:
     zero_fraction: float  # share of exactly-zero activations (dead after ReLU)
     channel_order: list[int]  # channels by mean activation, strongest first
     channel_means: list[float]  # mean activation per channel, in channel order 0..C-1
+    low: float  # smallest activation: with `high`, one colour scale for every channel of the layer
+    high: float  # largest activation
 
 
 def layer_statistics(fmap: Tensor) -> LayerStatistics:
@@ -77,6 +79,8 @@ def layer_statistics(fmap: Tensor) -> LayerStatistics:
         zero_fraction=(fmap == 0).float().mean().item(),
         channel_order=torch.argsort(channel_means, descending=True).tolist(),
         channel_means=channel_means.tolist(),
+        low=fmap.min().item(),
+        high=fmap.max().item(),
     )
 
 

@@ -18,13 +18,24 @@ from torch import Tensor, nn
 
 class Stem(NamedTuple):
     layers: str  # what the stem is
-    size: str  # what it does to a 28x28 digit before the first block (summary.py counts the cost)
+    side: int  # the side of its maps for a 28x28 digit (summary.py counts the cost)
+    title: str  # its name for people who have not met the others
+
+    @property
+    def size(self) -> str:
+        """What it does to a 28x28 digit before the first block: "28 → 7"."""
+        return f"28 → {self.side}"
+
+    @property
+    def description(self) -> str:
+        """E.g. "7×7 stride 2 + max-pool: 28 → 7"."""
+        return f"{self.layers}: {self.size}"
 
 
 STEMS = {
-    "imagenet": Stem("7×7 stride 2 + max-pool", "28 → 7"),
-    "medium": Stem("3×3 stride 1 + max-pool", "28 → 14"),
-    "small": Stem("3×3 stride 1, no pool", "28 → 28"),
+    "imagenet": Stem("7×7 stride 2 + max-pool", 7, "ImageNet's (shrinks the digit 4×)"),
+    "medium": Stem("3×3 stride 1 + max-pool", 14, "medium (halves the digit)"),
+    "small": Stem("3×3 stride 1, no pool", 28, "small (keeps the digit's full size)"),
 }
 # The four stages of blocks, in forward order, as torchvision names them.
 STAGES = ("layer1", "layer2", "layer3", "layer4")

@@ -23,6 +23,7 @@ def test_statistics_rank_channels_and_count_dead_units():
     assert stats.channel_means == pytest.approx([0.0, 4.0, 0.25])
     assert stats.zero_fraction == pytest.approx(7 / 12)
     assert stats.mean == pytest.approx((16 + 1) / 12)
+    assert (stats.low, stats.high) == (0.0, 4.0)  # the layer's one colour scale
 
 
 def test_after_relu_blocks_have_no_negative_activations():

@@ -6,6 +6,7 @@ from resnet_core.features import feature_layer_names, stage_output_name
 from resnet_core.models import (
     ARCHITECTURES,
     DEPTH_FAMILY,
+    STEMS,
     BasicBlock,
     Bottleneck,
     build_model,
@@ -122,6 +123,7 @@ def test_stems_give_the_documented_spatial_sizes(stem, shapes):
     assert {
         name: maps[stage_output_name(model, name) if name != "stem" else name].shape[-1] for name in shapes
     } == shapes
+    assert STEMS[stem].side == shapes["stem"]  # the size the pages write out is the measured one
     assert model(torch.randn(2, 1, 28, 28)).shape == (2, 10)
 
 

@@ -76,6 +76,9 @@ def test_architecture_table_has_the_rows_torchinfo_reports(app):
     assert len(table) == len(layer_table(resnet18(), depth=1).rows)
 
 
+SHAPE = "Shape"
+
+
 def start_custom_run(app, dataset: str = "mnist", digits: int = 1_000, epochs: int = 1):
     """Start a Custom-length run on the Train page (the presets are longer than a test needs)."""
     app.switch_page("app_pages/train.py").run()
@@ -250,11 +253,18 @@ def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18,
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Prediction"] == "3"
     assert float(metrics["Confidence"].rstrip("%")) > 50
-    # The same drawing feeds the Feature Maps page.
+    # The same drawing feeds the Feature Maps page, which opens on the model with the largest maps.
     app.switch_page("app_pages/feature_maps.py").run()
     assert not app.exception
-    metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Shape (C×H×W)"] == "64×7×7"
+    assert by_label(app.selectbox, "Maps of").value == 0  # the starter ResNet-20
+    assert {m.label: m.value for m in app.metric}[SHAPE] == "16×28×28"
+    by_label(app.selectbox, "Maps of").set_value(len(by_label(app.selectbox, "Maps of").options) - 1).run()
+    assert {m.label: m.value for m in app.metric}[SHAPE] == "64×7×7"
+    assert any("every block sees a 7×7 map" in c.value for c in app.caption)  # why the maps are small
+    by_label(app.select_slider, "Layer").set_value("layer4.1").run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}[SHAPE] == "512×1×1"
+    assert any("Each bar is one of 512 channels" in m.value for m in app.markdown)  # 1×1 maps as bars
 
 
 def _png(image) -> bytes:
@@ -296,9 +306,11 @@ def test_the_feature_maps_page_shows_test_images_from_the_models_own_dataset(app
     active = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
     app.session_state[keys.ACTIVE_MODEL] = active
     app.switch_page("app_pages/feature_maps.py").run()
-    app.radio[1].set_value("by class").run()
+    maps_of = by_label(app.selectbox, "Maps of")
+    maps_of.set_value(len(maps_of.options) - 1).run()  # the Fashion-MNIST model, after the starters
+    by_label(app.radio, "Pick").set_value("by class").run()
     bag = DATASETS["fashion-mnist"].classes.index("Bag")
-    app.selectbox[0].set_value(bag).run()
+    by_label(app.selectbox, "Class").set_value(bag).run()
     assert not app.exception
     first_bag = int((labels == bag).nonzero()[0])
     assert f"Fashion-MNIST test image #{first_bag}, label Bag" in [c.value for c in app.caption]

@@ -90,3 +90,57 @@ def heatmap(image: np.ndarray, title: str = "", height: int = 300, colorscale: s
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False)
     return fig
+
+
+# The width a feature-map grid gets in the Feature Maps page's wide column at 1400 px: the
+# figure's height follows from it, so tiles come out square and as large as the column allows.
+GRID_WIDTH = 470
+
+
+def feature_grid(grid: np.ndarray, low: float, high: float) -> go.Figure:
+    """Tiled channels on one colour scale (low..high) with its legend; NaN gaps stay blank.
+
+    Heatmap cells are drawn as flat squares, so a 7×7 map shows its 49 values, not a blur.
+    """
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            zmin=low,
+            zmax=high,
+            colorscale="Viridis",
+            hoverongaps=False,
+            colorbar=dict(title=dict(text="activation", side="right"), thickness=14),
+            hovertemplate="activation %{z:.2f}<extra></extra>",
+        )
+    )
+    rows, cols = grid.shape
+    height = min(720, max(220, round(GRID_WIDTH * rows / cols)))
+    fig.update_layout(height=height, **{**_LAYOUT, "margin": dict(l=0, r=0, t=0, b=0)})
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False)
+    return fig
+
+
+def channel_bars(channels: list[int], values: list[float], low: float, high: float) -> go.Figure:
+    """A 1×1 layer: one bar per channel, coloured on the same scale a grid would use."""
+    fig = go.Figure(
+        go.Bar(
+            x=[f"{c}" for c in channels],
+            y=values,
+            marker=dict(
+                color=values,
+                colorscale="Viridis",
+                cmin=low,
+                cmax=high,
+                colorbar=dict(title=dict(text="activation", side="right"), thickness=14),
+            ),
+            hovertemplate="channel %{x}: %{y:.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=320,
+        xaxis=dict(title="channel (strongest first)", type="category"),
+        yaxis=dict(title="activation"),
+        **_LAYOUT,
+    )
+    return fig

@@ -121,7 +121,7 @@ def wait_until_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_function(
         """() => {
             const status = document.querySelector('[data-testid=stStatusWidget]');
-            const running = status && /Running/i.test(status.innerText);
+            const running = status && /Running|Stop/i.test(status.innerText);  // Streamlit 1.67 shows an icon and Stop
             return !running && document.querySelectorAll('[data-testid=stSkeleton]').length === 0;
         }""",
         timeout=timeout,
