@@ -11,7 +11,7 @@ import streamlit as st
 
 from resnet_core.data import DATASETS
 from resnet_core.devices import describe_device, select_device
-from ui import keys
+from ui import keys, style
 from ui.models import active_model, session_models, set_active_model, starter_models
 from ui.session_job import session_job
 from ui.training_view import adopt_result
@@ -27,6 +27,7 @@ pages = [
     st.Page("app_pages/residual_lab.py", title="Residual Lab", icon=":material/science:"),
 ]
 navigation = st.navigation(pages)
+style.apply()
 
 job = session_job()
 if job is not None:

@@ -2,16 +2,23 @@
 
 import time
 
-import numpy as np
 import streamlit as st
 
 from resnet_core.data import DATASETS
-from resnet_core.inference import EmptyDrawing, InvalidImage, NoDigitFound, load_image, preprocess_canvas, read_digit
+from resnet_core.inference import (
+    SMALL_DIGIT,
+    EmptyDrawing,
+    InvalidImage,
+    NoDigitFound,
+    load_image,
+    preprocess_canvas,
+    read_digit,
+)
 from ui import charts, keys
+from ui.drawing_canvas import drawing_canvas
 from ui.model_picker import pick_model
 from ui.models import predictor_for
-
-CANVAS_SIZE = 280
+from ui.thumbnails import square_thumbnail
 
 st.title("Draw & Predict")
 chosen = pick_model()
@@ -24,22 +31,8 @@ with draw_col:
     mode = st.radio("Input", ["Draw", "Upload a picture"], horizontal=True)
     image = None
     if mode == "Draw":
-        from streamlit_drawable_canvas import st_canvas  # importing it outside a running app raises
-
-        stroke = st.slider("Stroke width", 8, 40, 20)
-        canvas = st_canvas(
-            stroke_width=stroke,
-            stroke_color="#FFFFFF",
-            background_color="#000000",
-            height=CANVAS_SIZE,
-            width=CANVAS_SIZE,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key=keys.CANVAS,
-        )
-        st.caption("Undo, redo and clear (the bin) are on the toolbar above the canvas.")
-        if canvas is not None and canvas.image_data is not None:
-            st.session_state[keys.DRAWING] = np.asarray(canvas.image_data)
+        stroke = st.slider("Pen width", 8, 40, 20, help="in canvas pixels; the canvas is 280 pixels across")
+        drawing_canvas(stroke)
         image = st.session_state.get(keys.DRAWING)
     else:
         upload = st.file_uploader("A picture of one digit", type=["png", "jpg", "jpeg", "gif", "bmp"])
@@ -83,9 +76,15 @@ with result_col:
             f"**Not sure.** {dataset.classes[best]} is only the model's best guess: draw it larger and clearer, "
             "or it may not be one of the things it knows."
         )
+    if mode == "Draw" and prepared.digit_size < SMALL_DIGIT:
+        top.warning(
+            f"**Draw it larger.** Your digit fills {100 * prepared.digit_size:.0f}% of the canvas's width: "
+            "enlarged to MNIST's size, its lines come out much thicker than any MNIST digit, and small "
+            "digits are often misread. Fill most of the canvas, or choose a thinner pen."
+        )
     top.caption(f"Answered in {elapsed_ms:.1f} ms on the {predictor.device.type.upper()}.")
-    chart.plotly_chart(charts.probability_bars(probabilities, dataset.classes))
+    chart.plotly_chart(charts.probability_bars(probabilities, dataset.classes), config=charts.NO_TOOLBAR)
     if chosen.dataset != "mnist":
         st.caption(f"This model was trained on {dataset.title}: it answers with those classes, whatever is drawn.")
     st.markdown("**What the model sees**: the drawing prepared the way MNIST's digits were")
-    st.image(list(prepared.steps.values()), caption=list(prepared.steps), width=120, clamp=True)
+    st.image([square_thumbnail(step) for step in prepared.steps.values()], caption=list(prepared.steps), width=120)

@@ -117,11 +117,11 @@ with layer_col:
     if stats.shape[1:] == (1, 1):
         maps.plotly_chart(
             charts.channel_bars(shown, [float(fmap[c, 0, 0]) for c in shown], low, high),
-            config={"displayModeBar": False},
+            config=charts.NO_TOOLBAR,
         )
     else:
         grid = channel_grid(fmap, shown, columns=grid_columns(count), per_channel_scale=False).numpy()
-        maps.plotly_chart(charts.feature_grid(grid, low, high), config={"displayModeBar": False})
+        maps.plotly_chart(charts.feature_grid(grid, low, high), config=charts.NO_TOOLBAR)
     st.caption(
         f"{layer}: the {count} strongest of {stats.shape[0]} channels, all on one colour scale "
         f"(0 to {high:.2f}; the top 1% of values show in full yellow), so a dark tile is a channel "
@@ -133,4 +133,4 @@ with layer_col:
         )
         closer = charts.feature_grid(fmap[channel].numpy(), low, high)
         closer.update_layout(height=360)
-        st.plotly_chart(closer, config={"displayModeBar": False})
+        st.plotly_chart(closer, config=charts.NO_TOOLBAR)

@@ -28,13 +28,22 @@ if problem:
     )
 
 # While a run goes, its curves matter more than the settings that started it: fold them away.
-with st.expander("Settings", expanded=job is None or job.finished, icon=":material/tune:"):
+running = job is not None and not job.finished
+with st.expander(
+    f"Settings of the run in progress: {training_view.summary(job.config)}" if running else "Settings",
+    expanded=not running,
+    icon=":material/tune:",
+):
+    # How long and Start come first (filled in below, once the settings they depend on are read):
+    # on a phone the settings are a long column, and most students keep their defaults.
+    length_and_start = st.container()
+    st.markdown("**Network, data and learning**")
     c1, c2, c3, c4 = st.columns(4)
     arch = c1.selectbox("Network", list(ARCHITECTURES))
     stem = c2.selectbox(
         "Stem",
         [None, *STEMS],
-        format_func=lambda s: "the network's own" if s is None else f"{s} ({STEMS[s].size})",
+        format_func=lambda s: "the network's own" if s is None else STEMS[s].description,
         help="The first layer, before the residual blocks. imagenet shrinks a digit to 7×7; medium keeps "
         "14×14 and small 28×28: nicer maps to look at, several times slower to train "
         "(the Architecture page shows each stem's multiply-adds). The network's own: imagenet for "
@@ -44,15 +53,26 @@ with st.expander("Settings", expanded=job is None or job.finished, icon=":materi
     c1, c2, c3, c4 = st.columns(4)
     batch_size = c1.selectbox("Batch size", [32, 64, 128, 256, 512], index=2, help="digits per training step")
     lr = c2.select_slider(
-        "Learning rate", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2], value=3e-3, format_func=lambda v: f"{v:g}"
+        "Learning rate",
+        [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2],
+        value=3e-3,
+        format_func=lambda v: f"{v:g}",
+        help="How big a step the weights take after each batch: too small learns slowly, too large jumps about.",
     )
-    weight_decay = c3.select_slider("Weight decay", [0.0, 1e-5, 1e-4, 1e-3], value=1e-4, format_func=lambda v: f"{v:g}")
+    weight_decay = c3.select_slider(
+        "Weight decay",
+        [0.0, 1e-5, 1e-4, 1e-3],
+        value=1e-4,
+        format_func=lambda v: f"{v:g}",
+        help="Pulls every weight a little toward zero at each step, so the network cannot lean on a few huge ones.",
+    )
     scheduler = c4.selectbox(
         "Schedule",
         SCHEDULERS,
         index=SCHEDULERS.index("onecycle"),
-        help="How the learning rate changes. step: ×0.1 every 7 epochs (the classic recipe); onecycle: "
-        "rises, then falls to almost zero, with label smoothing 0.1 (the fast recipe); constant: never changes",
+        help="How the learning rate changes during the run. step: 10 times smaller every 7 epochs (the classic "
+        "recipe); onecycle: rises, then falls to almost zero, and the network is taught to be a little less "
+        "than 100% sure of each answer (the fast recipe); constant: never changes.",
     )
     c1, c2, c3, c4 = st.columns(4)
     device = c1.selectbox("Device", DEVICES, help="auto picks a GPU when there is one")
@@ -83,24 +103,25 @@ with st.expander("Settings", expanded=job is None or job.finished, icon=":materi
         precision=precision,
         label_smoothing=0.1 if scheduler == "onecycle" else 0.0,
     )
-    length = st.radio(
-        "How long",
-        [*RUN_LENGTHS, CUSTOM],
-        format_func=lambda name: run_length_label(name, settings, estimated_run_seconds),
-        horizontal=True,
-        help="Times are estimated from this network's speed, measured on this machine.",
-    )
-    if length == CUSTOM:
-        c1, c2 = st.columns(2)
-        digits = c1.select_slider("Training digits", [1_000, 2_000, 5_000, 10_000, 20_000, 55_000], value=5_000)
-        epochs = int(c2.number_input("Epochs (passes over the digits)", 1, 50, 2))
-        config = RunLength(digits, epochs).apply(settings)
-        seconds = estimated_run_seconds(config)
-        if seconds is not None:
-            st.caption(f"About {format_duration(seconds)} on this machine.")
-    else:
-        config = RUN_LENGTHS[length].apply(settings)
-    start = st.button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
+    with length_and_start:
+        length = st.radio(
+            "How long",
+            [*RUN_LENGTHS, CUSTOM],
+            format_func=lambda name: run_length_label(name, settings, estimated_run_seconds),
+            horizontal=True,
+            help="Times are estimated from this network's speed, measured on this machine.",
+        )
+        if length == CUSTOM:
+            c1, c2 = st.columns(2)
+            digits = c1.select_slider("Training digits", [1_000, 2_000, 5_000, 10_000, 20_000, 55_000], value=5_000)
+            epochs = int(c2.number_input("Epochs (passes over the digits)", 1, 50, 2))
+            config = RunLength(digits, epochs).apply(settings)
+            seconds = estimated_run_seconds(config)
+            if seconds is not None:
+                st.caption(f"About {format_duration(seconds)} on this machine.")
+        else:
+            config = RUN_LENGTHS[length].apply(settings)
+        start = st.button("Start training", type="primary", disabled=busy, icon=":material/play_arrow:")
 
 if start:
     try:

@@ -28,14 +28,14 @@ class Stem(NamedTuple):
 
     @property
     def description(self) -> str:
-        """E.g. "7×7 stride 2 + max-pool: 28 → 7"."""
-        return f"{self.layers}: {self.size}"
+        """E.g. "ImageNet's: 7×7 stride 2 + max-pool, 28 → 7"."""
+        return f"{self.title}: {self.layers}, {self.size}"
 
 
 STEMS = {
-    "imagenet": Stem("7×7 stride 2 + max-pool", 7, "ImageNet's (shrinks the digit 4×)"),
-    "medium": Stem("3×3 stride 1 + max-pool", 14, "medium (halves the digit)"),
-    "small": Stem("3×3 stride 1, no pool", 28, "small (keeps the digit's full size)"),
+    "imagenet": Stem("7×7 stride 2 + max-pool", 7, "ImageNet's"),
+    "medium": Stem("3×3 stride 1 + max-pool", 14, "Medium"),
+    "small": Stem("3×3 stride 1, no pool", 28, "Small"),
 }
 # The four stages of blocks, in forward order, as torchvision names them.
 STAGES = ("layer1", "layer2", "layer3", "layer4")

@@ -90,6 +90,16 @@ class TestResult:
     predictions: list[int] = field(repr=False)
     labels: list[int] = field(repr=False)
 
+    def in_cell(self, true: int, predicted: int) -> list[int]:
+        """Positions (in the loader's order) of the images of class `true` that were read as `predicted`."""
+        return [i for i, (t, p) in enumerate(zip(self.labels, self.predictions)) if t == true and p == predicted]
+
+    def most_common_mistake(self) -> tuple[int, int] | None:
+        """(true, predicted) of the confusion matrix's largest off-diagonal cell; None without mistakes."""
+        cells = [(count, t, p) for t, row in enumerate(self.confusion_matrix) for p, count in enumerate(row) if t != p]
+        count, true, predicted = max(cells, default=(0, 0, 0))
+        return (true, predicted) if count else None
+
 
 def _batches(loader: Iterable, device: torch.device, channels_last: bool):
     for x, y in loader:
@@ -253,7 +263,7 @@ class ResNetTrainer:
         """Train to config.epochs epochs in all (counting resumed ones); returns the history.
 
         num_epochs, learning_rate and weight_decay, where given, replace the config's epochs,
-        lr and weight_decay. on_step gets a StepProgress every `report_every` steps; on_epoch
+        lr and weight_decay. on_step gets a StepProgress after the first step and every `report_every` steps; on_epoch
         an EpochStats after each epoch. Setting `stop_event` ends training before the next
         step; the weights so far are kept and the cut epoch is recorded with complete=False.
         resume_state: a checkpoint's training_state, to go on where that run ended.
@@ -367,7 +377,8 @@ class ResNetTrainer:
                 window[0] += loss * y.numel()
                 window[1] += (logits.argmax(1) == y).sum()
                 window[2] += y.numel()
-            if steps % report_every == 0 or steps == steps_per_epoch:
+            # Step 1 of the run is reported too: a page watching the run shows it started, not "starting…".
+            if steps % report_every == 0 or steps == steps_per_epoch or (epoch == 1 and steps == 1):
                 loss_sum, correct, images = window.tolist()  # the one sync per report
                 self._check_finite(loss_sum, epoch, steps)
                 now = time.perf_counter()

@@ -13,6 +13,7 @@ from PIL import Image
 from resnet_core.augment import normalize
 from resnet_core.data import stratified_indices
 from resnet_core.inference import (
+    SMALL_DIGIT,
     STEP_ASPECT,
     STEP_SIDE,
     SURE_PROBABILITY,
@@ -364,3 +365,13 @@ def test_building_a_predictor_leaves_the_random_stream_alone():
     torch.manual_seed(7)
     Predictor(model)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_digit_drawn_small_in_a_corner_is_measured_as_small(mnist_test):
+    images, _ = mnist_test
+    small = preprocess_canvas(digit_on_canvas(images[0], 90, 5, 5))  # a 90 px box; the ink is about 60 px tall
+    large = preprocess_canvas(digit_on_canvas(images[0], 260, 10, 10))
+    assert small.digit_size < SMALL_DIGIT <= large.digit_size
+    assert large.digit_size == pytest.approx(
+        (images[0] >= 20).any(dim=1).nonzero().numel() * 260 / 28 / CANVAS, abs=0.06
+    )  # the ink's rows, scaled to the canvas

@@ -4,7 +4,10 @@ import gc
 import time
 import weakref
 
+import pytest
+
 from resnet_core.config import TrainConfig
+from resnet_core.train import StepProgress
 from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, JobRegistry, TrainingJob
 
 
@@ -105,3 +108,22 @@ def test_a_queued_run_that_is_stopped_leaves_the_line_at_once(data_dir):
     _wait(lambda: third.status == RUNNING)
     third.stop("c")
     _wait(lambda: third.finished)
+
+
+def test_time_left_counts_down_through_a_pause_and_follows_the_runs_own_pace():
+    job = TrainingJob(TrainConfig(epochs=1), status=RUNNING, started=0.0, estimated_seconds=100.0)
+
+    def reach(step: int) -> None:
+        job.steps.append(StepProgress(1, step, 100, 0.5, 90.0, 1e-3, 500.0))
+
+    reach(10)
+    first = job.seconds_left(now=10.0)
+    assert first == pytest.approx(90)  # the estimate and the run's pace agree: 90 s to go
+    # The steps pause (an epoch's validation): the figure keeps counting down, it never jumps up.
+    figures = [job.seconds_left(now=t) for t in range(11, 31)]
+    assert all(later <= earlier for earlier, later in zip([first, *figures], figures))
+    # From then on the run goes at half the estimated pace (a step every 2 s): the figure follows it.
+    for t in range(40, 151, 2):
+        reach(t // 2)
+        left = job.seconds_left(now=float(t))
+    assert left == pytest.approx(200 - 150, abs=10)  # 75 of 100 steps done at 150 s

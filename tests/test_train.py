@@ -37,6 +37,12 @@ def test_test_result_is_consistent(trained_resnet18):
     assert result.per_class_accuracy == pytest.approx(per_class.tolist())
     wrong = result.misclassified[0]
     assert result.predictions[wrong] != result.labels[wrong]
+    true, predicted = result.most_common_mistake()
+    off_diagonal = confusion - torch.diag(confusion.diag())
+    assert confusion[true, predicted] == off_diagonal.max() and true != predicted
+    members = result.in_cell(true, predicted)
+    assert len(members) == confusion[true, predicted]
+    assert all(result.labels[i] == true and result.predictions[i] == predicted for i in members)
 
 
 def test_the_original_api_trains_reports_progress_and_stops_cleanly(data_dir):
@@ -64,7 +70,7 @@ def test_the_original_api_trains_reports_progress_and_stops_cleanly(data_dir):
         stop_event=stop,
         report_every=2,
     )
-    assert [p.step for p in steps[:5]] == [2, 4, 6, 8, 10]
+    assert [p.step for p in steps[:5]] == [1, 2, 4, 6, 8]  # the run's first step, then every 2
     assert history["epoch"] == [1, 2] and history["complete"] == [True, False]
     assert [e.epoch for e in epochs] == [1, 2] and trainer.stopped
     assert history["train_images"] == [640, 4 * 64]

@@ -8,6 +8,8 @@ from plotly.subplots import make_subplots
 
 from resnet_core.train import EpochStats, StepProgress
 
+# Plotly's toolbar sits over a chart's title on a phone; dragging still zooms, a double tap resets.
+NO_TOOLBAR = {"displayModeBar": False}
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
 
 
@@ -63,21 +65,58 @@ def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...]) -> go.
 
 
 def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.Figure:
+    """Counts of (true, predicted) pairs: the right answers in grey, the mistakes in red on a log scale.
+
+    On one linear scale the diagonal's thousands would leave every mistake white. Each cell also
+    carries an invisible marker, so a click on it selects the cell (x: predicted, y: true).
+    """
+    counts = np.asarray(matrix, dtype=float)
+    names = list(classes)
+    diagonal = np.eye(len(names), dtype=bool)
+    mistakes = np.where(diagonal | (counts == 0), np.nan, np.log10(np.maximum(counts, 1)))
+    right = np.where(diagonal, 1.0, np.nan)
+    text = [[f"{int(v)}" if v else "" for v in row] for row in counts]
+    top = max(1.0, float(np.nanmax(mistakes)) if np.isfinite(mistakes).any() else 1.0)
+    ticks = [v for v in (1, 10, 100, 1000) if np.log10(v) <= top]
     fig = go.Figure(
-        go.Heatmap(
-            z=matrix,
-            x=list(classes),
-            y=list(classes),
-            colorscale="Blues",
-            text=matrix,
-            texttemplate="%{text}",
-            hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>",
-        )
+        [
+            go.Heatmap(
+                z=right,
+                x=names,
+                y=names,
+                colorscale=[[0, "#e5e5e5"], [1, "#e5e5e5"]],
+                showscale=False,
+                hoverinfo="skip",
+            ),
+            go.Heatmap(
+                z=mistakes,
+                x=names,
+                y=names,
+                zmin=0,
+                zmax=top,
+                colorscale="Reds",
+                hoverinfo="skip",
+                colorbar=dict(title=dict(text="mistakes", side="right"), tickvals=np.log10(ticks), ticktext=ticks),
+            ),
+            go.Scatter(
+                x=[names[p] for t in range(len(names)) for p in range(len(names))],
+                y=[names[t] for t in range(len(names)) for p in range(len(names))],
+                mode="markers+text",
+                text=[text[t][p] for t in range(len(names)) for p in range(len(names))],
+                textfont=dict(size=15, color="#222"),
+                marker=dict(symbol="square", size=34, opacity=0.01, color="#000"),
+                customdata=[[t, p] for t in range(len(names)) for p in range(len(names))],
+                hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+                showlegend=False,
+            ),
+        ]
     )
     fig.update_layout(
-        height=420,
-        xaxis=dict(title="predicted", type="category"),
-        yaxis=dict(title="true", type="category", autorange="reversed"),
+        height=460,
+        xaxis=dict(title="predicted", type="category", tickfont=dict(size=15)),
+        yaxis=dict(title="true", type="category", autorange="reversed", tickfont=dict(size=15)),
+        clickmode="event+select",
+        dragmode=False,
         **_LAYOUT,
     )
     return fig

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-_STYLE = 'graph [rankdir=TB, fontname="Helvetica"]; node [shape=box, style="rounded,filled", fillcolor="#eef5fb", fontname="Helvetica"];'
+FONT_SIZE = 18  # in the drawing's units; ui/style.py makes the page keep it (about 24 px on screen)
+_STYLE = (
+    f'graph [rankdir=TB, fontname="Helvetica", fontsize={FONT_SIZE}]; '
+    f'node [shape=box, style="rounded,filled", fillcolor="#eef5fb", fontname="Helvetica", fontsize={FONT_SIZE}]; '
+    f'edge [fontname="Helvetica", fontsize={FONT_SIZE}];'
+)
 
 
 def basic_block() -> str:
@@ -23,15 +28,17 @@ def bottleneck_block() -> str:
     add -> out; }}"""
 
 
-def network_stages(arch: str, block: str, blocks_per_stage: tuple[int, ...], shapes: dict[str, tuple[int, ...]]) -> str:
-    """The stem, each stage with its block count and output shape, and the classifier."""
+def network_stages(
+    arch: str, block: str, blocks_per_stage: tuple[int, ...], shapes: dict[str, tuple[int, ...]], stem: str = ""
+) -> str:
+    """The stem (with what it is, when given), each stage with its block count and output shape, and the classifier."""
 
     def shape(name: str) -> str:
         return "×".join(str(d) for d in shapes[name][1:])
 
     nodes = [
         'input [label="digit\\n1×28×28", shape=ellipse, fillcolor="#ffffff"]',
-        f'stem [label="stem\\n{shape("stem")}"]',
+        f'stem [label="stem{": " + stem if stem else ""}\\n{shape("stem")}"]',
     ]
     for i, count in enumerate(blocks_per_stage, start=1):
         nodes.append(f'layer{i} [label="layer{i}: {count} × {block}\\n{shape(f"layer{i}")}"]')

@@ -7,6 +7,7 @@ polling fragment reads.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import threading
@@ -26,6 +27,10 @@ from ui.run_lengths import RUN_LENGTHS
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 # Steps between progress reports: each costs one device sync; 5 keeps a CPU chart lively.
 REPORT_EVERY = 5
+# Seconds over which the time-left figure follows a new measurement: it counts down steadily
+# instead of jumping while an epoch's validation pauses the steps.
+TIME_LEFT_SMOOTHING_S = 10.0
+PACE_TRUSTED_AT = 0.25  # share of the run after which its own pace, not the estimate, gives the time left
 # Seconds without the owner's page polling a running run after which anyone may stop it.
 OWNER_GONE_S = 30
 
@@ -167,6 +172,7 @@ class TrainingJob(OwnedRun):
     thread: threading.Thread | None = None
     estimated_seconds: float | None = None  # the whole run, from the speed measured on this device
     entry: object = None  # ui.models.ActiveModel of the finished run's model, made once and shared
+    _time_left: tuple[float, float, int] | None = None  # (seconds left, when, step reports then) last measured
 
     @property
     def finished(self) -> bool:
@@ -206,12 +212,34 @@ class TrainingJob(OwnedRun):
         done = (last.epoch - 1) * last.steps_per_epoch + last.step
         return min(1.0, done / (self.config.epochs * last.steps_per_epoch))
 
-    def seconds_left(self) -> float | None:
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Seconds until the run ends, smoothed; None before its first step or once it is over.
+
+        Early on, the speed measured before the run says more than a few steps do, so the figure
+        moves from that estimate to the run's own pace over the first quarter. It is measured again
+        only when a new step is reported, and follows each new figure over TIME_LEFT_SMOOTHING_S
+        seconds, counting down in between.
+        """
         fraction = self.progress_fraction()
         if fraction <= 0 or self.status != RUNNING:
             return None
-        elapsed = time.monotonic() - self.started
-        return elapsed / fraction - elapsed
+        now = time.monotonic() if now is None else now
+        reports = len(self.steps)
+        if self._time_left is not None:
+            previous, then, seen = self._time_left
+            counted_down = max(previous - (now - then), 0.0)
+            if reports == seen:  # no step since (validation, or a slow step): count down, measure nothing
+                return counted_down
+        elapsed = now - self.started
+        left = elapsed / fraction - elapsed
+        if self.estimated_seconds:
+            trust = min(1.0, fraction / PACE_TRUSTED_AT)
+            left = (1 - trust) * self.estimated_seconds * (1 - fraction) + trust * left
+        if self._time_left is not None:
+            weight = 1 - math.exp(-max(now - then, 0.0) / TIME_LEFT_SMOOTHING_S)
+            left = counted_down + weight * (left - counted_down)
+        self._time_left = (left, now, reports)
+        return left
 
 
 class JobRegistry:

@@ -10,6 +10,7 @@ from resnet_core.augment import to_model_input
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
 from resnet_core.twins import DepthSweep, LabData, TwinRun
 from ui import keys, lab_charts, lab_view
+from ui.charts import NO_TOOLBAR
 from ui.jobs import FAILED, STOPPED
 from ui.lab_jobs import LabJob
 from ui.resources import device_locks, lab_registry
@@ -50,7 +51,7 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
             return
         snap = job.work.snapshot()
         lab_view.run_status(job, token, snap, "Training both networks")
-        st.plotly_chart(lab_charts.twin_curves(snap), key="twin-curves")
+        st.plotly_chart(lab_charts.twin_curves(snap), key="twin-curves", config=NO_TOOLBAR)
         if snap.final:
             lab_view.twins_verdict(snap, arch)
         if running and job.finished:
@@ -71,7 +72,7 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
         depth = f"Depth {min(len(points) + 1, len(sweep.archs))} of {len(sweep.archs)}"
         lab_view.run_status(job, token, live, depth, scope=" for this depth")
         if points:
-            st.plotly_chart(lab_charts.sweep_chart(points), key="sweep-chart")
+            st.plotly_chart(lab_charts.sweep_chart(points), key="sweep-chart", config=NO_TOOLBAR)
             lab_view.sweep_verdict(points)
 
     panel()
@@ -85,7 +86,7 @@ def gradient_panel(key: tuple, running: bool) -> None:
         if snap is None or not snap.gradients or not snap.gradients["residual"].steps:
             st.caption("Appears as soon as the twins (section 1) start training.")
             return
-        st.plotly_chart(lab_charts.gradient_heatmaps(snap.gradients), key="gradient-heatmap")
+        st.plotly_chart(lab_charts.gradient_heatmaps(snap.gradients), key="gradient-heatmap", config=NO_TOOLBAR)
         lab_view.gradient_verdict(snap)
 
     panel()

@@ -11,6 +11,7 @@ from resnet_core.loss_slice import DEFAULT_ALPHAS
 from resnet_core.progress import format_duration
 from resnet_core.twins import TWINS, LabData, TwinRun, TwinSnapshot
 from ui import lab_charts
+from ui.charts import NO_TOOLBAR
 from ui.jobs import FAILED, QUEUED, STOPPED
 from ui.lab_jobs import LabJob
 
@@ -128,14 +129,14 @@ def block_inspector(nets: dict, x) -> None:
         channel_grid(t, channels, columns=4, per_channel_scale=False).numpy()
         for t in (part.shortcut, part.branch, part.output)
     ]
-    st.plotly_chart(lab_charts.block_parts(*grids, residual=part.residual), key="anatomy-parts")
+    st.plotly_chart(lab_charts.block_parts(*grids, residual=part.residual), key="anatomy-parts", config=NO_TOOLBAR)
     st.caption(
         f"{name}: the first {len(channels)} of {part.branch.shape[0]} channels, {part.branch.shape[1]}×"
         f"{part.branch.shape[2]} each; red positive, blue negative, white zero, one scale for all three. "
         f"‖F(x)‖ / ‖x‖ = {part.ratio:.2f}."
     )
     ratios = {twin: {p.name: p.ratio for p in parts_} for twin, parts_ in anatomy.items()}
-    st.plotly_chart(lab_charts.ratio_bars(ratios), key="anatomy-ratios")
+    st.plotly_chart(lab_charts.ratio_bars(ratios), key="anatomy-ratios", config=NO_TOOLBAR)
 
 
 def requested(job: LabJob, analysis: str, label: str, icon: str, hint: str) -> bool:
@@ -154,7 +155,7 @@ def lesion_section(job: LabJob, data: LabData) -> None:
         return
     with st.spinner("Removing one block at a time and testing what is left…"):
         results = job.lesion_results(images, labels)
-    st.plotly_chart(lab_charts.lesion_chart(results), key="lesion-chart")
+    st.plotly_chart(lab_charts.lesion_chart(results), key="lesion-chart", config=NO_TOOLBAR)
     refused = [r.removed[0] for r in results["plain"][1:] if r.accuracy is None]
     if refused:
         st.caption(
@@ -201,7 +202,7 @@ def loss_slice_section(job: LabJob, data: LabData) -> None:
         return
     with st.spinner("Moving the weights step by step and measuring the loss…"):
         slices = job.loss_slices(images, labels)
-    st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices")
+    st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices", config=NO_TOOLBAR)
     edges = {twin: max(s.losses[0], s.losses[-1]) for twin, s in slices.items()}
     at_zero = {twin: s.losses[s.alphas.index(0.0)] for twin, s in slices.items()}
     st.markdown(

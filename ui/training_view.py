@@ -18,6 +18,13 @@ from ui.resources import device_locks
 GALLERY_SIZE = 24
 
 
+def summary(config) -> str:
+    """One line for a run's settings: "resnet18, 2,000 digits × 5 passes, batch 128"."""
+    digits = f"{config.train_subset:,}" if config.train_subset else "all"
+    passes = "1 pass" if config.epochs == 1 else f"{config.epochs} passes"
+    return f"{config.arch}, {digits} {DATASETS[config.dataset].items} × {passes}, batch {config.batch_size}"
+
+
 def stop_control(job: TrainingJob, token: str) -> None:
     """Stop for the session that started the run; a sentence for everyone watching through its link."""
     if job.stop_event.is_set():
@@ -58,7 +65,11 @@ def live_progress(job: TrainingJob) -> None:
     if job.status == QUEUED:
         st.info(queue_message(job))
     last = job.steps[-1] if job.steps else None
-    text = f"epoch {last.epoch}/{job.config.epochs}" if last else "starting…"
+    text = (
+        f"epoch {last.epoch}/{job.config.epochs}"
+        if last
+        else "starting: putting the digits in place for the first step…"
+    )
     if last and last.step == last.steps_per_epoch and len(job.epochs) < last.epoch and not job.finished:
         # Between an epoch's last step and its results the page would otherwise sit still for seconds.
         text += f": measuring accuracy on the {job.config.validation_size:,} validation {DATASETS[job.config.dataset].items}…"
@@ -73,7 +84,13 @@ def live_progress(job: TrainingJob) -> None:
 
 
 def curves(job: TrainingJob) -> None:
-    st.plotly_chart(charts.training_curves(list(job.steps), list(job.epochs)), key="training-curves")
+    if not job.steps:  # empty axes would only puzzle: the progress bar says what is happening
+        return
+    st.plotly_chart(
+        charts.training_curves(list(job.steps), list(job.epochs)),
+        key="training-curves",
+        config=charts.NO_TOOLBAR,
+    )
 
 
 def results(job: TrainingJob) -> None:
@@ -105,17 +122,28 @@ def results(job: TrainingJob) -> None:
     classes = dataset.classes
     left, right = st.columns(2)
     with left:
-        st.markdown("**Confusion matrix**")
-        st.plotly_chart(charts.confusion_heatmap(test.confusion_matrix, classes))
+        st.markdown("**Confusion matrix**: grey, right answers; red, mistakes. Click a cell to see its digits.")
+        event = st.plotly_chart(
+            charts.confusion_heatmap(test.confusion_matrix, classes),
+            on_select="rerun",
+            selection_mode="points",
+            key="confusion-matrix",
+            config=charts.NO_TOOLBAR,
+        )
     with right:
-        st.markdown(f"**Misclassified test {dataset.items}** ({len(test.misclassified)} in all; first {GALLERY_SIZE})")
-        shown = test.misclassified[:GALLERY_SIZE]
-        if shown:
-            st.image(
-                [job.test_images[i].numpy() for i in shown],
-                width=64,
-                caption=[f"true {classes[test.labels[i]]}, said {classes[test.predictions[i]]}" for i in shown],
+        cell = _clicked_cell(event) or test.most_common_mistake()
+        if cell is None:
+            st.markdown(f"**No mistakes**: every test {dataset.items[:-1]} was read right.")
+        else:
+            true, predicted = cell
+            members = test.in_cell(true, predicted)
+            kind = "read right" if true == predicted else f"read as {classes[predicted]}"
+            st.markdown(
+                f"**True {classes[true]}, {kind}**: {len(members):,} test {dataset.items}"
+                + (f", the first {GALLERY_SIZE} shown" if len(members) > GALLERY_SIZE else "")
             )
+            if members:
+                st.image([job.test_images[i].numpy() for i in members[:GALLERY_SIZE]], width=64)
     save, download = st.columns(2)
     if save.button("Save to checkpoints folder", icon=":material/save:"):
         path = checkpoint_dir() / f"{config.arch}-{config.model_stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
@@ -140,6 +168,13 @@ def results(job: TrainingJob) -> None:
             job.result.model, config, {"test_accuracy": test.accuracy}, history=job.result.history
         ),
     )
+
+
+def _clicked_cell(event) -> tuple[int, int] | None:
+    """(true, predicted) of the confusion-matrix cell clicked last, None before any click."""
+    points = event.selection.points if event is not None else []
+    data = points[0].get("customdata") if points else None
+    return (int(data[0]), int(data[1])) if data else None
 
 
 def _why_not_switched_in(job: TrainingJob, in_use: ActiveModel) -> str:

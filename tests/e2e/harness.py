@@ -147,7 +147,8 @@ def stop_button(page):
 
 def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
     """Draw strokes (lists of canvas pixel positions) on the Draw page's canvas with the mouse."""
-    box = page.locator(CANVAS).bounding_box()
+    # After Undo or Clear the canvas is a new one; the old one lingers hidden for a moment.
+    box = page.locator(f"{CANVAS} >> visible=true").bounding_box()
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()

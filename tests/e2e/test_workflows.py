@@ -50,6 +50,9 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, browser, app_url,
     classmate.close()
 
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')", timeout=60_000)
+    # On the projector the curves are on the first screen: the settings folded into one line.
+    assert page.locator(".js-plotly-plot").first.bounding_box()["y"] < 1000 - 200
+    expect(page.get_by_text("Settings of the run in progress: resnet18, 10,000 digits × 2 passes")).to_be_visible()
     first = chart_points(page)
     page.wait_for_function(f"({CHART_POINTS_JS}) > {first}", timeout=60_000)
     assert chart_points(page) > first  # the chart updates while training runs
@@ -80,8 +83,19 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     page.get_by_text("Arithmetic: fp32 (auto: bf16 is used on a CUDA GPU only).").wait_for()
     page.get_by_text("Confusion matrix").scroll_into_view_if_needed()
     assert page.locator(".js-plotly-plot").count() == 2  # the training curves and the confusion matrix
-    page.wait_for_function(LOADED_IMAGES_JS + " > 0", timeout=30_000)  # misclassified digits
+    page.wait_for_function(LOADED_IMAGES_JS + " > 0", timeout=30_000)  # the most common mistake's digits
     page.screenshot(path=screenshots / "train_results.png")
+    # Click another cell of the confusion matrix that holds mistakes: its digits are shown instead.
+    shown = page.get_by_text(re.compile(r"^True \d, read as \d")).inner_text()
+    cells = page.locator(".js-plotly-plot").nth(1).locator(".scatterlayer .textpoint text")
+    counts = cells.all_inner_texts()  # row by row: true 0 (predicted 0..9), true 1, ...
+    true, predicted = next(
+        divmod(i, 10)
+        for i, n in enumerate(counts)
+        if n and i // 10 != i % 10 and f"True {i // 10}, read as {i % 10}" not in shown
+    )
+    cells.nth(true * 10 + predicted).click(force=True)
+    page.get_by_text(f"True {true}, read as {predicted}: {int(counts[true * 10 + predicted]):,} test digits").wait_for()
 
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Download checkpoint").click()

@@ -1,0 +1,94 @@
+"""Every page on a projector (1400×1000) and on a phone (390×844, touch): readable, nothing off the side,
+photographed from the top and at full length (RESNET_SCREENSHOTS=docs/screenshots writes the README's)."""
+
+import pytest
+
+from tests.e2e.harness import CANVAS, draw, wait_until_idle
+
+VIEWS = {
+    "projector": dict(viewport={"width": 1400, "height": 1000}),
+    "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
+}
+PAGES = {
+    "overview": ("", "ResNet Explorer"),
+    "architecture": ("architecture", "Layer table"),
+    "train": ("train", "Start training"),
+    "draw": ("draw", "Draw & Predict"),
+    "feature_maps": ("feature_maps", "Feature Maps"),
+    "residual_lab": ("residual_lab", "Residual Lab"),
+}
+MIN_DIAGRAM_TEXT_PX = 14  # on the projector
+# Rendered size of each Graphviz label: its font size times the drawing's scale on screen.
+DIAGRAM_TEXT_PX_JS = """() => Array.from(document.querySelectorAll('[data-testid=stGraphVizChart] svg text'))
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"""
+OVERFLOW_JS = "() => document.documentElement.scrollWidth - window.innerWidth"
+VISIBLE_MODEBARS_JS = """() => Array.from(document.querySelectorAll('.modebar-container'))
+    .filter(m => m.getBoundingClientRect().height > 0 && getComputedStyle(m).display !== 'none').length"""
+MAIN_HEIGHT_JS = "() => document.querySelector('[data-testid=stMain]').scrollHeight"
+
+
+def photograph(page, folder, name: str) -> None:
+    """The first screen as a visitor sees it, and the whole page (the viewport stretched to its length)."""
+    page.screenshot(path=folder / f"{name}.png")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(page.evaluate(MAIN_HEIGHT_JS) + 60, 8000)})
+    page.wait_for_timeout(1500)  # charts redraw for the new size
+    page.screenshot(path=folder / f"{name}-full.png")
+    page.set_viewport_size(size)
+
+
+@pytest.fixture(params=list(VIEWS))
+def view(request, browser):
+    context = browser.new_context(**VIEWS[request.param])
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    yield request.param, page
+    context.close()
+
+
+def test_every_page_reads_on_a_projector_and_a_phone(view, app_url, screenshots):
+    name, page = view
+    for page_name, (path, expected_text) in PAGES.items():
+        page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
+        page.get_by_text(expected_text).first.wait_for()
+        wait_until_idle(page, 120_000)
+        assert page.locator("[data-testid=stException]").count() == 0, page_name
+        assert page.evaluate(OVERFLOW_JS) <= 1, f"{page_name} is wider than the {name}'s screen"
+        assert page.evaluate(VISIBLE_MODEBARS_JS) == 0, f"a chart's toolbar covers {page_name}'s titles"
+        if name == "projector":
+            sizes = page.evaluate(DIAGRAM_TEXT_PX_JS)
+            assert all(size >= MIN_DIAGRAM_TEXT_PX for size in sizes), (page_name, min(sizes))
+        photograph(page, screenshots, f"{name}-{page_name}")
+
+
+def test_the_draw_page_on_a_phone_answers_right_under_the_canvas_with_undo_on_screen(browser, app_url, screenshots):
+    context = browser.new_context(**VIEWS["phone"])
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/draw", wait_until="domcontentloaded", timeout=90_000)
+        page.locator(CANVAS).wait_for(timeout=90_000)
+        wait_until_idle(page)
+        draw(page, [[(140, 30), (140, 250)]])  # a 1, down the middle
+        prediction = page.get_by_test_id("stMetricValue").first
+        prediction.wait_for()
+        assert prediction.inner_text() == "1"
+        canvas_box = page.locator(f"{CANVAS} >> visible=true").bounding_box()
+        undo = page.get_by_role("button", name="Undo stroke")
+        assert undo.is_visible() and undo.is_enabled()  # no hover needed, as on a touch screen
+        # The answer comes right after the canvas and its two buttons, not a screen further down.
+        assert prediction.bounding_box()["y"] - (canvas_box["y"] + canvas_box["height"]) < 250
+        steps = page.get_by_test_id("stImage").locator("img")
+        steps.last.wait_for()
+        heights = {round(box["height"]) for box in (img.bounding_box() for img in steps.all())}
+        assert len(heights) == 1  # the "what the model sees" strip: equal thumbnails, a tall 1 included
+        draw(page, [[(20, 20), (60, 20), (20, 70), (60, 70)]])  # a small Z in the corner
+        page.get_by_text("Draw it larger.").wait_for()
+        wait_until_idle(page)
+        photograph(page, screenshots, "phone-draw-small-digit")
+        undo.click()
+        page.get_by_text("Draw it larger.").wait_for(state="detached")
+        assert prediction.inner_text() == "1"  # back to the drawing before the last stroke
+        page.get_by_role("button", name="Clear").click()
+        page.get_by_text("Draw a digit on the black canvas.").wait_for()
+    finally:
+        context.close()

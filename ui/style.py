@@ -1,0 +1,17 @@
+"""The little CSS the app adds to Streamlit's, each rule for a reason a reader can check in a browser."""
+
+import streamlit as st
+
+from ui.diagrams import FONT_SIZE
+
+# Streamlit sets the text of Graphviz drawings to 0.6rem (9.6 px), whatever size the drawing asks for;
+# at the size the diagrams are laid out for, labels are about 24 px on screen: readable on a projector.
+_CSS = f"""
+<style>
+[data-testid="stGraphVizChart"] svg text {{ font-size: {FONT_SIZE}px !important; }}
+</style>
+"""
+
+
+def apply() -> None:
+    st.html(_CSS)
