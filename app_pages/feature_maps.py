@@ -115,6 +115,7 @@ with layer_col:
         clamp=True,
     )
     if stats.shape[1:] == (1, 1):
+        high = max(stats.high, 1e-6)  # a bar per channel: every value fits on the scale
         maps.plotly_chart(
             charts.channel_bars(shown, [float(fmap[c, 0, 0]) for c in shown], low, high),
             config=charts.NO_TOOLBAR,
@@ -123,9 +124,13 @@ with layer_col:
         grid = channel_grid(fmap, shown, columns=grid_columns(count), per_channel_scale=False).numpy()
         maps.plotly_chart(charts.feature_grid(grid, low, high), config=charts.NO_TOOLBAR)
     st.caption(
-        f"{layer}: the {count} strongest of {stats.shape[0]} channels, all on one colour scale "
-        f"(0 to {high:.2f}; the top 1% of values show in full yellow), so a dark tile is a channel "
-        "that barely reacted to this digit."
+        f"{layer}: the {count} strongest of {stats.shape[0]} channels on one colour scale (0 to {high:.2f}"
+        + (
+            "): a short bar is a channel that barely reacted to this digit."
+            if stats.shape[1:] == (1, 1)
+            else "; the top 1% of values show in full yellow): a dark tile is a channel that barely reacted "
+            "to this digit."
+        )
     )
     if stats.shape[1:] != (1, 1):
         channel = st.selectbox(

@@ -29,9 +29,15 @@ if problem:
 
 # While a run goes, its curves matter more than the settings that started it: fold them away.
 running = job is not None and not job.finished
+if job is None:
+    settings_label = "Settings"
+elif running:
+    settings_label = f"Settings of the run in progress: {training_view.summary(job.config)}"
+else:  # the results come first; the settings open for the next run
+    settings_label = f"Settings (last run: {training_view.summary(job.config)}): open to train again"
 with st.expander(
-    f"Settings of the run in progress: {training_view.summary(job.config)}" if running else "Settings",
-    expanded=not running,
+    settings_label,
+    expanded=job is None,
     icon=":material/tune:",
 ):
     # How long and Start come first (filled in below, once the settings they depend on are read):

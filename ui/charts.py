@@ -103,7 +103,14 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
                 y=[names[t] for t in range(len(names)) for p in range(len(names))],
                 mode="markers+text",
                 text=[text[t][p] for t in range(len(names)) for p in range(len(names))],
-                textfont=dict(size=15, color="#222"),
+                textfont=dict(
+                    size=15,
+                    color=[  # white on the darkest reds, where dark numbers vanish
+                        "#fff" if t != p and counts[t, p] and np.log10(counts[t, p]) > 0.6 * top else "#222"
+                        for t in range(len(names))
+                        for p in range(len(names))
+                    ],
+                ),
                 marker=dict(symbol="square", size=34, opacity=0.01, color="#000"),
                 customdata=[[t, p] for t in range(len(names)) for p in range(len(names))],
                 hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",

@@ -25,6 +25,13 @@ LOADED_IMAGES_JS = (
 )
 
 
+# Where a confusion-matrix cell (true, predicted) is on the screen, from Plotly's own axes.
+CELL_CENTRE_JS = """(plot, [t, p]) => {
+    const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis, box = plot.getBoundingClientRect();
+    return [box.left + xa._offset + xa.d2p(String(p)), box.top + ya._offset + ya.d2p(String(t))];
+}"""
+
+
 def chart_points(page) -> int:
     """Points of the first training curve as drawn in the browser."""
     return page.evaluate(f"() => {CHART_POINTS_JS}")
@@ -85,18 +92,6 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     assert page.locator(".js-plotly-plot").count() == 2  # the training curves and the confusion matrix
     page.wait_for_function(LOADED_IMAGES_JS + " > 0", timeout=30_000)  # the most common mistake's digits
     page.screenshot(path=screenshots / "train_results.png")
-    # Click another cell of the confusion matrix that holds mistakes: its digits are shown instead.
-    shown = page.get_by_text(re.compile(r"^True \d, read as \d")).inner_text()
-    cells = page.locator(".js-plotly-plot").nth(1).locator(".scatterlayer .textpoint text")
-    counts = cells.all_inner_texts()  # row by row: true 0 (predicted 0..9), true 1, ...
-    true, predicted = next(
-        divmod(i, 10)
-        for i, n in enumerate(counts)
-        if n and i // 10 != i % 10 and f"True {i // 10}, read as {i % 10}" not in shown
-    )
-    cells.nth(true * 10 + predicted).click(force=True)
-    page.get_by_text(f"True {true}, read as {predicted}: {int(counts[true * 10 + predicted]):,} test digits").wait_for()
-
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Download checkpoint").click()
     downloaded = tmp_path / download_info.value.suggested_filename
@@ -105,6 +100,21 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     checkpoint = load_checkpoint(downloaded)
     assert checkpoint.arch == "resnet18" and checkpoint.config.train_subset == 2_000
     assert f"{checkpoint.metrics['test_accuracy']:.2f}" == shown_accuracy
+
+    # Click another cell of the confusion matrix that holds mistakes: its digits are shown instead.
+    shown = page.get_by_text(re.compile(r"^True \d, read as \d")).inner_text()
+    matrix = page.locator(".js-plotly-plot").nth(1)
+    counts = matrix.evaluate("plot => plot.data[2].text")  # row by row: true 0 (predicted 0..9), true 1, ...
+    true, predicted = next(
+        divmod(i, 10)
+        for i, n in enumerate(counts)
+        if n and i // 10 != i % 10 and f"True {i // 10}, read as {i % 10}" not in shown
+    )
+    x, y = matrix.evaluate(CELL_CENTRE_JS, [true, predicted])
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.get_by_text(f"True {true}, read as {predicted}: {int(counts[true * 10 + predicted]):,} test digit").wait_for()
+    wait_until_idle(page)
 
     assert "run=" in page.url  # a reload starts a new session; the URL leads it back to the run
     page.reload(wait_until="domcontentloaded")
