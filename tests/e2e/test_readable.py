@@ -5,18 +5,11 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.harness import CANVAS, draw, wait_until_idle
+from tests.e2e.test_pages import PAGES
 
 VIEWS = {
     "projector": dict(viewport={"width": 1400, "height": 1000}),
     "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
-}
-PAGES = {
-    "overview": ("", "ResNet Explorer"),
-    "architecture": ("architecture", "Layer table"),
-    "train": ("train", "Start training"),
-    "draw": ("draw", "Draw & Predict"),
-    "feature_maps": ("feature_maps", "Feature Maps"),
-    "residual_lab": ("residual_lab", "Residual Lab"),
 }
 MIN_DIAGRAM_TEXT_PX = 14  # on the projector
 # Rendered size of each Graphviz label: its font size times the drawing's scale on screen.
