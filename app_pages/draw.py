@@ -15,6 +15,7 @@ from resnet_core.inference import (
     read_digit,
 )
 from ui import charts, keys
+from ui.attribution_view import where_it_looks
 from ui.drawing_canvas import drawing_canvas
 from ui.model_picker import pick_model
 from ui.models import predictor_for
@@ -88,3 +89,4 @@ with result_col:
         st.caption(f"This model was trained on {dataset.title}: it answers with those classes, whatever is drawn.")
     st.markdown("**What the model sees**: the drawing prepared the way MNIST's digits were")
     st.image([square_thumbnail(step) for step in prepared.steps.values()], caption=list(prepared.steps), width=120)
+    where_it_looks(chosen, prepared.tensor, best, dataset.classes)

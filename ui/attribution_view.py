@@ -1,0 +1,84 @@
+""" "Where it looks": Grad-CAM at every stage, saliency and Integrated Gradients over the digit the model
+sees; occlusion and the random-weights sanity check on request."""
+
+from __future__ import annotations
+
+import streamlit as st
+import torch
+
+from resnet_core.attribution import (
+    grad_cam,
+    integrated_gradients,
+    map_similarity,
+    occlusion,
+    randomized_copy,
+    saliency,
+)
+from resnet_core.augment import denormalize
+from resnet_core.models import STEMS
+from ui.models import ActiveModel
+from ui.overlays import overlay
+
+THUMBNAIL = 112
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _random_twin(_model, key: int):
+    """The model's architecture with random weights, made once per model (the sanity check's control)."""
+    return randomized_copy(_model)
+
+
+def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: tuple[str, ...]) -> None:
+    """The section for one prepared input x (1, 1, 28, 28) and the model's answer."""
+    st.subheader("Where it looks")
+    target = st.selectbox(
+        "Explain the class",
+        range(len(classes)),
+        index=answer,
+        format_func=lambda c: f"{classes[c]} (the answer)" if c == answer else classes[c],
+        help="Each map shows what made the model's score for this class higher.",
+    )
+    digit = denormalize(x[0, 0])
+    cams = grad_cam(chosen.model, x, target)
+    pictures = [overlay(digit, cam) for cam in cams.values()]
+    captions = [f"Grad-CAM, {stage} ({_side(chosen, stage)})" for stage in cams]
+    pictures += [
+        overlay(digit, saliency(chosen.model, x, target)),
+        overlay(digit, integrated_gradients(chosen.model, x, target), signed=True),
+    ]
+    captions += ["saliency", "Integrated Gradients"]
+    st.image(pictures, caption=captions, width=THUMBNAIL)
+    st.caption(
+        "Grad-CAM: where each stage's maps pushed the score up (bright = more), enlarged to 28×28; late stages "
+        "see whole parts of the digit, so their maps are coarse. Saliency: the pixels whose smallest change "
+        "moves the score most. Integrated Gradients: red pixels raise the score, blue ones lower it, "
+        "measured from a blank canvas to this drawing."
+    )
+    left, right = st.columns(2)
+    if left.toggle("Cover parts of the digit (occlusion)", help="A 6×6 black patch slides over the digit."):
+        left.image(
+            overlay(digit, occlusion(chosen.model, x, target)),
+            caption="probability lost when covered",
+            width=2 * THUMBNAIL,
+        )
+        left.caption("Bright: covering this part costs the answer most. No gradients: just hide and watch.")
+    if right.toggle("Sanity check: the same network with random weights", help="Adebayo et al., 2018"):
+        random_net = _random_twin(chosen.model, id(chosen.model))
+        stage = list(cams)[-1]
+        noise = grad_cam(random_net, x, target, stages=(stage,))[stage]
+        right.image(
+            [pictures[len(cams) - 1], overlay(digit, noise)],
+            caption=[f"trained, {stage}", f"random weights, {stage}"],
+            width=THUMBNAIL,
+        )
+        right.caption(
+            f"Rank correlation of the two maps: {map_similarity(cams[stage], noise):.2f} (1: the same picture). "
+            "A method whose map stays the same when the weights are random explains the image, not the network."
+        )
+
+
+def _side(chosen: ActiveModel, stage: str) -> str:
+    side = STEMS[chosen.model.model_kwargs["stem"]].side
+    for _ in range(chosen.model.stages.index(stage)):
+        side = (side + 1) // 2
+    return f"{side}×{side}"
