@@ -129,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     summary.add_argument("--depth", type=int, default=2, help="nesting depth of the table (default 2)")
 
+    export = commands.add_parser("export", help="write a checkpoint's model as ONNX or TorchScript")
+    export.add_argument("--checkpoint", type=Path, required=True)
+    export.add_argument("--format", required=True, choices=("onnx", "torchscript"))
+    export.add_argument("--out", type=Path, help="default: the checkpoint's name with .onnx, or -torchscript.pt")
+
     archs = commands.add_parser("archs", help="list the architectures with measured sizes")
     archs.add_argument(
         "--stem", type=_with_aliases("stem"), choices=tuple(STEMS), help="default: each architecture's own"
@@ -328,6 +333,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from resnet_core.export import ONNX_OPSET, export_model
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    default = (
+        args.checkpoint.with_suffix(".onnx")
+        if args.format == "onnx"
+        else args.checkpoint.with_name(f"{args.checkpoint.stem}-torchscript.pt")
+    )
+    out = export_model(checkpoint.model, args.out or default, args.format)
+    what = f"ONNX, opset {ONNX_OPSET}" if args.format == "onnx" else "TorchScript"
+    print(
+        f"{out}: {checkpoint.arch} as {what}, input 'image' (N, {checkpoint.model.model_kwargs['in_chans']}, 28, 28) "
+        "normalised as in training, output 'logits'"
+    )
+    return 0
+
+
 def cmd_archs(args: argparse.Namespace) -> int:
     from resnet_core.summary import compare_architectures, format_count
 
@@ -351,6 +374,7 @@ COMMANDS = {
     "predict": cmd_predict,
     "summary": cmd_summary,
     "archs": cmd_archs,
+    "export": cmd_export,
 }
 
 
