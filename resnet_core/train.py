@@ -78,6 +78,7 @@ class Evaluation:
     accuracy: float  # percent
     predictions: Tensor  # (N,) int64, CPU, in loader order
     labels: Tensor  # (N,) int64, CPU
+    probabilities: Tensor | None = None  # (N, classes) float32, CPU: the softmax of each image's logits
 
 
 @dataclass
@@ -89,6 +90,8 @@ class TestResult:
     misclassified: list[int]  # positions in the loader's order
     predictions: list[int] = field(repr=False)
     labels: list[int] = field(repr=False)
+    confidences: list[float] = field(default_factory=list, repr=False)  # probability of the predicted class
+    true_class_probabilities: list[float] = field(default_factory=list, repr=False)  # of the right class
 
     def in_cell(self, true: int, predicted: int) -> list[int]:
         """Positions (in the loader's order) of the images of class `true` that were read as `predicted`."""
@@ -99,6 +102,10 @@ class TestResult:
         cells = [(count, t, p) for t, row in enumerate(self.confusion_matrix) for p, count in enumerate(row) if t != p]
         count, true, predicted = max(cells, default=(0, 0, 0))
         return (true, predicted) if count else None
+
+    def hardest(self, count: int) -> list[int]:
+        """Positions of the `count` images the model found hardest: lowest probability for their true class."""
+        return sorted(range(len(self.labels)), key=self.true_class_probabilities.__getitem__)[:count]
 
 
 def _batches(loader: Iterable, device: torch.device, channels_last: bool):
@@ -131,13 +138,14 @@ def evaluate(
     was_training = model.training
     model.eval()
     loss_sum = torch.zeros((), device=device)
-    predictions, labels = [], []
+    predictions, labels, probabilities = [], [], []
     try:
         for x, y in _batches(loader, device, channels_last):
             with autocast(device, bf16):
                 logits = model(x)
             loss_sum += F.cross_entropy(logits.float(), y, reduction="sum")
             predictions.append(logits.argmax(1))
+            probabilities.append(torch.softmax(logits.float(), dim=1))
             labels.append(y)
     finally:
         model.train(was_training)
@@ -150,6 +158,7 @@ def evaluate(
         accuracy=100.0 * (predictions_t == labels_t).sum().item() / n,
         predictions=predictions_t,
         labels=labels_t,
+        probabilities=torch.cat(probabilities).cpu(),
     )
 
 
@@ -160,6 +169,7 @@ def summarize_test(evaluation: Evaluation, num_classes: int = 10) -> TestResult:
     confusion.index_put_((labels, preds), torch.ones_like(labels), accumulate=True)
     per_class_total = confusion.sum(1).clamp(min=1)
     per_class = (100.0 * confusion.diag() / per_class_total).tolist()
+    probabilities = evaluation.probabilities
     return TestResult(
         accuracy=evaluation.accuracy,
         loss=evaluation.loss,
@@ -168,6 +178,10 @@ def summarize_test(evaluation: Evaluation, num_classes: int = 10) -> TestResult:
         misclassified=(preds != labels).nonzero().flatten().tolist(),
         predictions=preds.tolist(),
         labels=labels.tolist(),
+        confidences=probabilities.max(1).values.tolist() if probabilities is not None else [],
+        true_class_probabilities=probabilities.gather(1, labels[:, None])[:, 0].tolist()
+        if probabilities is not None
+        else [],
     )
 
 

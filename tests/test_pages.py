@@ -21,6 +21,7 @@ PAGES = [
     "app_pages/train.py",
     "app_pages/draw.py",
     "app_pages/feature_maps.py",
+    "app_pages/mistakes.py",
     "app_pages/residual_lab.py",
 ]
 
@@ -438,3 +439,45 @@ def test_a_dot_on_the_canvas_is_no_digit_and_a_photo_of_a_digit_is_read(app, mni
     by_label(app.file_uploader, "A picture of one digit").set_value(("seven.jpg", photo, "image/jpeg")).run()
     assert not app.exception
     assert {m.label: m.value for m in app.metric}["Prediction"] == "7"
+
+
+def test_the_draw_page_shows_where_the_model_looks_with_occlusion_and_the_sanity_check(app, mnist_test):
+    images, labels = mnist_test
+    index = next(i for i in range(100) if labels[i] == 7)
+    app.session_state[keys.DRAWING] = digit_on_canvas(images[index], 200, 40, 40)
+    app.switch_page("app_pages/draw.py").run()
+    assert not app.exception
+    assert "Where it looks" in [s.value for s in app.subheader]
+    assert by_label(app.selectbox, "Explain the class").value == 7  # the starter's answer
+    assert app.get("image")[-1].captions == [
+        "Grad-CAM, layer1 (28×28)",
+        "Grad-CAM, layer2 (14×14)",
+        "Grad-CAM, layer3 (7×7)",
+        "saliency",
+        "Integrated Gradients",
+    ]
+    by_label(app.toggle, "Cover parts of the digit (occlusion)").set_value(True).run()
+    by_label(app.toggle, "Sanity check: the same network with random weights").set_value(True).run()
+    assert not app.exception
+    similarity = next(c.value for c in app.caption if c.value.startswith("Rank correlation of the two maps"))
+    assert float(similarity.split(": ")[1].split(" ")[0]) < 0.5  # the trained map is not the random one's
+    by_label(app.selectbox, "Explain the class").set_value(1).run()  # any class, not only the answer
+    assert not app.exception
+
+
+def test_why_it_fails_shows_the_starters_mistakes_and_places_the_drawing_among_the_test_digits(app, mnist_test):
+    images, labels = mnist_test
+    app.session_state[keys.DRAWING] = digit_on_canvas(images[next(i for i in range(50) if labels[i] == 4)], 200, 40, 40)
+    app.switch_page("app_pages/mistakes.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    right = float(metrics["Right"].rstrip("%"))
+    mistakes = int(metrics["Mistakes"].split(" of ")[0])
+    assert 98.5 < right < 100 and mistakes == round(2000 * (100 - right) / 100)  # the starter's 99.58% on all
+    hardest = app.get("image")[1].captions  # after the confusion cell's images
+    assert len(hardest) == 24 and all(c.startswith("true ") and c.endswith("%") for c in hardest)
+    charts = [c.proto.spec for c in app.get("plotly_chart")]
+    assert any('"your drawing"' in spec for spec in charts)  # the drawing among the test digits
+    assert {b.proto.label for b in app.get("download_button")} == {"Download ONNX", "Download TorchScript"}
+    by_label(app.selectbox, "Image").set_value(by_label(app.selectbox, "Image").options[1]).run()
+    assert not app.exception and [s.value for s in app.subheader].count("Where it looks") == 1

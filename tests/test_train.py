@@ -43,6 +43,11 @@ def test_test_result_is_consistent(trained_resnet18):
     members = result.in_cell(true, predicted)
     assert len(members) == confusion[true, predicted]
     assert all(result.labels[i] == true and result.predictions[i] == predicted for i in members)
+    hardest = result.hardest(5)
+    probability = result.true_class_probabilities
+    assert len(probability) == 2000 and all(0 <= p <= 1 for p in probability)
+    assert [probability[i] for i in hardest] == sorted(probability)[:5]
+    assert all(result.confidences[i] >= probability[i] for i in range(2000))  # the answer is the most probable
 
 
 def test_the_original_api_trains_reports_progress_and_stops_cleanly(data_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -187,6 +188,88 @@ def channel_bars(channels: list[int], values: list[float], low: float, high: flo
         height=320,
         xaxis=dict(title="channel (strongest first)", type="category"),
         yaxis=dict(title="activation"),
+        **_LAYOUT,
+    )
+    return fig
+
+
+def per_class_bars(accuracies: list[float], classes: tuple[str, ...]) -> go.Figure:
+    """Accuracy per class, the weakest in orange, the axis starting where the bars differ."""
+    weakest = int(np.argmin(accuracies))
+    fig = go.Figure(
+        go.Bar(
+            x=list(classes),
+            y=accuracies,
+            marker_color=["#e6550d" if i == weakest else "#3182bd" for i in range(len(classes))],
+            text=[f"{a:.1f}%" for a in accuracies],
+            textposition="outside",
+            hovertemplate="%{x}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    low = max(0.0, min(accuracies) - 5)
+    fig.update_layout(
+        height=300,
+        yaxis=dict(range=[low, 101.5], title="right (%)"),
+        xaxis=dict(type="category", tickfont=dict(size=15)),
+        **_LAYOUT,
+    )
+    return fig
+
+
+def embedding_scatter(
+    points: np.ndarray,
+    labels: list[int],
+    predictions: list[int],
+    classes: tuple[str, ...],
+    extra: tuple[float, float] | None = None,
+) -> go.Figure:
+    """Each test image at its 2-D position, coloured by its true class; mistakes as crosses; `extra`
+    (the current drawing) as a large star."""
+    labels_a, predictions_a = np.asarray(labels), np.asarray(predictions)
+    fig = go.Figure()
+    palette = plotly.colors.qualitative.T10
+    for c, name in enumerate(classes):
+        for wrong in (False, True):
+            chosen = np.flatnonzero((labels_a == c) & ((predictions_a != labels_a) == wrong))
+            if not len(chosen):
+                continue
+            fig.add_trace(
+                go.Scattergl(
+                    x=points[chosen, 0],
+                    y=points[chosen, 1],
+                    mode="markers",
+                    name=name if not wrong else f"{name}, misread",
+                    legendgroup=name,
+                    showlegend=not wrong,
+                    marker=dict(
+                        color=palette[c % len(palette)],
+                        size=11 if wrong else 6,
+                        symbol="x" if wrong else "circle",
+                        opacity=1.0 if wrong else 0.55,
+                        line=dict(width=1, color="#222") if wrong else dict(width=0),
+                    ),
+                    customdata=[[classes[predictions_a[i]]] for i in chosen],
+                    hovertemplate=f"true {name}, said %{{customdata[0]}}<extra></extra>",
+                )
+            )
+    if extra is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[extra[0]],
+                y=[extra[1]],
+                mode="markers+text",
+                name="your drawing",
+                text=["your drawing"],
+                textposition="top center",
+                textfont=dict(size=16),
+                marker=dict(symbol="star", size=22, color="#000", line=dict(width=2, color="#fff")),
+            )
+        )
+    fig.update_layout(
+        height=520,
+        xaxis=dict(title="first principal component", zeroline=False),
+        yaxis=dict(title="second principal component", zeroline=False),
+        legend=dict(title="true class", font=dict(size=14)),
         **_LAYOUT,
     )
     return fig

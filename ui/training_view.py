@@ -11,11 +11,10 @@ from resnet_core.data import DATASETS
 from resnet_core.devices import select_device
 from resnet_core.progress import format_duration
 from ui import charts, keys
+from ui.confusion_view import confusion_section
 from ui.jobs import DONE, FAILED, QUEUED, STOPPED, TrainingJob
 from ui.models import ActiveModel, active_model, checkpoint_dir, keep_model, set_active_model
 from ui.resources import device_locks
-
-GALLERY_SIZE = 24
 
 
 def summary(config) -> str:
@@ -119,31 +118,7 @@ def results(job: TrainingJob) -> None:
             set_active_model(run_model(job))
             st.rerun(scope="app")
     st.caption(f"Arithmetic: {job.result.trainer.precision}.")
-    classes = dataset.classes
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Confusion matrix**: grey, right answers; red, mistakes. Click a cell to see its digits.")
-        event = st.plotly_chart(
-            charts.confusion_heatmap(test.confusion_matrix, classes),
-            on_select="rerun",
-            selection_mode="points",
-            key="confusion-matrix",
-            config=charts.NO_TOOLBAR,
-        )
-    with right:
-        cell = _clicked_cell(event) or test.most_common_mistake()
-        if cell is None:
-            st.markdown(f"**No mistakes**: every test {dataset.items[:-1]} was read right.")
-        else:
-            true, predicted = cell
-            members = test.in_cell(true, predicted)
-            kind = "read right" if true == predicted else f"read as {classes[predicted]}"
-            st.markdown(
-                f"**True {classes[true]}, {kind}**: {len(members):,} test {dataset.items}"
-                + (f", the first {GALLERY_SIZE} shown" if len(members) > GALLERY_SIZE else "")
-            )
-            if members:
-                st.image([job.test_images[i].numpy() for i in members[:GALLERY_SIZE]], width=64)
+    confusion_section(test, job.test_images, config.dataset, key="confusion-matrix")
     save, download = st.columns(2)
     if save.button("Save to checkpoints folder", icon=":material/save:"):
         path = checkpoint_dir() / f"{config.arch}-{config.model_stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
@@ -168,13 +143,6 @@ def results(job: TrainingJob) -> None:
             job.result.model, config, {"test_accuracy": test.accuracy}, history=job.result.history
         ),
     )
-
-
-def _clicked_cell(event) -> tuple[int, int] | None:
-    """(true, predicted) of the confusion-matrix cell clicked last, None before any click."""
-    points = event.selection.points if event is not None else []
-    data = points[0].get("customdata") if points else None
-    return (int(data[0]), int(data[1])) if data else None
 
 
 def _why_not_switched_in(job: TrainingJob, in_use: ActiveModel) -> str:

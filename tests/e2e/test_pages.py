@@ -10,6 +10,7 @@ PAGES = {
     "train": ("train", "Start training"),
     "draw": ("draw", "Draw & Predict"),
     "feature_maps": ("feature_maps", "Feature Maps"),
+    "mistakes": ("mistakes", "Why it fails"),
     "residual_lab": ("residual_lab", "Residual Lab"),
 }
 

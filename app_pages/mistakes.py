@@ -1,0 +1,114 @@
+"""Why it fails: the model in use on 2,000 test images: per-class accuracy, the confusion matrix's
+images, the hardest images, where the model puts every image, and the model to take away."""
+
+import re
+
+import streamlit as st
+
+from resnet_core.augment import to_model_input
+from resnet_core.data import DATASETS, DatasetUnavailable
+from resnet_core.embedding import penultimate_features
+from resnet_core.export import ONNX_OPSET, onnx_bytes, torchscript_bytes
+from resnet_core.inference import EmptyDrawing, preprocess_canvas
+from ui import charts, keys
+from ui.attribution_view import where_it_looks
+from ui.confusion_view import GALLERY_SIZE, confusion_section, said
+from ui.examination import EXAMINED, examine
+from ui.model_picker import offer_quick_training
+from ui.models import active_model
+
+st.title("Why it fails")
+chosen = active_model()
+if chosen is None:
+    offer_quick_training("load a checkpoint on the Draw & Predict page")
+    st.stop()
+data = DATASETS[chosen.dataset]
+try:
+    with st.spinner(f"Testing {chosen.label} on {EXAMINED:,} test {data.items}…"):
+        exam = examine(chosen.model, chosen.dataset)
+except DatasetUnavailable as err:
+    st.error(str(err))
+    st.stop()
+result, classes = exam.result, data.classes
+st.caption(
+    f"{chosen.label} ({chosen.arch}; choose another in the sidebar), tested on {EXAMINED:,} {data.title} test "
+    f"{data.items}, {EXAMINED // len(classes)} of each class, the same ones every time."
+)
+cols = st.columns(3)
+cols[0].metric("Right", f"{result.accuracy:.2f}%")
+cols[1].metric("Mistakes", f"{len(result.misclassified):,} of {EXAMINED:,}")
+weakest = min(range(len(classes)), key=result.per_class_accuracy.__getitem__)
+cols[2].metric("Weakest class", f"{classes[weakest]}: {result.per_class_accuracy[weakest]:.1f}%")
+
+st.subheader("Right per class")
+st.plotly_chart(charts.per_class_bars(result.per_class_accuracy, classes), config=charts.NO_TOOLBAR)
+
+st.subheader("What it confuses")
+in_cell = confusion_section(result, exam.images, chosen.dataset, key="examined-confusion")
+
+st.subheader(f"The hardest {data.items}")
+hardest = result.hardest(GALLERY_SIZE)
+st.caption(
+    f"The {GALLERY_SIZE} {data.items} with the lowest probability for their true class, hardest first; "
+    "each caption is the model's answer and how sure it was."
+)
+st.image(
+    [exam.images[i].numpy() for i in hardest],
+    width=64,
+    caption=[f"true {classes[result.labels[i]]}: {c}" for i, c in zip(hardest, said(result, hardest, classes))],
+)
+
+st.subheader("Look closer at one")
+candidates = list(dict.fromkeys([*in_cell, *hardest]))
+position = st.selectbox(
+    "Image",
+    candidates,
+    format_func=lambda i: (
+        f"test #{int(exam.positions[i])}: true {classes[result.labels[i]]}, "
+        f"said {classes[result.predictions[i]]} ({100 * result.confidences[i]:.0f}%)"
+    ),
+    help="From the confusion matrix's cell shown above, then the hardest ones.",
+)
+where_it_looks(chosen, to_model_input(exam.images[position : position + 1]), result.predictions[position], classes)
+
+st.subheader(f"Where the model puts each {data.items[:-1]}")
+st.caption(
+    f"Each dot is one of the {EXAMINED:,} test {data.items}, placed by what the classifier reads (the last stage's "
+    f"{exam.projection.axes.shape[0]} averaged channels), squeezed to two directions by PCA "
+    f"({100 * sum(exam.projection.explained):.0f}% of their spread). {data.items.capitalize()} the model finds "
+    "alike land close together; crosses are the ones it got wrong, usually where two colours meet."
+)
+drawing_point = None
+if chosen.dataset == "mnist" and st.session_state.get(keys.DRAWING) is not None:
+    try:
+        x = preprocess_canvas(st.session_state[keys.DRAWING]).tensor
+        drawing_point = tuple(exam.projection.place(penultimate_features(chosen.model, x))[0].tolist())
+    except EmptyDrawing:
+        pass  # nothing drawn worth placing
+st.plotly_chart(
+    charts.embedding_scatter(exam.projection.points.numpy(), result.labels, result.predictions, classes, drawing_point),
+    config=charts.NO_TOOLBAR,
+)
+
+st.subheader("Take it away")
+st.caption(
+    "The model alone, to run without this app: ONNX (opset "
+    f"{ONNX_OPSET}) for onnxruntime and most other runtimes, or TorchScript for PyTorch. Input: a batch of "
+    "(N, 1, 28, 28) images normalised as in training; output: (N, 10) scores, the largest is the answer."
+)
+name = re.sub(r"[^a-z0-9]+", "-", chosen.source.lower()).strip("-") or "model"
+left, right = st.columns(2)
+left.download_button(
+    "Download ONNX",
+    data=lambda: onnx_bytes(chosen.model),
+    file_name=f"{name}.onnx",
+    mime="application/octet-stream",
+    icon=":material/download:",
+)
+right.download_button(
+    "Download TorchScript",
+    data=lambda: torchscript_bytes(chosen.model),
+    file_name=f"{name}-torchscript.pt",
+    mime="application/octet-stream",
+    icon=":material/download:",
+)
