@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from resnet_core.augment import to_model_input
 from resnet_core.data import DATASETS, load_split
 from resnet_core.models import resnet18
 from resnet_core.summary import layer_table
@@ -22,6 +23,7 @@ PAGES = [
     "app_pages/draw.py",
     "app_pages/feature_maps.py",
     "app_pages/mistakes.py",
+    "app_pages/teach.py",
     "app_pages/residual_lab.py",
 ]
 
@@ -481,3 +483,42 @@ def test_why_it_fails_shows_the_starters_mistakes_and_places_the_drawing_among_t
     assert {b.proto.label for b in app.get("download_button")} == {"Download ONNX", "Download TorchScript"}
     by_label(app.selectbox, "Image").set_value(by_label(app.selectbox, "Image").options[1]).run()
     assert not app.exception and [s.value for s in app.subheader].count("Where it looks") == 1
+
+
+def test_teach_it_adds_drawings_learns_new_symbols_and_answers_with_them(app, data_dir):
+    fashion, fashion_labels = load_split("fashion-mnist", train=False, download=False)
+    app.switch_page("app_pages/teach.py").run()
+    by_label(app.text_input, "Your symbols (2 to 4, separated by commas)").set_value("trouser").run()
+    assert any("Name 2 to 4 symbols" in w.value for w in app.warning)
+    by_label(app.text_input, "Your symbols (2 to 4, separated by commas)").set_value("trouser, bag, sneaker").run()
+    # A drawing on the canvas becomes an example of the chosen symbol, and the canvas is emptied.
+    first_trouser = int((fashion_labels == 1).nonzero()[0])
+    app.session_state[keys.TEACH_DRAWING] = digit_on_canvas(fashion[first_trouser], 200, 40, 40)
+    app.run()
+    by_label(app.button, "Add as an example of trouser").click().run()
+    assert not app.exception
+    assert len(app.session_state[keys.TEACH_EXAMPLES]) == 1 and keys.TEACH_DRAWING not in app.session_state
+    # Four more of each (as if drawn), then Teach.
+    for label, fashion_label in enumerate((1, 8, 7)):
+        members = (
+            (fashion_labels == fashion_label).nonzero().flatten()[1:6]
+            if label == 0
+            else ((fashion_labels == fashion_label).nonzero().flatten()[:5])
+        )
+        for i in members.tolist()[: 4 if label == 0 else 5]:
+            app.session_state[keys.TEACH_EXAMPLES].append((label, to_model_input(fashion[i : i + 1])))
+    app.run()
+    by_label(app.button, "Teach").click().run()
+    assert not app.exception
+    metrics = {m.label: m for m in app.metric}
+    assert metrics["Parameters trained"].value == "195"  # 64 features × 3 symbols + 3: the new head alone
+    assert "Right on held-out drawings" in metrics
+    assert app.session_state[keys.TAUGHT].model.fc.out_features == 3
+    assert sidebar_choice(app).startswith("Starter ResNet-20")  # a copy learned: the model in use is unchanged
+    # Try it: a bag drawn on the canvas is answered with the new symbols.
+    bag = int((fashion_labels == 8).nonzero()[10])
+    by_label(app.radio, "Canvas").set_value("Try it").run()
+    app.session_state[keys.TEACH_DRAWING] = digit_on_canvas(fashion[bag], 200, 40, 40)
+    app.run()
+    assert not app.exception
+    assert {m.label: m.value for m in app.metric}["It says"] in ("trouser", "bag", "sneaker")

@@ -8,7 +8,12 @@ ADOPTED_UPLOAD = "adopted_upload"  # (file_id, why it was refused or None) of th
 ADOPTED_JOB = "adopted_job"  # id of the job whose model this session made active (once), or absent
 DRAWING = "drawing"  # last non-empty canvas as (H, W, 4) uint8, for Draw and Feature Maps
 CANVAS = "canvas"  # the drawable canvas widget (its key, with ui.drawing_canvas's version after it)
-CANVAS_STATE = "canvas_state"  # ui.drawing_canvas: the canvas's version, strokes and a picture after each stroke
+CANVAS_STATE = (
+    "canvas_state"  # ui.drawing_canvas, + ":name": a canvas's version, strokes and a picture after each stroke
+)
+TEACH_DRAWING = "teach_drawing"  # the Teach page's canvas, like DRAWING
+TEACH_EXAMPLES = "teach_examples"  # the Teach page's examples: list of (class position, (1, 1, 28, 28) tensor)
+TAUGHT = "taught"  # resnet_core.finetune.FineTuned of this session, or absent
 DIGIT_INDEX = "digit_index"  # test image picked on the Feature Maps page
 OWNER_TOKEN = "owner_token"  # this session's secret: it stops the runs it started (ui.jobs.OwnedRun); never in a URL
 LAB_TWINS = "lab_twins"  # ui.lab_jobs.LabJob: this session's last twin run, or absent

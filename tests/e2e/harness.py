@@ -27,6 +27,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Where a confusion-matrix cell (true, predicted) is on the screen, from Plotly's own axes.
+CELL_CENTRE_JS = """(plot, [t, p]) => {
+    const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis, box = plot.getBoundingClientRect();
+    return [box.left + xa._offset + xa.d2p(String(p)), box.top + ya._offset + ya.d2p(String(t))];
+}"""
+
 # The drawing surface of streamlit-drawable-canvas 0.13 (Components v2: no iframe).
 CANVAS = "[data-testid=stBidiComponentIsolated] canvas.upper-canvas"
 

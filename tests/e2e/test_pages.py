@@ -11,6 +11,7 @@ PAGES = {
     "draw": ("draw", "Draw & Predict"),
     "feature_maps": ("feature_maps", "Feature Maps"),
     "mistakes": ("mistakes", "Why it fails"),
+    "teach": ("teach", "Teach it"),
     "residual_lab": ("residual_lab", "Residual Lab"),
 }
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
-from tests.e2e.harness import CANVAS, draw, model_in_use, stop_button, wait_until_idle
+from tests.e2e.harness import CANVAS, CELL_CENTRE_JS, draw, model_in_use, stop_button, wait_until_idle
 
 CHART_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
@@ -23,13 +23,6 @@ LOADED_IMAGES_JS = (
     "[...document.querySelectorAll('[data-testid=stImage] img')]"
     ".filter(img => img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().height > 0).length"
 )
-
-
-# Where a confusion-matrix cell (true, predicted) is on the screen, from Plotly's own axes.
-CELL_CENTRE_JS = """(plot, [t, p]) => {
-    const xa = plot._fullLayout.xaxis, ya = plot._fullLayout.yaxis, box = plot.getBoundingClientRect();
-    return [box.left + xa._offset + xa.d2p(String(p)), box.top + ya._offset + ya.d2p(String(t))];
-}"""
 
 
 def chart_points(page) -> int:

@@ -1,0 +1,116 @@
+"""Teach it: draw a few examples of new symbols, and a copy of the model learns them in seconds."""
+
+import streamlit as st
+import torch
+
+from resnet_core.augment import denormalize
+from resnet_core.finetune import LEARNS, fine_tune
+from resnet_core.inference import EmptyDrawing, InvalidImage, preprocess_canvas
+from ui import charts, keys
+from ui.drawing_canvas import clear_canvas, drawing_canvas
+from ui.model_picker import offer_quick_training
+from ui.models import active_model
+from ui.teaching import class_names, held_out_split
+
+st.title("Teach it")
+chosen = active_model()
+if chosen is None:
+    offer_quick_training("load a checkpoint on the Draw & Predict page")
+    st.stop()
+st.caption(
+    f"A copy of {chosen.label} ({chosen.arch}) learns your symbols; the model in use is never changed. "
+    "Draw about five examples of each, press Teach, then try it."
+)
+examples: list = st.session_state.setdefault(keys.TEACH_EXAMPLES, [])
+names_text = st.text_input(
+    "Your symbols (2 to 4, separated by commas)",
+    "circle, cross, heart",
+    help="Anything you can draw: shapes, letters, or your own way of writing some digits.",
+)
+try:
+    names = class_names(names_text)
+except ValueError as err:
+    st.warning(str(err))
+    st.stop()
+
+draw_col, side_col = st.columns([1, 1])
+with draw_col:
+    mode = st.radio("Canvas", ["Draw examples", "Try it"], horizontal=True, key="teach-mode")
+    drawing_canvas(14, drawing_key=keys.TEACH_DRAWING, name="teach")
+    drawing = st.session_state.get(keys.TEACH_DRAWING)
+with side_col:
+    if mode == "Draw examples":
+        label = st.radio("This drawing is a", range(len(names)), format_func=names.__getitem__, horizontal=True)
+        if st.button(f"Add as an example of {names[label]}", icon=":material/add:", disabled=drawing is None):
+            try:
+                examples.append((label, preprocess_canvas(drawing).tensor))
+                clear_canvas("teach")  # reruns with an empty canvas for the next example
+            except (EmptyDrawing, InvalidImage) as err:
+                st.info(str(err))
+        counts = [sum(1 for c, _ in examples if c == i) for i in range(len(names))]
+        st.markdown(" · ".join(f"**{name}**: {n}" for name, n in zip(names, counts)))
+        for position, name in enumerate(names):
+            pictures = [denormalize(x[0, 0]).clamp(0, 1).numpy() for c, x in examples if c == position]
+            if pictures:
+                st.image(pictures, width=48, caption=[name] * len(pictures))
+        if examples and st.button("Start over", icon=":material/restart_alt:"):
+            examples.clear()
+            st.session_state.pop(keys.TAUGHT, None)
+            st.rerun()
+    else:
+        taught = st.session_state.get(keys.TAUGHT)
+        if taught is None or taught.classes != names:
+            st.info("Teach the model your symbols first (below).")
+        elif drawing is None:
+            st.info("Draw one of your symbols on the canvas.")
+        else:
+            try:
+                x = preprocess_canvas(drawing).tensor
+            except (EmptyDrawing, InvalidImage) as err:
+                st.info(str(err))
+            else:
+                with torch.inference_mode():
+                    probabilities = torch.softmax(taught.model(x), dim=1)[0].numpy()
+                st.metric("It says", names[int(probabilities.argmax())], f"{100 * probabilities.max():.0f}% sure")
+                st.plotly_chart(charts.probability_bars(probabilities, names), config=charts.NO_TOOLBAR)
+
+st.subheader("Teach")
+learns = st.radio(
+    "What learns",
+    list(LEARNS),
+    format_func=lambda key: LEARNS[key],
+    horizontal=True,
+    help="The rest stays frozen: it keeps the strokes, corners and loops it learned from MNIST.",
+)
+train_set, held_out = held_out_split(examples, len(names))
+ready = len(train_set[1]) and set(train_set[1].tolist()) == set(range(len(names)))
+if st.button("Teach", type="primary", icon=":material/school:", disabled=not ready):
+    with st.spinner("Learning your symbols…"):
+        st.session_state[keys.TAUGHT] = fine_tune(
+            chosen.model, train_set[0], train_set[1], names, learns=learns, held_out=held_out
+        )
+if not ready:
+    st.caption("Add at least one example of every symbol to teach.")
+taught = st.session_state.get(keys.TAUGHT)
+if taught is not None and taught.classes == names:
+    share = 100 * taught.trained_parameters / taught.total_parameters
+    cols = st.columns(3)
+    cols[0].metric(
+        "Parameters trained", f"{taught.trained_parameters:,}", f"{share:.2f}% of {taught.total_parameters:,}"
+    )
+    cols[1].metric("Took", f"{taught.seconds:.1f} s")
+    if taught.accuracy_after is not None:
+        cols[2].metric(
+            "Right on held-out drawings",
+            f"{taught.accuracy_after:.0f}%",
+            f"{taught.accuracy_after - taught.accuracy_before:+.0f} points (before: {taught.accuracy_before:.0f}%)",
+        )
+    st.caption(
+        f"{LEARNS[taught.learns].capitalize()}; every other layer kept what it learned from MNIST. "
+        + (
+            "The last drawing of each symbol with at least 3 was kept back to test on: the model never trained on it."
+            if taught.accuracy_after is not None
+            else "Draw 3 or more of each symbol to keep one back and measure the accuracy."
+        )
+    )
+    st.success("Switch the canvas to **Try it** and draw one of your symbols.")
