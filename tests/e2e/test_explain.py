@@ -34,6 +34,7 @@ def test_draw_see_where_it_looks_open_a_confusion_cell_and_run_the_onnx_download
     wait_until_idle(page)
     shown = heading.inner_text()
     matrix = page.locator(".js-plotly-plot").nth(1)
+    matrix.scroll_into_view_if_needed()  # a click lands only on what is on the screen
     counts = matrix.evaluate("plot => plot.data[2].text")
     true, predicted = next(
         divmod(i, 10)
@@ -48,8 +49,13 @@ def test_draw_see_where_it_looks_open_a_confusion_cell_and_run_the_onnx_download
     embedding = page.locator(".js-plotly-plot").nth(2)  # after the per-class bars and the matrix
     assert embedding.evaluate("plot => plot.data.some(trace => trace.name === 'your drawing')")
 
+    # The selection reruns the page; a download clicked during a rerun would ask for the last run's file.
+    page.wait_for_timeout(2000)
+    wait_until_idle(page)
+    button = page.get_by_role("button", name="Download ONNX")
+    button.scroll_into_view_if_needed()
     with page.expect_download(timeout=120_000) as download:
-        page.get_by_role("button", name="Download ONNX").click()
+        button.click()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     assert path.suffix == ".onnx"
