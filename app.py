@@ -26,6 +26,7 @@ pages = [
     st.Page("app_pages/feature_maps.py", title="Feature Maps", icon=":material/layers:"),
     st.Page("app_pages/mistakes.py", title="Why it fails", icon=":material/troubleshoot:"),
     st.Page("app_pages/teach.py", title="Teach it", icon=":material/school:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/table_chart:"),
     st.Page("app_pages/residual_lab.py", title="Residual Lab", icon=":material/science:"),
 ]
 navigation = st.navigation(pages)

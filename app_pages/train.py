@@ -1,22 +1,23 @@
 """Train: choose the settings, train off the script thread, watch it live, keep the result."""
 
 import streamlit as st
-import torch
 
 from resnet_core.config import SCHEDULERS, TrainConfig
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.models import ARCHITECTURES, STEMS
 from resnet_core.precision import PRECISIONS
 from resnet_core.progress import format_duration
-from ui import keys, training_view
+from ui import keys, train_form, training_view
 from ui.jobs import TrainingJob
 from ui.resources import estimated_run_seconds, missing_data_message, test_split
 from ui.run_lengths import CUSTOM, RUN_LENGTHS, RunLength, run_length_label
 from ui.session_job import session_token, start_job
 
-DEVICES = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-
 st.title("Train")
+# A past run to repeat (the Runs page) replaces the settings; otherwise each keeps its value or default.
+st.session_state.update(st.session_state.pop(keys.TRAIN_PREFILL, {}))
+for widget, default in train_form.DEFAULTS.items():
+    st.session_state.setdefault(widget, default)
 job: TrainingJob | None = st.session_state.get(keys.TRAINING_JOB)
 token = session_token()
 busy = job is not None and not job.finished and job.owner == token  # one run of one's own at a time
@@ -45,53 +46,57 @@ with st.expander(
     length_and_start = st.container()
     st.markdown("**Network, data and learning**")
     c1, c2, c3, c4 = st.columns(4)
-    arch = c1.selectbox("Network", list(ARCHITECTURES))
+    arch = c1.selectbox("Network", list(ARCHITECTURES), key="train:arch")
     stem = c2.selectbox(
         "Stem",
         [None, *STEMS],
+        key="train:stem",
         format_func=lambda s: "the network's own" if s is None else STEMS[s].description,
         help="The first layer, before the residual blocks. imagenet shrinks a digit to 7×7; medium keeps "
         "14×14 and small 28×28: nicer maps to look at, several times slower to train "
         "(the Architecture page shows each stem's multiply-adds). The network's own: imagenet for "
         "ResNet-18 to -152, small for the depth family ResNet-8 to -110.",
     )
-    dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title)
+    dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title, key="train:dataset")
     c1, c2, c3, c4 = st.columns(4)
-    batch_size = c1.selectbox("Batch size", [32, 64, 128, 256, 512], index=2, help="digits per training step")
+    batch_size = c1.selectbox(
+        "Batch size", train_form.BATCH_SIZES, key="train:batch_size", help="digits per training step"
+    )
     lr = c2.select_slider(
         "Learning rate",
-        [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2],
-        value=3e-3,
+        train_form.LEARNING_RATES,
+        key="train:lr",
         format_func=lambda v: f"{v:g}",
         help="How big a step the weights take after each batch: too small learns slowly, too large jumps about.",
     )
     weight_decay = c3.select_slider(
         "Weight decay",
-        [0.0, 1e-5, 1e-4, 1e-3],
-        value=1e-4,
+        train_form.WEIGHT_DECAYS,
+        key="train:weight_decay",
         format_func=lambda v: f"{v:g}",
         help="Pulls every weight a little toward zero at each step, so the network cannot lean on a few huge ones.",
     )
     scheduler = c4.selectbox(
         "Schedule",
         SCHEDULERS,
-        index=SCHEDULERS.index("onecycle"),
+        key="train:scheduler",
         help="How the learning rate changes during the run. step: 10 times smaller every 7 epochs (the classic "
         "recipe); onecycle: rises, then falls to almost zero, and the network is taught to be a little less "
         "than 100% sure of each answer (the fast recipe); constant: never changes.",
     )
     c1, c2, c3, c4 = st.columns(4)
-    device = c1.selectbox("Device", DEVICES, help="auto picks a GPU when there is one")
+    device = c1.selectbox("Device", train_form.DEVICES, key="train:device", help="auto picks a GPU when there is one")
     precision = c2.selectbox(
         "Arithmetic",
         PRECISIONS,
+        key="train:precision",
         help="fp32: ordinary 32-bit numbers. bf16: 16-bit numbers, faster on GPUs and on some CPUs, a little "
         "less exact. auto: bf16 on a GPU, fp32 on a CPU.",
     )
-    augment = c3.toggle("Augmentation", value=True, help="random rotation ±10° and shift ±10%")
+    augment = c3.toggle("Augmentation", key="train:augment", help="random rotation ±10° and shift ±10%")
     zero_init = c4.toggle(
         "Blocks start as identity",
-        value=False,
+        key="train:zero_init",
         help="Each block starts by passing its input on unchanged (F(x) = 0, so out = x) and learns its "
         "correction from there. In our measured runs it helped ResNet-50, not ResNet-18 or -34.",
     )
@@ -115,12 +120,15 @@ with st.expander(
             [*RUN_LENGTHS, CUSTOM],
             format_func=lambda name: run_length_label(name, settings, estimated_run_seconds),
             horizontal=True,
+            key="train:length",
             help="Times are estimated from this network's speed, measured on this machine.",
         )
         if length == CUSTOM:
             c1, c2 = st.columns(2)
-            digits = c1.select_slider("Training digits", [1_000, 2_000, 5_000, 10_000, 20_000, 55_000], value=5_000)
-            epochs = int(c2.number_input("Epochs (passes over the digits)", 1, 50, 2))
+            digits = c1.select_slider("Training digits", train_form.DIGIT_COUNTS, key="train:digits")
+            epochs = int(
+                c2.number_input("Epochs (passes over the digits)", 1, train_form.MOST_EPOCHS, key="train:epochs")
+            )
             config = RunLength(digits, epochs).apply(settings)
             seconds = estimated_run_seconds(config)
             if seconds is not None:

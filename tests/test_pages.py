@@ -8,6 +8,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from resnet_core.augment import to_model_input
+from resnet_core.checkpoints import load_checkpoint
 from resnet_core.data import DATASETS, load_split
 from resnet_core.models import resnet18
 from resnet_core.summary import layer_table
@@ -24,6 +25,7 @@ PAGES = [
     "app_pages/feature_maps.py",
     "app_pages/mistakes.py",
     "app_pages/teach.py",
+    "app_pages/runs.py",
     "app_pages/residual_lab.py",
 ]
 
@@ -522,3 +524,27 @@ def test_teach_it_adds_drawings_learns_new_symbols_and_answers_with_them(app, da
     app.run()
     assert not app.exception
     assert {m.label: m.value for m in app.metric}["It says"] in ("trouser", "bag", "sneaker")
+
+
+def test_runs_lists_starters_and_saved_files_compares_them_and_repeats_one_on_the_train_page(app, tmp_path):
+    import shutil
+
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    shutil.copy(REPO / "assets" / "starter-plain20.pt", folder / "my-plain-run.pt")
+    bad_checkpoint(folder, "a text file", "notes.pt")  # unreadable: left out
+    app.switch_page("app_pages/runs.py").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert table["name"].tolist() == ["Starter ResNet-20", "Starter plain-20", "my-plain-run.pt"]
+    assert table["test accuracy (%)"].tolist() == [99.58, 99.52, 99.52]
+    starter = load_checkpoint(REPO / "assets" / "starter-resnet20.pt").model
+    assert table["parameters"].tolist()[0] == sum(p.numel() for p in starter.parameters())
+    assert table["network"].tolist()[1] == "resnet20, small stem, plain" and table["recipe"].tolist()[0] == "fast"
+    by_label(app.multiselect, "Compare").set_value([2]).run()
+    by_label(app.button, "Train my-plain-run.pt again on the Train page").click().run()
+    assert not app.exception
+    state = app.session_state
+    assert state["train:arch"] == "resnet20" and state["train:length"] == "Custom"
+    assert state["train:epochs"] == 4 and state["train:digits"] == 55_000 and state["train:lr"] == 3e-3
+    assert by_label(app.selectbox, "Network").value == "resnet20"  # the Train page shows them

@@ -273,3 +273,51 @@ def embedding_scatter(
         **_LAYOUT,
     )
     return fig
+
+
+def run_curves(histories: dict[str, dict]) -> go.Figure:
+    """Validation accuracy and training loss per epoch, one line per run (name -> its history)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Validation accuracy (%)", "Training loss"))
+    palette = plotly.colors.qualitative.T10
+    for i, (name, history) in enumerate(histories.items()):
+        color = palette[i % len(palette)]
+        epochs = history.get("epoch", [])
+        accuracy = [a if a is not None else float("nan") for a in history.get("val_acc", [])]
+        fig.add_trace(go.Scatter(x=epochs, y=accuracy, name=name, mode="lines+markers", line=dict(color=color)), 1, 1)
+        fig.add_trace(
+            go.Scatter(
+                x=epochs,
+                y=history.get("train_loss", []),
+                name=name,
+                mode="lines+markers",
+                line=dict(color=color),
+                showlegend=False,
+            ),
+            1,
+            2,
+        )
+    fig.update_xaxes(title_text="epoch", dtick=1)
+    fig.update_layout(height=360, legend=dict(orientation="h", y=-0.3), **_LAYOUT)
+    return fig
+
+
+def accuracy_against(
+    x: list[float], accuracy: list[float], names: list[str], chosen: list[bool], title: str
+) -> go.Figure:
+    """Test accuracy against a cost (parameters, seconds) on a log axis; chosen runs larger and labelled."""
+    fig = go.Figure(
+        go.Scatter(
+            x=x,
+            y=accuracy,
+            mode="markers+text",
+            text=[name if pick else "" for name, pick in zip(names, chosen)],
+            textposition="top center",
+            marker=dict(
+                size=[16 if pick else 9 for pick in chosen], color=["#e6550d" if p else "#3182bd" for p in chosen]
+            ),
+            customdata=names,
+            hovertemplate="%{customdata}: %{y:.2f}% at %{x:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_layout(height=320, xaxis=dict(title=title, type="log"), yaxis=dict(title="test accuracy (%)"), **_LAYOUT)
+    return fig

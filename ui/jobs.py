@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import torch
 
@@ -172,6 +173,7 @@ class TrainingJob(OwnedRun):
     thread: threading.Thread | None = None
     estimated_seconds: float | None = None  # the whole run, from the speed measured on this device
     entry: object = None  # ui.models.ActiveModel of the finished run's model, made once and shared
+    ended_at: datetime | None = None  # wall-clock time the training ended (the Runs page's date)
     _time_left: tuple[float, float, int] | None = None  # (seconds left, when, step reports then) last measured
 
     @property
@@ -203,6 +205,7 @@ class TrainingJob(OwnedRun):
         # The app never resumes a run, and a finished job may outlive its session in the
         # JobRegistry: Adam's two moment buffers (twice the weights) would only hold memory.
         self.result.trainer.optimizer = self.result.trainer.scheduler = None
+        self.ended_at = datetime.now()
         return STOPPED if self.result.stopped else DONE
 
     def progress_fraction(self) -> float:
@@ -264,6 +267,14 @@ class JobRegistry:
     def get(self, job_id: str) -> TrainingJob | None:
         with self._guard:
             return self._jobs.get(job_id)
+
+    def finished_runs(self) -> list[TrainingJob]:
+        """Runs kept that ended with a model (done, or stopped after a step), newest first."""
+        with self._guard:
+            jobs = list(self._jobs.values())
+        return [
+            job for job in reversed(jobs) if job.finished and job.result is not None and job.result.test is not None
+        ]
 
 
 def quick_config(device: str = "auto") -> TrainConfig:

@@ -19,3 +19,4 @@ OWNER_TOKEN = "owner_token"  # this session's secret: it stops the runs it start
 LAB_TWINS = "lab_twins"  # ui.lab_jobs.LabJob: this session's last twin run, or absent
 LAB_SWEEP = "lab_sweep"  # ui.lab_jobs.LabJob: this session's last depth sweep, or absent
 LAB_SETTINGS = "lab_settings"  # the Residual Lab's digits, epochs and depth, kept across page changes
+TRAIN_PREFILL = "train_prefill"  # widget key -> value: a past run's settings for the Train page to start from

@@ -12,6 +12,7 @@ PAGES = {
     "feature_maps": ("feature_maps", "Feature Maps"),
     "mistakes": ("mistakes", "Why it fails"),
     "teach": ("teach", "Teach it"),
+    "runs": ("runs", "What the accuracy cost"),
     "residual_lab": ("residual_lab", "Residual Lab"),
 }
 

@@ -1,0 +1,95 @@
+"""Runs: every trained model this server knows of, side by side; their curves, their costs, and a run
+to start again."""
+
+import pandas as pd
+import streamlit as st
+
+from resnet_core.data import DATASETS
+from resnet_core.progress import format_duration
+from ui import charts, keys
+from ui.run_list import all_runs, mult_adds
+from ui.train_form import settings_of
+
+st.title("Runs")
+st.caption(
+    "The starter models, the checkpoints saved in the checkpoints folder and the runs finished on this server "
+    "(the four newest). Choose runs below the table to compare them; choose one to train it again."
+)
+runs = all_runs()
+table = pd.DataFrame(
+    {
+        "name": [r.name for r in runs],
+        "from": [r.source for r in runs],
+        "network": [f"{r.arch}, {r.stem} stem" + ("" if r.residual else ", plain") for r in runs],
+        "dataset": [DATASETS[r.dataset].title if r.dataset in DATASETS else r.dataset for r in runs],
+        "recipe": [r.recipe for r in runs],
+        "epochs": [r.epochs for r in runs],
+        "test accuracy (%)": [r.test_accuracy for r in runs],
+        "parameters": [r.parameters for r in runs],
+        "multiply-adds": [mult_adds(r) for r in runs],
+        "training time": [format_duration(r.training_seconds) if r.training_seconds else "" for r in runs],
+        "device": [r.device for r in runs],
+        "date": [r.date.strftime("%Y-%m-%d %H:%M") if r.date else "" for r in runs],
+    }
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    column_config={
+        "parameters": st.column_config.NumberColumn(format="localized"),
+        "multiply-adds": st.column_config.NumberColumn(format="localized"),
+        "test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+    },
+)
+chosen = st.multiselect(
+    "Compare",
+    range(len(runs)),
+    format_func=lambda i: runs[i].name,
+    placeholder="Choose runs (the first four are shown until you do)",
+    help="Choose exactly one to train it again.",
+)
+shown = chosen or list(range(min(len(runs), 4)))
+
+st.subheader("Curves" + (" of the selected runs" if chosen else f" of the first {len(shown)}"))
+with_history = {runs[i].name: runs[i].history for i in shown if runs[i].history}
+if with_history:
+    st.plotly_chart(charts.run_curves(with_history), config=charts.NO_TOOLBAR)
+else:
+    st.info("None of these recorded their training curves.")
+
+st.subheader("What the accuracy cost")
+scored = [i for i, r in enumerate(runs) if r.test_accuracy is not None]
+left, right = st.columns(2)
+left.plotly_chart(
+    charts.accuracy_against(
+        [runs[i].parameters for i in scored],
+        [runs[i].test_accuracy for i in scored],
+        [runs[i].name for i in scored],
+        [i in chosen for i in scored],
+        "parameters",
+    ),
+    config=charts.NO_TOOLBAR,
+    key="accuracy-parameters",
+)
+timed = [i for i in scored if runs[i].training_seconds]
+right.plotly_chart(
+    charts.accuracy_against(
+        [runs[i].training_seconds for i in timed],
+        [runs[i].test_accuracy for i in timed],
+        [runs[i].name for i in timed],
+        [i in chosen for i in timed],
+        "training time (s)",
+    ),
+    config=charts.NO_TOOLBAR,
+    key="accuracy-time",
+)
+st.caption("Training times are as recorded, on whatever machine and device each run used.")
+
+if len(chosen) == 1 and runs[chosen[0]].config is not None:
+    run = runs[chosen[0]]
+    if st.button(f"Train {run.name} again on the Train page", icon=":material/replay:"):
+        st.session_state[keys.TRAIN_PREFILL] = settings_of(run.config)
+        st.switch_page("app_pages/train.py")
+    st.caption("Its settings fill the Train page; the number of digits and passes becomes Custom.")
+elif len(chosen) == 1:
+    st.caption("This file holds no training settings, so it cannot be repeated.")
