@@ -2,6 +2,7 @@
 
 import numpy as np
 import streamlit as st
+import torch
 
 from resnet_core.augment import denormalize, to_model_input
 from resnet_core.data import DATASETS, DatasetUnavailable
@@ -15,6 +16,7 @@ from resnet_core.features import (
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
 from resnet_core.models import STEMS
 from ui import charts, keys
+from ui.attribution_view import where_it_looks
 from ui.feature_view import DEFAULT_CHANNELS, grid_columns, stem_sentence, what_to_look_for
 from ui.model_picker import offer_quick_training
 from ui.models import active_model, session_models
@@ -139,3 +141,8 @@ with layer_col:
         closer = charts.feature_grid(fmap[channel].numpy(), low, high)
         closer.update_layout(height=360)
         st.plotly_chart(closer, config=charts.NO_TOOLBAR)
+
+with st.expander("Where it looks: which parts of this input made the answer", icon=":material/visibility:"):
+    with torch.inference_mode():
+        answer = int(chosen.model(x.to(next(chosen.model.parameters()).device)).argmax(1))
+    where_it_looks(chosen, x, answer, dataset.classes)

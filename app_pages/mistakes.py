@@ -58,19 +58,6 @@ st.image(
     caption=[f"true {classes[result.labels[i]]}: {c}" for i, c in zip(hardest, said(result, hardest, classes))],
 )
 
-st.subheader("Look closer at one")
-candidates = list(dict.fromkeys([*in_cell, *hardest]))
-position = st.selectbox(
-    "Image",
-    candidates,
-    format_func=lambda i: (
-        f"test #{int(exam.positions[i])}: true {classes[result.labels[i]]}, "
-        f"said {classes[result.predictions[i]]} ({100 * result.confidences[i]:.0f}%)"
-    ),
-    help="From the confusion matrix's cell shown above, then the hardest ones.",
-)
-where_it_looks(chosen, to_model_input(exam.images[position : position + 1]), result.predictions[position], classes)
-
 st.subheader(f"Where the model puts each {data.items[:-1]}")
 st.caption(
     f"Each dot is one of the {EXAMINED:,} test {data.items}, placed by what the classifier reads (the last stage's "
@@ -85,10 +72,28 @@ if chosen.dataset == "mnist" and st.session_state.get(keys.DRAWING) is not None:
         drawing_point = tuple(exam.projection.place(penultimate_features(chosen.model, x))[0].tolist())
     except EmptyDrawing:
         pass  # nothing drawn worth placing
-st.plotly_chart(
+picked = st.plotly_chart(
     charts.embedding_scatter(exam.projection.points.numpy(), result.labels, result.predictions, classes, drawing_point),
     config=charts.NO_TOOLBAR,
+    on_select="rerun",
+    selection_mode="points",
+    key="embedding",
 )
+clicked = [int(p["customdata"][1]) for p in picked.selection.points if len(p.get("customdata") or []) > 1]
+
+st.subheader("Look closer at one")
+candidates = list(dict.fromkeys([*clicked, *in_cell, *hardest]))
+position = st.selectbox(
+    "Image",
+    candidates,
+    format_func=lambda i: (
+        f"test #{int(exam.positions[i])}: true {classes[result.labels[i]]}, "
+        f"said {classes[result.predictions[i]]} ({100 * result.confidences[i]:.0f}%)"
+    ),
+    help="A dot clicked in the picture above, then the confusion matrix's cell, then the hardest ones.",
+)
+where_it_looks(chosen, to_model_input(exam.images[position : position + 1]), result.predictions[position], classes)
+
 
 st.subheader("Take it away")
 st.caption(

@@ -270,6 +270,7 @@ def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18,
     assert not app.exception
     assert {m.label: m.value for m in app.metric}[SHAPE] == "512×1×1"
     assert any("Each bar is one of 512 channels" in m.value for m in app.markdown)  # 1×1 maps as bars
+    assert "Where it looks" in [s.value for s in app.subheader]  # the input's attribution maps, folded away
 
 
 def _png(image) -> bytes:

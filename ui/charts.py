@@ -224,7 +224,7 @@ def embedding_scatter(
     extra: tuple[float, float] | None = None,
 ) -> go.Figure:
     """Each test image at its 2-D position, coloured by its true class; mistakes as crosses; `extra`
-    (the current drawing) as a large star."""
+    (the current drawing) as a large star. A point's customdata is [its answer, its position]."""
     labels_a, predictions_a = np.asarray(labels), np.asarray(predictions)
     fig = go.Figure()
     palette = plotly.colors.qualitative.T10
@@ -248,8 +248,8 @@ def embedding_scatter(
                         opacity=1.0 if wrong else 0.55,
                         line=dict(width=1, color="#222") if wrong else dict(width=0),
                     ),
-                    customdata=[[classes[predictions_a[i]]] for i in chosen],
-                    hovertemplate=f"true {name}, said %{{customdata[0]}}<extra></extra>",
+                    customdata=[[classes[predictions_a[i]], int(i)] for i in chosen],
+                    hovertemplate=f"true {name}, said %{{customdata[0]}} (click to look closer)<extra></extra>",
                 )
             )
     if extra is not None:
@@ -267,6 +267,7 @@ def embedding_scatter(
         )
     fig.update_layout(
         height=520,
+        clickmode="event+select",
         xaxis=dict(title="first principal component", zeroline=False),
         yaxis=dict(title="second principal component", zeroline=False),
         legend=dict(title="true class", font=dict(size=14)),
