@@ -2,7 +2,6 @@
 
 import numpy as np
 import streamlit as st
-import torch
 
 from resnet_core.augment import denormalize, to_model_input
 from resnet_core.data import DATASETS, DatasetUnavailable
@@ -19,7 +18,7 @@ from ui import charts, keys
 from ui.attribution_view import where_it_looks
 from ui.feature_view import DEFAULT_CHANNELS, grid_columns, stem_sentence, what_to_look_for
 from ui.model_picker import offer_quick_training
-from ui.models import active_model, session_models
+from ui.models import active_model, predictor_for, session_models
 from ui.resources import test_split
 
 st.title("Feature Maps")
@@ -143,6 +142,4 @@ with layer_col:
         st.plotly_chart(closer, config=charts.NO_TOOLBAR)
 
 with st.expander("Where it looks: which parts of this input made the answer", icon=":material/visibility:"):
-    with torch.inference_mode():
-        answer = int(chosen.model(x.to(next(chosen.model.parameters()).device)).argmax(1))
-    where_it_looks(chosen, x, answer, dataset.classes)
+    where_it_looks(chosen, x, int(predictor_for(chosen.model)(x)[0].argmax()), dataset.classes)
