@@ -5,14 +5,14 @@ import re
 
 import streamlit as st
 
-from resnet_core.augment import to_model_input
+from resnet_core.augment import MNIST_MEAN, MNIST_STD, to_model_input
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.embedding import penultimate_features
 from resnet_core.export import ONNX_OPSET, onnx_bytes, torchscript_bytes
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
 from ui import charts, keys
 from ui.attribution_view import where_it_looks
-from ui.confusion_view import GALLERY_SIZE, confusion_section, said
+from ui.confusion_view import GALLERY_SIZE, confusion_section
 from ui.examination import EXAMINED, examine
 from ui.model_picker import offer_quick_training
 from ui.models import active_model
@@ -32,7 +32,7 @@ except DatasetUnavailable as err:
 result, classes = exam.result, data.classes
 st.caption(
     f"{chosen.label} ({chosen.arch}; choose another in the sidebar), tested on {EXAMINED:,} {data.title} test "
-    f"{data.items}, {EXAMINED // len(classes)} of each class, the same ones every time."
+    f"{data.items} in the test set's own mix of classes, the same ones every time."
 )
 cols = st.columns(3)
 cols[0].metric("Right", f"{result.accuracy:.2f}%")
@@ -49,13 +49,16 @@ in_cell = confusion_section(result, exam.images, chosen.dataset, key="examined-c
 st.subheader(f"The hardest {data.items}")
 hardest = result.hardest(GALLERY_SIZE)
 st.caption(
-    f"The {GALLERY_SIZE} {data.items} with the lowest probability for their true class, hardest first; "
-    "each caption is the model's answer and how sure it was."
+    f"The {GALLERY_SIZE} {data.items} the model gave the lowest probability for their true class, hardest first; "
+    "each caption says the true class, that probability, and what the model answered."
 )
 st.image(
     [exam.images[i].numpy() for i in hardest],
     width=64,
-    caption=[f"true {classes[result.labels[i]]}: {c}" for i, c in zip(hardest, said(result, hardest, classes))],
+    caption=[
+        f"{classes[result.labels[i]]} {100 * result.true_class_probabilities[i]:.0f}%, said {classes[result.predictions[i]]}"
+        for i in hardest
+    ],
 )
 
 st.subheader(f"Where the model puts each {data.items[:-1]}")
@@ -98,8 +101,9 @@ where_it_looks(chosen, to_model_input(exam.images[position : position + 1]), res
 st.subheader("Take it away")
 st.caption(
     "The model alone, to run without this app: ONNX (opset "
-    f"{ONNX_OPSET}) for onnxruntime and most other runtimes, or TorchScript for PyTorch. Input: a batch of "
-    "(N, 1, 28, 28) images normalised as in training; output: (N, 10) scores, the largest is the answer."
+    f"{ONNX_OPSET}) for onnxruntime and most other runtimes, or TorchScript for PyTorch. Input 'image': a batch "
+    f"of (N, 1, 28, 28) images, white digit on black, each pixel as (value / 255 - {MNIST_MEAN}) / {MNIST_STD}; "
+    "output 'logits': (N, 10) scores, the largest is the answer."
 )
 name = re.sub(r"[^a-z0-9]+", "-", chosen.source.lower()).strip("-") or "model"
 left, right = st.columns(2)

@@ -7,10 +7,12 @@ from resnet_core.augment import denormalize
 from resnet_core.finetune import LEARNS, fine_tune
 from resnet_core.inference import EmptyDrawing, InvalidImage, preprocess_canvas
 from ui import charts, keys
-from ui.drawing_canvas import clear_canvas, drawing_canvas
+from ui.drawing_canvas import clear_canvas, drawing_canvas, forget_canvas
 from ui.model_picker import offer_quick_training
 from ui.models import active_model
 from ui.teaching import class_names, held_out_split
+
+DEFAULT_NAMES = "circle, cross, heart"
 
 st.title("Teach it")
 chosen = active_model()
@@ -24,23 +26,33 @@ st.caption(
 examples: list = st.session_state.setdefault(keys.TEACH_EXAMPLES, [])
 names_text = st.text_input(
     "Your symbols (2 to 4, separated by commas)",
-    "circle, cross, heart",
+    DEFAULT_NAMES,
     help="Anything you can draw: shapes, letters, or your own way of writing some digits.",
 )
 try:
-    names = class_names(names_text)
+    names = st.session_state[keys.TEACH_NAMES] = class_names(names_text)
 except ValueError as err:
-    st.warning(str(err))
-    st.stop()
+    # The last good names stay in use, so the drawings and results stay on screen while the names are fixed.
+    names = st.session_state.get(keys.TEACH_NAMES) or class_names(DEFAULT_NAMES)
+    st.warning(f"{err} Until then: {', '.join(names)}.")
 
 draw_col, side_col = st.columns([1, 1])
 with draw_col:
-    mode = st.radio("Canvas", ["Draw examples", "Try it"], horizontal=True, key="teach-mode")
+    mode = st.radio(
+        "Canvas",
+        ["Draw examples", "Try it"],
+        horizontal=True,
+        key="teach-mode",
+        on_change=forget_canvas,
+        args=("teach",),  # a test drawing must not become an example by mistake, nor the other way round
+    )
     drawing_canvas(14, drawing_key=keys.TEACH_DRAWING, name="teach")
     drawing = st.session_state.get(keys.TEACH_DRAWING)
 with side_col:
     if mode == "Draw examples":
-        label = st.radio("This drawing is a", range(len(names)), format_func=names.__getitem__, horizontal=True)
+        label = st.radio(
+            "This drawing is a", range(len(names)), format_func=names.__getitem__, horizontal=True, key="teach-label"
+        )
         if st.button(f"Add as an example of {names[label]}", icon=":material/add:", disabled=drawing is None):
             try:
                 examples.append((label, preprocess_canvas(drawing).tensor))
@@ -71,7 +83,13 @@ with side_col:
             else:
                 with torch.inference_mode():
                     probabilities = torch.softmax(taught.model(x), dim=1)[0].numpy()
-                st.metric("It says", names[int(probabilities.argmax())], f"{100 * probabilities.max():.0f}% sure")
+                st.metric(
+                    "It says",
+                    names[int(probabilities.argmax())],
+                    f"{100 * probabilities.max():.0f}% sure",
+                    delta_color="off",
+                    delta_arrow="off",
+                )
                 st.plotly_chart(charts.probability_bars(probabilities, names), config=charts.NO_TOOLBAR)
 
 st.subheader("Teach")
@@ -93,17 +111,25 @@ if not ready:
     st.caption("Add at least one example of every symbol to teach.")
 taught = st.session_state.get(keys.TAUGHT)
 if taught is not None and taught.classes == names:
+    if taught.examples + taught.held_out != len(examples) or taught.learns != learns:
+        st.warning("These results are from before your latest changes: press **Teach** again to update them.")
     share = 100 * taught.trained_parameters / taught.total_parameters
     cols = st.columns(3)
     cols[0].metric(
-        "Parameters trained", f"{taught.trained_parameters:,}", f"{share:.2f}% of {taught.total_parameters:,}"
+        "Parameters trained",
+        f"{taught.trained_parameters:,}",
+        f"{share:.2f}% of {taught.total_parameters:,}",
+        delta_color="off",
+        delta_arrow="off",
     )
     cols[1].metric("Took", f"{taught.seconds:.1f} s")
     if taught.accuracy_after is not None:
+        right = round(taught.accuracy_after * taught.held_out / 100)
+        was = round(taught.accuracy_before * taught.held_out / 100)
         cols[2].metric(
             "Right on held-out drawings",
-            f"{taught.accuracy_after:.0f}%",
-            f"{taught.accuracy_after - taught.accuracy_before:+.0f} points (before: {taught.accuracy_before:.0f}%)",
+            f"{right} of {taught.held_out}",
+            f"{right - was:+d} (before teaching: {was} of {taught.held_out})",
         )
     st.caption(
         f"{LEARNS[taught.learns].capitalize()}; every other layer kept what it learned from MNIST. "
@@ -113,4 +139,5 @@ if taught is not None and taught.classes == names:
             else "Draw 3 or more of each symbol to keep one back and measure the accuracy."
         )
     )
-    st.success("Switch the canvas to **Try it** and draw one of your symbols.")
+    if mode == "Draw examples":
+        st.success("Switch the canvas to **Try it** and draw one of your symbols.")

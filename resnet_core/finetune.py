@@ -37,6 +37,8 @@ class FineTuned:
     total_parameters: int
     accuracy_before: float | None  # percent on the held-out drawings: the copy with its untrained head
     accuracy_after: float | None  # percent on the held-out drawings, after
+    held_out: int  # how many drawings those percentages are of
+    examples: int  # drawings it learned from (before the moved copies)
     seconds: float
 
 
@@ -125,5 +127,7 @@ def fine_tune(
         total_parameters=count_parameters(student),
         accuracy_before=before,
         accuracy_after=_accuracy(student, *held) if held else None,
+        held_out=len(held[1]) if held else 0,
+        examples=len(labels),
         seconds=time.perf_counter() - started,
     )

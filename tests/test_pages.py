@@ -1,6 +1,7 @@
 """Every page through Streamlit's AppTest: real scripts, real torch, real MNIST, no browser."""
 
 import io
+import re
 import time
 
 import pytest
@@ -462,10 +463,10 @@ def test_the_draw_page_shows_where_the_model_looks_with_occlusion_and_the_sanity
         "Integrated Gradients",
     ]
     by_label(app.toggle, "Cover parts of the digit (occlusion)").set_value(True).run()
-    by_label(app.toggle, "Sanity check: the same network with random weights").set_value(True).run()
+    by_label(app.toggle, "Sanity check").set_value(True).run()
     assert not app.exception
-    similarity = next(c.value for c in app.caption if c.value.startswith("Rank correlation of the two maps"))
-    assert float(similarity.split(": ")[1].split(" ")[0]) < 0.5  # the trained map is not the random one's
+    verdict = next(c.value for c in app.caption if c.value.startswith("Grad-CAM at layer3. Rank correlation"))
+    assert float(re.search(r"pictures: (-?[\d.]+)", verdict).group(1)) < 0.5 and "Passed" in verdict
     by_label(app.selectbox, "Explain the class").set_value(1).run()  # any class, not only the answer
     assert not app.exception
 
@@ -480,7 +481,7 @@ def test_why_it_fails_shows_the_starters_mistakes_and_places_the_drawing_among_t
     mistakes = int(metrics["Mistakes"].split(" of ")[0])
     assert 98.5 < right < 100 and mistakes == round(2000 * (100 - right) / 100)  # the starter's 99.58% on all
     hardest = app.get("image")[1].captions  # after the confusion cell's images
-    assert len(hardest) == 24 and all(c.startswith("true ") and c.endswith("%") for c in hardest)
+    assert len(hardest) == 24 and all(re.fullmatch(r"\d \d+%, said \d", c) for c in hardest)
     charts = [c.proto.spec for c in app.get("plotly_chart")]
     assert any('"your drawing"' in spec for spec in charts)  # the drawing among the test digits
     assert {b.proto.label for b in app.get("download_button")} == {"Download ONNX", "Download TorchScript"}
@@ -492,7 +493,7 @@ def test_teach_it_adds_drawings_learns_new_symbols_and_answers_with_them(app, da
     fashion, fashion_labels = load_split("fashion-mnist", train=False, download=False)
     app.switch_page("app_pages/teach.py").run()
     by_label(app.text_input, "Your symbols (2 to 4, separated by commas)").set_value("trouser").run()
-    assert any("Name 2 to 4 symbols" in w.value for w in app.warning)
+    assert any("Name 2 to 4 symbols" in w.value and "Until then: circle, cross, heart." in w.value for w in app.warning)
     by_label(app.text_input, "Your symbols (2 to 4, separated by commas)").set_value("trouser, bag, sneaker").run()
     # A drawing on the canvas becomes an example of the chosen symbol, and the canvas is emptied.
     first_trouser = int((fashion_labels == 1).nonzero()[0])
@@ -515,7 +516,7 @@ def test_teach_it_adds_drawings_learns_new_symbols_and_answers_with_them(app, da
     assert not app.exception
     metrics = {m.label: m for m in app.metric}
     assert metrics["Parameters trained"].value == "195"  # 64 features × 3 symbols + 3: the new head alone
-    assert "Right on held-out drawings" in metrics
+    assert re.fullmatch(r"[0-3] of 3", metrics["Right on held-out drawings"].value)  # each symbol's last drawing
     assert app.session_state[keys.TAUGHT].model.fc.out_features == 3
     assert sidebar_choice(app).startswith("Starter ResNet-20")  # a copy learned: the model in use is unchanged
     # Try it: a bag drawn on the canvas is answered with the new symbols.
@@ -537,6 +538,9 @@ def test_runs_lists_starters_and_saved_files_compares_them_and_repeats_one_on_th
     app.switch_page("app_pages/runs.py").run()
     assert not app.exception
     table = app.dataframe[0].value
+    # The server's finished runs follow (other tests' runs, in this process's shared registry).
+    assert set(table["from"].tolist()[3:]) <= {"run on this server"}
+    table = table.head(3)
     assert table["name"].tolist() == ["Starter ResNet-20", "Starter plain-20", "my-plain-run.pt"]
     assert table["test accuracy (%)"].tolist() == [99.58, 99.52, 99.52]
     starter = load_checkpoint(REPO / "assets" / "starter-resnet20.pt").model

@@ -41,7 +41,7 @@ def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: t
     digit = denormalize(x[0, 0])
     cams = grad_cam(chosen.model, x, target)
     pictures = [overlay(digit, cam) for cam in cams.values()]
-    captions = [f"Grad-CAM, {stage} ({_side(chosen, stage)})" for stage in cams]
+    captions = [f"Grad-CAM, {stage} ({_side(chosen, stage)})" for stage in cams]  # the names the other pages use
     pictures += [
         overlay(digit, saliency(chosen.model, x, target)),
         overlay(digit, integrated_gradients(chosen.model, x, target), signed=True),
@@ -49,10 +49,12 @@ def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: t
     captions += ["saliency", "Integrated Gradients"]
     st.image(pictures, caption=captions, width=THUMBNAIL)
     st.caption(
-        "Grad-CAM: where each stage's maps pushed the score up (bright = more), enlarged to 28×28; late stages "
-        "see whole parts of the digit, so their maps are coarse. Saliency: the pixels whose smallest change "
-        "moves the score most. Integrated Gradients: red pixels raise the score, blue ones lower it, "
-        "measured from a blank canvas to this drawing."
+        f"Each picture shows what counted for **{classes[target]}**, brightest where it counted most (each scaled "
+        "to its own strongest point, so a weak case looks as bright as a strong one). Grad-CAM: where the maps "
+        "of layer1, layer2, … pushed the score up, enlarged to 28×28; later layers see whole parts of the digit, "
+        "so their pictures are coarser. Saliency: the pixels where a small change would move the score most. "
+        "Integrated Gradients: red pixels raise the score, blue ones lower it, measured from a blank canvas "
+        "to this drawing."
     )
     left, right = st.columns(2)
     if left.toggle("Cover parts of the digit (occlusion)", help="A 6×6 black patch slides over the digit."):
@@ -62,7 +64,11 @@ def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: t
             width=2 * THUMBNAIL,
         )
         left.caption("Bright: covering this part costs the answer most. No gradients: just hide and watch.")
-    if right.toggle("Sanity check: the same network with random weights", help="Adebayo et al., 2018"):
+    if right.toggle(
+        "Sanity check",
+        help="Is the Grad-CAM picture about what the network learned? Compare it with the same network given "
+        "random weights (the test of Adebayo et al., 2018).",
+    ):
         random_net = _random_twin(chosen.model, id(chosen.model))
         stage = list(cams)[-1]
         noise = grad_cam(random_net, x, target, stages=(stage,))[stage]
@@ -71,9 +77,16 @@ def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: t
             caption=[f"trained, {stage}", f"random weights, {stage}"],
             width=THUMBNAIL,
         )
+        similarity = map_similarity(cams[stage], noise)
+        verdict = (
+            "Passed: the trained network's picture is its own."
+            if similarity < 0.5
+            else "Not passed here: the picture looks much the same without the training, so it shows the image more "
+            "than the network."
+        )
         right.caption(
-            f"Rank correlation of the two maps: {map_similarity(cams[stage], noise):.2f} (1: the same picture). "
-            "A method whose map stays the same when the weights are random explains the image, not the network."
+            f"Grad-CAM at {stage}. Rank correlation of the two pictures: {similarity:.2f} (1: the same picture, "
+            f"0: unrelated). {verdict} A method whose picture survives random weights explains nothing about the network."
         )
 
 

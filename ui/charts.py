@@ -77,8 +77,9 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
     mistakes = np.where(diagonal | (counts == 0), np.nan, np.log10(np.maximum(counts, 1)))
     right = np.where(diagonal, 1.0, np.nan)
     text = [[f"{int(v)}" if v else "" for v in row] for row in counts]
-    top = max(1.0, float(np.nanmax(mistakes)) if np.isfinite(mistakes).any() else 1.0)
-    ticks = [v for v in (1, 10, 100, 1000) if np.log10(v) <= top]
+    # The scale starts below one mistake, so a single one is a clear pink, not white, and ends at the largest.
+    top = max(np.log10(2), float(np.nanmax(mistakes)) if np.isfinite(mistakes).any() else 0.0)
+    ticks = [v for v in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000) if np.log10(v) <= top]
     fig = go.Figure(
         [
             go.Heatmap(
@@ -93,7 +94,7 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
                 z=mistakes,
                 x=names,
                 y=names,
-                zmin=0,
+                zmin=-0.4,
                 zmax=top,
                 colorscale="Reds",
                 hoverinfo="skip",
@@ -270,7 +271,7 @@ def embedding_scatter(
         clickmode="event+select",
         xaxis=dict(title="first principal component", zeroline=False),
         yaxis=dict(title="second principal component", zeroline=False),
-        legend=dict(title="true class", font=dict(size=14)),
+        legend=dict(title="true class", font=dict(size=14), orientation="h", y=-0.18),
         **_LAYOUT,
     )
     return fig

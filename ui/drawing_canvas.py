@@ -60,11 +60,16 @@ def drawing_canvas(stroke_width: int, drawing_key: str = keys.DRAWING, name: str
 
 
 def clear_canvas(name: str) -> None:
-    """Empty the canvas `name` and forget its drawing (after the drawing was used up, say)."""
+    """Empty the canvas `name` and forget its drawing (after the drawing was used up, say); reruns."""
     _restart(_state(name), [])
 
 
-def _restart(state: dict, objects: list) -> None:
+def forget_canvas(name: str) -> None:
+    """Empty the canvas `name` without a rerun: for a widget's on_change, which reruns anyway."""
+    _restart(_state(name), [], rerun=False)
+
+
+def _restart(state: dict, objects: list, rerun: bool = True) -> None:
     """Remount the canvas holding `objects`; the drawing becomes the picture taken at that many strokes."""
     state.update(version=state["version"] + 1, start={"objects": objects} if objects else None, objects=objects)
     grey = state["pictures"].get(len(objects))
@@ -73,4 +78,5 @@ def _restart(state: dict, objects: list) -> None:
         st.session_state[drawing_key] = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
     else:  # cleared, or strokes drawn between two updates: the page waits for the next stroke
         st.session_state.pop(drawing_key, None)
-    st.rerun()
+    if rerun:
+        st.rerun()

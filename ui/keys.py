@@ -13,6 +13,7 @@ CANVAS_STATE = (
 )
 TEACH_DRAWING = "teach_drawing"  # the Teach page's canvas, like DRAWING
 TEACH_EXAMPLES = "teach_examples"  # the Teach page's examples: list of (class position, (1, 1, 28, 28) tensor)
+TEACH_NAMES = "teach_names"  # the Teach page's last valid symbol names
 TAUGHT = "taught"  # resnet_core.finetune.FineTuned of this session, or absent
 DIGIT_INDEX = "digit_index"  # test image picked on the Feature Maps page
 OWNER_TOKEN = "owner_token"  # this session's secret: it stops the runs it started (ui.jobs.OwnedRun); never in a URL
