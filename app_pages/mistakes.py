@@ -8,7 +8,7 @@ import streamlit as st
 from resnet_core.augment import MNIST_MEAN, MNIST_STD, to_model_input
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.embedding import penultimate_features
-from resnet_core.export import ONNX_OPSET, onnx_bytes, torchscript_bytes
+from resnet_core.export import FILE_ENDINGS, ONNX_OPSET, export_bytes
 from resnet_core.inference import EmptyDrawing, preprocess_canvas
 from ui import charts, keys
 from ui.attribution_view import where_it_looks
@@ -106,18 +106,11 @@ st.caption(
     "output 'logits': (N, 10) scores, the largest is the answer."
 )
 name = re.sub(r"[^a-z0-9]+", "-", chosen.source.lower()).strip("-") or "model"
-left, right = st.columns(2)
-left.download_button(
-    "Download ONNX",
-    data=lambda: onnx_bytes(chosen.model),
-    file_name=f"{name}.onnx",
-    mime="application/octet-stream",
-    icon=":material/download:",
-)
-right.download_button(
-    "Download TorchScript",
-    data=lambda: torchscript_bytes(chosen.model),
-    file_name=f"{name}-torchscript.pt",
-    mime="application/octet-stream",
-    icon=":material/download:",
-)
+for column, (title, fmt) in zip(st.columns(2), (("ONNX", "onnx"), ("TorchScript", "torchscript"))):
+    column.download_button(
+        f"Download {title}",
+        data=lambda fmt=fmt: export_bytes(chosen.model, fmt),
+        file_name=name + FILE_ENDINGS[fmt],
+        mime="application/octet-stream",
+        icon=":material/download:",
+    )

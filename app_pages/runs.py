@@ -59,30 +59,27 @@ else:
 
 st.subheader("What the accuracy cost")
 scored = [i for i, r in enumerate(runs) if r.test_accuracy is not None]
+
+
+def cost_chart(column, cost, title: str, key: str) -> None:
+    """Test accuracy against one cost of each scored run that recorded it."""
+    shown = [i for i in scored if cost(runs[i])]
+    column.plotly_chart(
+        charts.accuracy_against(
+            [cost(runs[i]) for i in shown],
+            [runs[i].test_accuracy for i in shown],
+            [runs[i].name for i in shown],
+            [i in chosen for i in shown],
+            title,
+        ),
+        config=charts.NO_TOOLBAR,
+        key=key,
+    )
+
+
 left, right = st.columns(2)
-left.plotly_chart(
-    charts.accuracy_against(
-        [runs[i].parameters for i in scored],
-        [runs[i].test_accuracy for i in scored],
-        [runs[i].name for i in scored],
-        [i in chosen for i in scored],
-        "parameters",
-    ),
-    config=charts.NO_TOOLBAR,
-    key="accuracy-parameters",
-)
-timed = [i for i in scored if runs[i].training_seconds]
-right.plotly_chart(
-    charts.accuracy_against(
-        [runs[i].training_seconds for i in timed],
-        [runs[i].test_accuracy for i in timed],
-        [runs[i].name for i in timed],
-        [i in chosen for i in timed],
-        "training time (s)",
-    ),
-    config=charts.NO_TOOLBAR,
-    key="accuracy-time",
-)
+cost_chart(left, lambda run: run.parameters, "parameters", "accuracy-parameters")
+cost_chart(right, lambda run: run.training_seconds, "training time (s)", "accuracy-time")
 st.caption("Training times are as recorded, on whatever machine and device each run used.")
 
 if len(chosen) == 1 and runs[chosen[0]].config is not None:

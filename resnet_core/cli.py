@@ -25,6 +25,7 @@ from resnet_core.checkpoints import (
 from resnet_core.config import RECIPE_ALIASES, RECIPES, SCHEDULERS, TrainConfig, recipe
 from resnet_core.data import DATASETS, DatasetUnavailable
 from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
+from resnet_core.export import FORMATS as EXPORT_FORMATS
 from resnet_core.inference import EmptyDrawing, InvalidImage, preprocess_image
 from resnet_core.models import ARCHITECTURES, STEM_ALIASES, STEMS, canonical_stem
 from resnet_core.precision import PRECISIONS, describe_precision
@@ -131,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="write a checkpoint's model as ONNX or TorchScript")
     export.add_argument("--checkpoint", type=Path, required=True)
-    export.add_argument("--format", required=True, choices=("onnx", "torchscript"))
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     export.add_argument("--out", type=Path, help="default: the checkpoint's name with .onnx, or -torchscript.pt")
 
     archs = commands.add_parser("archs", help="list the architectures with measured sizes")
@@ -334,14 +335,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from resnet_core.export import ONNX_OPSET, export_model
+    from resnet_core.export import FILE_ENDINGS, ONNX_OPSET, export_model
 
     checkpoint = load_checkpoint(args.checkpoint)
-    default = (
-        args.checkpoint.with_suffix(".onnx")
-        if args.format == "onnx"
-        else args.checkpoint.with_name(f"{args.checkpoint.stem}-torchscript.pt")
-    )
+    default = args.checkpoint.with_name(args.checkpoint.stem + FILE_ENDINGS[args.format])
     out = export_model(checkpoint.model, args.out or default, args.format)
     what = f"ONNX, opset {ONNX_OPSET}" if args.format == "onnx" else "TorchScript"
     print(

@@ -20,7 +20,8 @@ from torch import nn
 
 ONNX_OPSET = 18  # onnxruntime 1.17 and later run it; PyTorch's exporter writes it natively
 FORMATS = ("onnx", "torchscript")
-SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
+# How an export's file name ends, after the checkpoint's name: r18.pt -> r18.onnx, r18-torchscript.pt.
+FILE_ENDINGS = {"onnx": ".onnx", "torchscript": "-torchscript.pt"}
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
 
 
@@ -62,11 +63,16 @@ def onnx_bytes(model: nn.Module, opset: int = ONNX_OPSET) -> bytes:
         return path.read_bytes()
 
 
+def export_bytes(model: nn.Module, fmt: str) -> bytes:
+    """The model as "onnx" or "torchscript", as the file's bytes."""
+    return onnx_bytes(model) if fmt == "onnx" else torchscript_bytes(model)
+
+
 def export_model(model: nn.Module, path: Path | str, fmt: str) -> Path:
     """Write the model to `path` as "onnx" or "torchscript"; the file appears whole or not at all."""
     if fmt not in FORMATS:
         raise ValueError(f"Unknown export format {fmt!r}: choose onnx or torchscript.")
-    data = onnx_bytes(model) if fmt == "onnx" else torchscript_bytes(model)
+    data = export_bytes(model, fmt)
     path = Path(path)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_bytes(data)

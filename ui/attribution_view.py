@@ -16,16 +16,10 @@ from resnet_core.attribution import (
 )
 from resnet_core.augment import denormalize
 from resnet_core.models import STEMS
-from ui.models import ActiveModel
+from ui.models import ActiveModel, once_per_model
 from ui.overlays import overlay
 
 THUMBNAIL = 112
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _random_twin(_model, key: int):
-    """The model's architecture with random weights, made once per model (the sanity check's control)."""
-    return randomized_copy(_model)
 
 
 def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: tuple[str, ...]) -> None:
@@ -69,7 +63,8 @@ def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: t
         help="Is the Grad-CAM picture about what the network learned? Compare it with the same network given "
         "random weights (the test of Adebayo et al., 2018).",
     ):
-        random_net = _random_twin(chosen.model, id(chosen.model))
+        # The model's architecture with random weights: the sanity check's control, made once per model.
+        random_net = once_per_model(chosen.model, "random twin", lambda: randomized_copy(chosen.model))
         stage = list(cams)[-1]
         noise = grad_cam(random_net, x, target, stages=(stage,))[stage]
         right.image(

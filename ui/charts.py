@@ -131,15 +131,6 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
     return fig
 
 
-def heatmap(image: np.ndarray, title: str = "", height: int = 300, colorscale: str = "Viridis") -> go.Figure:
-    """A 2-D array as a square-pixel heatmap (NaN shows as blank)."""
-    fig = go.Figure(go.Heatmap(z=image, colorscale=colorscale, showscale=False, hoverongaps=False))
-    fig.update_layout(title=title, height=height, **_LAYOUT)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False)
-    return fig
-
-
 # The width a feature-map grid gets in the Feature Maps page's wide column at 1400 px: the
 # figure's height follows from it, so tiles come out square and as large as the column allows.
 GRID_WIDTH = 470

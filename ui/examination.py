@@ -1,13 +1,11 @@
 """A model examined once on a fixed sample of test images: its answers, how sure it was, and its features.
 
-Kept per model object for as long as the model lives (a weak reference), so every session and
-page that looks at the starter shares one examination, and a dropped model takes its own along.
+Kept per model object for as long as the model lives (ui.models.once_per_model), so every session
+and page that looks at the starter shares one examination, and a dropped model takes its own along.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
 from dataclasses import dataclass
 
 import torch
@@ -17,6 +15,7 @@ from resnet_core.augment import to_model_input
 from resnet_core.data import DATASETS, load_split, stratified_indices
 from resnet_core.embedding import Projection, pca_2d, penultimate_features
 from resnet_core.train import Evaluation, TestResult, summarize_test
+from ui.models import once_per_model
 
 EXAMINED = 2_000  # test images, 200 of each class, the same ones every time: a few seconds on a CPU
 
@@ -30,16 +29,12 @@ class Examination:
     projection: Projection  # 2-D PCA of the penultimate features
 
 
-_examined: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_guard = threading.Lock()
-
-
 def examine(model: torch.nn.Module, dataset: str) -> Examination:
     """The model's examination on `dataset` (made on first call; raises DatasetUnavailable)."""
-    with _guard:
-        known = _examined.get(model)
-    if known is not None and known.dataset == dataset:
-        return known
+    return once_per_model(model, ("examination", dataset), lambda: _examined(model, dataset))
+
+
+def _examined(model: torch.nn.Module, dataset: str) -> Examination:
     images, labels = load_split(dataset, train=False)
     positions = stratified_indices(labels, EXAMINED, seed=0)
     x, y = to_model_input(images[positions]), labels[positions]
@@ -53,13 +48,10 @@ def examine(model: torch.nn.Module, dataset: str) -> Examination:
         labels=y,
         probabilities=torch.softmax(logits, dim=1),
     )
-    examination = Examination(
+    return Examination(
         dataset,
         positions,
         images[positions],
         summarize_test(evaluation, len(DATASETS[dataset].classes)),
         pca_2d(features),
     )
-    with _guard:
-        _examined[model] = examination
-    return examination

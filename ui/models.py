@@ -12,8 +12,10 @@ import os
 import stat
 import threading
 import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import streamlit as st
 
@@ -21,6 +23,8 @@ from resnet_core.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 from resnet_core.models import ResNet
 from resnet_core.predictor import Predictor
 from ui import keys
+
+T = TypeVar("T")
 
 
 def checkpoint_dir() -> Path:
@@ -143,14 +147,26 @@ def saved_checkpoints() -> list[Path]:
     return [path for _, path in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
-# One fast predictor per model, dropped with its model; shared models share theirs.
-_predictors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_predictors_lock = threading.Lock()
+# What is worth making once per model (its fast predictor, its examination, ...), dropped with the
+# model; sessions sharing a model share these. Keyed by the model object, never by id(): an id is
+# reused once its model is gone.
+_per_model: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_per_model_lock = threading.Lock()
+
+
+def once_per_model(model: ResNet, what: Hashable, make: Callable[[], T]) -> T:
+    """`make()`'s result for this model and `what`, made on first use. It is made outside the lock, so a
+    slow one (seconds of testing) never holds up another session's fast one; two sessions asking at
+    once may both make it, and the first kept wins."""
+    with _per_model_lock:
+        made = _per_model.get(model, {})
+        if what in made:
+            return made[what]
+    value = make()
+    with _per_model_lock:
+        return _per_model.setdefault(model, {}).setdefault(what, value)
 
 
 def predictor_for(model: ResNet) -> Predictor:
     """The model's shared predictor (BatchNorm folded, channels-last), built on first use."""
-    with _predictors_lock:
-        if model not in _predictors:
-            _predictors[model] = Predictor(model)
-        return _predictors[model]
+    return once_per_model(model, "predictor", lambda: Predictor(model))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -221,3 +222,21 @@ PREDICTION_JS = """() => {
     const digit = value && value.innerText.trim();
     return digit ? {digit, ms: performance.now() - window.strokeEndedAt} : null;
 }"""
+
+
+def open_another_mistake(page, matrix) -> None:
+    """Click a confusion-matrix cell holding mistakes other than the one shown, and wait until its images
+    are announced with their count ("True 4, read as 9: 3 test digits"). matrix: the chart's locator."""
+    shown = page.get_by_text(re.compile(r"^True \d, read as \d")).inner_text()
+    matrix.scroll_into_view_if_needed()  # a click lands only on what is on the screen
+    counts = matrix.evaluate("plot => plot.data[2].text")  # row by row: true 0 (predicted 0..9), true 1, ...
+    true, predicted = next(
+        divmod(i, 10)
+        for i, n in enumerate(counts)
+        if n and i // 10 != i % 10 and f"True {i // 10}, read as {i % 10}" not in shown
+    )
+    x, y = matrix.evaluate(CELL_CENTRE_JS, [true, predicted])
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    page.get_by_text(f"True {true}, read as {predicted}: {int(counts[true * 10 + predicted]):,} test digit").wait_for()
+    wait_until_idle(page)

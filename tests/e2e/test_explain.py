@@ -8,7 +8,7 @@ import onnxruntime
 from playwright.sync_api import expect
 
 from resnet_core.augment import to_model_input
-from tests.e2e.harness import CANVAS, CELL_CENTRE_JS, draw, wait_until_idle
+from tests.e2e.harness import CANVAS, draw, open_another_mistake, wait_until_idle
 
 LOADED_GRAD_CAM_JS = """() => [...document.querySelectorAll('[data-testid=stImage]')]
     .filter(f => /Grad-CAM, layer3/.test(f.innerText))
@@ -32,20 +32,7 @@ def test_draw_see_where_it_looks_open_a_confusion_cell_and_run_the_onnx_download
     heading = page.get_by_text(re.compile(r"^True \d, read as \d"))
     heading.wait_for(timeout=120_000)
     wait_until_idle(page)
-    shown = heading.inner_text()
-    matrix = page.locator(".js-plotly-plot").nth(1)
-    matrix.scroll_into_view_if_needed()  # a click lands only on what is on the screen
-    counts = matrix.evaluate("plot => plot.data[2].text")
-    true, predicted = next(
-        divmod(i, 10)
-        for i, n in enumerate(counts)
-        if n and i // 10 != i % 10 and f"True {i // 10}, read as {i % 10}" not in shown
-    )
-    x, y = matrix.evaluate(CELL_CENTRE_JS, [true, predicted])
-    page.mouse.move(x, y)
-    page.mouse.click(x, y)
-    page.get_by_text(f"True {true}, read as {predicted}: {int(counts[true * 10 + predicted]):,} test digit").wait_for()
-    wait_until_idle(page)
+    open_another_mistake(page, page.locator(".js-plotly-plot").nth(1))
     embedding = page.locator(".js-plotly-plot").nth(2)  # after the per-class bars and the matrix
     assert embedding.evaluate("plot => plot.data.some(trace => trace.name === 'your drawing')")
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
-from tests.e2e.harness import CANVAS, CELL_CENTRE_JS, draw, model_in_use, stop_button, wait_until_idle
+from tests.e2e.harness import CANVAS, draw, model_in_use, open_another_mistake, stop_button, wait_until_idle
 
 CHART_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
@@ -95,19 +95,7 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
     assert f"{checkpoint.metrics['test_accuracy']:.2f}" == shown_accuracy
 
     # Click another cell of the confusion matrix that holds mistakes: its digits are shown instead.
-    shown = page.get_by_text(re.compile(r"^True \d, read as \d")).inner_text()
-    matrix = page.locator(".js-plotly-plot").nth(1)
-    counts = matrix.evaluate("plot => plot.data[2].text")  # row by row: true 0 (predicted 0..9), true 1, ...
-    true, predicted = next(
-        divmod(i, 10)
-        for i, n in enumerate(counts)
-        if n and i // 10 != i % 10 and f"True {i // 10}, read as {i % 10}" not in shown
-    )
-    x, y = matrix.evaluate(CELL_CENTRE_JS, [true, predicted])
-    page.mouse.move(x, y)
-    page.mouse.click(x, y)
-    page.get_by_text(f"True {true}, read as {predicted}: {int(counts[true * 10 + predicted]):,} test digit").wait_for()
-    wait_until_idle(page)
+    open_another_mistake(page, page.locator(".js-plotly-plot").nth(1))
 
     assert "run=" in page.url  # a reload starts a new session; the URL leads it back to the run
     page.reload(wait_until="domcontentloaded")
