@@ -9,12 +9,12 @@ import logging
 import pandas  # noqa: F401
 import streamlit as st
 
-from resnet_core.data import DATASETS
+from resnet_core.data.datasets import DATASETS
 from resnet_core.devices import describe_device, select_device
 from ui import keys, style
-from ui.models import active_model, session_models, set_active_model, starter_models
-from ui.session_job import session_job
-from ui.training_view import adopt_result
+from ui.jobs.session import session_job
+from ui.models.model_list import active_model, session_models, set_active_model, starter_models
+from ui.training.view import adopt_result
 
 st.set_page_config(page_title="ResNet Explorer", page_icon=":material/hub:", layout="wide")
 

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from resnet_core.models import ARCHITECTURES, STEMS
-from resnet_core.summary import format_count
+from resnet_core.networks.layer_tables import format_count
+from resnet_core.networks.resnet import ARCHITECTURES, STEMS
 from ui import diagrams
 from ui.resources import architecture_comparison, architecture_summary
 

@@ -4,8 +4,8 @@ import time
 
 import streamlit as st
 
-from resnet_core.data import DATASETS
-from resnet_core.inference import (
+from resnet_core.data.datasets import DATASETS
+from resnet_core.digits.inference import (
     SMALL_DIGIT,
     EmptyDrawing,
     InvalidImage,
@@ -16,10 +16,10 @@ from resnet_core.inference import (
 )
 from ui import charts, keys
 from ui.attribution_view import where_it_looks
-from ui.drawing_canvas import drawing_canvas
-from ui.model_picker import pick_model
-from ui.models import predictor_for
-from ui.thumbnails import square_thumbnail
+from ui.drawing.canvas import drawing_canvas
+from ui.drawing.thumbnails import square_thumbnail
+from ui.models.model_list import predictor_for
+from ui.models.picker import pick_model
 
 st.title("Draw & Predict")
 chosen = pick_model()

@@ -3,22 +3,22 @@
 import numpy as np
 import streamlit as st
 
-from resnet_core.augment import denormalize, to_model_input
-from resnet_core.data import DATASETS, DatasetUnavailable
-from resnet_core.features import (
+from resnet_core.data.augment import denormalize, to_model_input
+from resnet_core.data.datasets import DATASETS, DatasetUnavailable
+from resnet_core.digits.inference import EmptyDrawing, preprocess_canvas
+from resnet_core.inside.feature_maps import (
     channel_grid,
     feature_layer_names,
     feature_maps,
     layer_statistics,
     stage_output_name,
 )
-from resnet_core.inference import EmptyDrawing, preprocess_canvas
-from resnet_core.models import STEMS
+from resnet_core.networks.resnet import STEMS
 from ui import charts, keys
 from ui.attribution_view import where_it_looks
 from ui.feature_view import DEFAULT_CHANNELS, grid_columns, stem_sentence, what_to_look_for
-from ui.model_picker import offer_quick_training
-from ui.models import active_model, predictor_for, session_models
+from ui.models.model_list import active_model, predictor_for, session_models
+from ui.models.picker import offer_quick_training
 from ui.resources import test_split
 
 st.title("Feature Maps")

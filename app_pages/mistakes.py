@@ -5,17 +5,17 @@ import re
 
 import streamlit as st
 
-from resnet_core.augment import MNIST_MEAN, MNIST_STD, to_model_input
-from resnet_core.data import DATASETS, DatasetUnavailable
-from resnet_core.embedding import penultimate_features
-from resnet_core.export import FILE_ENDINGS, ONNX_OPSET, export_bytes
-from resnet_core.inference import EmptyDrawing, preprocess_canvas
+from resnet_core.data.augment import MNIST_MEAN, MNIST_STD, to_model_input
+from resnet_core.data.datasets import DATASETS, DatasetUnavailable
+from resnet_core.digits.inference import EmptyDrawing, preprocess_canvas
+from resnet_core.files.export import FILE_ENDINGS, ONNX_OPSET, export_bytes
+from resnet_core.inside.embedding import penultimate_features
 from ui import charts, keys
 from ui.attribution_view import where_it_looks
 from ui.confusion_view import GALLERY_SIZE, confusion_section
-from ui.examination import EXAMINED, examine
-from ui.model_picker import offer_quick_training
-from ui.models import active_model
+from ui.models.examination import EXAMINED, examine
+from ui.models.model_list import active_model
+from ui.models.picker import offer_quick_training
 
 st.title("Why it fails")
 chosen = active_model()

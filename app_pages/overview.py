@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from resnet_core.summary import format_count
+from resnet_core.networks.layer_tables import format_count
 from ui import diagrams
 from ui.resources import architecture_comparison
 

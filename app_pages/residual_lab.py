@@ -2,14 +2,16 @@
 
 import streamlit as st
 
-from resnet_core.data import DatasetUnavailable
-from resnet_core.models import DEPTH_FAMILY
-from resnet_core.twins import DepthSweep, TwinRun, default_twin_config
-from ui import keys, lab_sections, lab_view
-from ui.lab_jobs import SWEEP, TWIN_RUN
-from ui.models import active_model
+from resnet_core.data.datasets import DatasetUnavailable
+from resnet_core.depth_study.twins import DepthSweep, TwinRun, default_twin_config
+from resnet_core.networks.resnet import DEPTH_FAMILY
+from ui import keys
+from ui.jobs.lab_job import SWEEP, TWIN_RUN
+from ui.jobs.session import session_token
+from ui.lab import sections as lab_sections
+from ui.lab import view as lab_view
+from ui.models.model_list import active_model
 from ui.resources import shared_lab_data
-from ui.session_job import session_token
 
 DIGITS = {"1,000 digits": 1_000, "4,000 digits": 4_000, "10,000 digits": 10_000, "all 60,000 digits": None}
 DEFAULT_SWEEP = ["resnet8", "resnet20", "resnet56"]

@@ -4,11 +4,11 @@ to start again."""
 import pandas as pd
 import streamlit as st
 
-from resnet_core.data import DATASETS
-from resnet_core.progress import format_duration
+from resnet_core.data.datasets import DATASETS
+from resnet_core.training.progress import format_duration
 from ui import charts, keys
-from ui.run_list import all_runs, mult_adds
-from ui.train_form import settings_of
+from ui.models.run_table import all_runs, mult_adds
+from ui.training.form import settings_of
 
 st.title("Runs")
 st.caption(

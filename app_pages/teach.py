@@ -3,13 +3,13 @@
 import streamlit as st
 import torch
 
-from resnet_core.augment import denormalize
-from resnet_core.finetune import LEARNS, fine_tune
-from resnet_core.inference import EmptyDrawing, InvalidImage, preprocess_canvas
+from resnet_core.data.augment import denormalize
+from resnet_core.digits.inference import EmptyDrawing, InvalidImage, preprocess_canvas
+from resnet_core.training.finetune import LEARNS, fine_tune
 from ui import charts, keys
-from ui.drawing_canvas import clear_canvas, drawing_canvas, forget_canvas
-from ui.model_picker import offer_quick_training
-from ui.models import active_model
+from ui.drawing.canvas import clear_canvas, drawing_canvas, forget_canvas
+from ui.models.model_list import active_model
+from ui.models.picker import offer_quick_training
 from ui.teaching import class_names, held_out_split
 
 DEFAULT_NAMES = "circle, cross, heart"

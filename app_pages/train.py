@@ -2,16 +2,18 @@
 
 import streamlit as st
 
-from resnet_core.config import SCHEDULERS, TrainConfig
-from resnet_core.data import DATASETS, DatasetUnavailable
-from resnet_core.models import ARCHITECTURES, STEMS
-from resnet_core.precision import PRECISIONS
-from resnet_core.progress import format_duration
-from ui import keys, train_form, training_view
-from ui.jobs import TrainingJob
+from resnet_core.data.datasets import DATASETS, DatasetUnavailable
+from resnet_core.networks.resnet import ARCHITECTURES, STEMS
+from resnet_core.training.config import SCHEDULERS, TrainConfig
+from resnet_core.training.precision import PRECISIONS
+from resnet_core.training.progress import format_duration
+from ui import keys
+from ui.jobs.session import session_token, start_job
+from ui.jobs.training_job import TrainingJob
 from ui.resources import estimated_run_seconds, missing_data_message, test_split
-from ui.run_lengths import CUSTOM, RUN_LENGTHS, RunLength, run_length_label
-from ui.session_job import session_token, start_job
+from ui.training import form as train_form
+from ui.training import view as training_view
+from ui.training.lengths import CUSTOM, RUN_LENGTHS, RunLength, run_length_label
 
 st.title("Train")
 # A past run to repeat (the Runs page) replaces the settings; otherwise each keeps its value or default.

@@ -24,11 +24,11 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from benchmarks.common import data_dir, machine
-from resnet_core.augment import random_affine
-from resnet_core.config import RECIPES
-from resnet_core.data import MNISTDataLoader
-from resnet_core.models import build_model
-from resnet_core.train import evaluate
+from resnet_core.data.augment import random_affine
+from resnet_core.data.datasets import MNISTDataLoader
+from resnet_core.networks.resnet import build_model
+from resnet_core.training.config import RECIPES
+from resnet_core.training.trainer import evaluate
 
 VARIANTS = ("fast", "scale", "sgd")
 

@@ -1,7 +1,7 @@
 """Attribution maps for one drawn digit on this machine, warm: Grad-CAM, saliency, Integrated Gradients, occlusion.
 
     python -m benchmarks.attribution
-Side by side: Grad-CAM of every stage in one pass (resnet_core.attribution.grad_cam) and Captum's
+Side by side: Grad-CAM of every stage in one pass (resnet_core.inside.attribution.grad_cam) and Captum's
 LayerGradCam once per stage on a private copy of the model (a hook on the shared model would fire in
 other sessions' predictions). Medians and 95th percentiles of 50 calls; the Draw page's budget
 is 50 ms for Grad-CAM of all four stages of ResNet-18.
@@ -15,9 +15,9 @@ import torch
 
 from benchmarks.common import machine, median_p95, timings_ms
 from benchmarks.latency import canvas
-from resnet_core.attribution import grad_cam, integrated_gradients, occlusion, saliency
-from resnet_core.inference import preprocess_canvas
-from resnet_core.models import build_model
+from resnet_core.digits.inference import preprocess_canvas
+from resnet_core.inside.attribution import grad_cam, integrated_gradients, occlusion, saliency
+from resnet_core.networks.resnet import build_model
 
 REPEATS = 50
 

@@ -25,7 +25,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright
 
 from benchmarks.common import REPO, data_dir, machine, median_p95
-from resnet_core.data import load_split
+from resnet_core.data.datasets import load_split
 from tests.e2e.harness import (
     CANVAS,
     CHROMIUM,

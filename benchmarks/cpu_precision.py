@@ -19,10 +19,10 @@ import torch
 
 from benchmarks.common import data_dir, machine
 from benchmarks.pipeline import bare_step
-from resnet_core.augment import normalize
-from resnet_core.data import load_split
-from resnet_core.models import build_model
-from resnet_core.precision import autocast
+from resnet_core.data.augment import normalize
+from resnet_core.data.datasets import load_split
+from resnet_core.networks.resnet import build_model
+from resnet_core.training.precision import autocast
 
 BATCH = 128
 NETS = (("resnet18", "imagenet"), ("resnet18", "medium"), ("resnet50", "medium"))

@@ -14,11 +14,11 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import machine
-from resnet_core.augment import to_model_input
-from resnet_core.checkpoints import load_checkpoint
-from resnet_core.data import load_split
-from resnet_core.finetune import fine_tune
-from resnet_core.models import build_model
+from resnet_core.data.augment import to_model_input
+from resnet_core.data.datasets import load_split
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.networks.resnet import build_model
+from resnet_core.training.finetune import fine_tune
 
 SYMBOLS = {"trouser": 1, "bag": 8, "sneaker": 7}
 RUNS = 5

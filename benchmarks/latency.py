@@ -11,10 +11,10 @@ import numpy as np
 import torch
 
 from benchmarks.common import machine, median_p95, timings_ms
-from resnet_core.features import feature_layer_names
-from resnet_core.inference import predict, preprocess_canvas
-from resnet_core.models import build_model
-from resnet_core.predictor import Predictor
+from resnet_core.digits.inference import predict, preprocess_canvas
+from resnet_core.digits.predictor import Predictor
+from resnet_core.inside.feature_maps import feature_layer_names
+from resnet_core.networks.resnet import build_model
 
 
 def canvas() -> np.ndarray:

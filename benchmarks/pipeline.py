@@ -26,11 +26,11 @@ from torch.utils.data import DataLoader
 from torchvision import transforms
 
 from benchmarks.common import data_dir, machine
-from resnet_core.augment import random_affine
-from resnet_core.data import MNISTDataLoader, load_split
-from resnet_core.models import resnet18
-from resnet_core.summary import layer_table
-from resnet_core.train import ResNetTrainer
+from resnet_core.data.augment import random_affine
+from resnet_core.data.datasets import MNISTDataLoader, load_split
+from resnet_core.networks.layer_tables import layer_table
+from resnet_core.networks.resnet import resnet18
+from resnet_core.training.trainer import ResNetTrainer
 
 BATCH = 128
 SEGMENT = 5  # steps per turn; the app's trainer reports every 5 steps too

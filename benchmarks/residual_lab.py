@@ -17,11 +17,11 @@ import time
 import torch
 
 from benchmarks.common import data_dir, machine
-from resnet_core.gradient_flow import GradientFlowRecorder
-from resnet_core.lesion import lesion_study, mean_accuracy_drop
-from resnet_core.models import build_model
-from resnet_core.train import ResNetTrainer
-from resnet_core.twins import TWINS, DepthSweep, TwinRun, default_twin_config, lab_data
+from resnet_core.depth_study.twins import TWINS, DepthSweep, TwinRun, default_twin_config, lab_data
+from resnet_core.inside.gradient_flow import GradientFlowRecorder
+from resnet_core.inside.lesion import lesion_study, mean_accuracy_drop
+from resnet_core.networks.resnet import build_model
+from resnet_core.training.trainer import ResNetTrainer
 
 LAB_TRAIN_DIGITS = 4_000  # the page's default subset
 SWEEP_DEPTHS = ("resnet8", "resnet20", "resnet56")

@@ -6,12 +6,9 @@ trainer = ResNetTrainer(resnet18(), device="cpu")
 history = trainer.train(train_loader, test_loader, num_epochs=1, learning_rate=1e-3, weight_decay=1e-4)
 """
 
-from resnet_core.checkpoints import Checkpoint, CheckpointError, check_fits_dataset, load_checkpoint, save_checkpoint
-from resnet_core.config import RECIPES, TrainConfig, recipe
-from resnet_core.data import DatasetUnavailable, MNISTDataLoader, load_split, stratified_indices
+from resnet_core.data.datasets import DatasetUnavailable, MNISTDataLoader, load_split, stratified_indices
 from resnet_core.devices import select_device
-from resnet_core.features import feature_layer_names, feature_maps, layer_statistics
-from resnet_core.inference import (
+from resnet_core.digits.inference import (
     EmptyDrawing,
     InvalidImage,
     NoDigitFound,
@@ -21,7 +18,17 @@ from resnet_core.inference import (
     preprocess_canvas,
     read_digit,
 )
-from resnet_core.models import (
+from resnet_core.digits.predictor import Predictor
+from resnet_core.files.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    check_fits_dataset,
+    load_checkpoint,
+    save_checkpoint,
+)
+from resnet_core.inside.feature_maps import feature_layer_names, feature_maps, layer_statistics
+from resnet_core.networks.layer_tables import compare_architectures, layer_table, weightless_model
+from resnet_core.networks.resnet import (
     ARCHITECTURES,
     BasicBlock,
     Bottleneck,
@@ -34,9 +41,8 @@ from resnet_core.models import (
     resnet101,
     resnet152,
 )
-from resnet_core.predictor import Predictor
-from resnet_core.summary import compare_architectures, layer_table, weightless_model
-from resnet_core.train import ResNetTrainer, TrainingDiverged, evaluate
+from resnet_core.training.config import RECIPES, TrainConfig, recipe
+from resnet_core.training.trainer import ResNetTrainer, TrainingDiverged, evaluate
 
 __all__ = [
     "ARCHITECTURES",

@@ -14,7 +14,11 @@ import types
 import typing
 from pathlib import Path
 
-from resnet_core.checkpoints import (
+from resnet_core.data.datasets import DATASETS, DatasetUnavailable
+from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
+from resnet_core.digits.inference import EmptyDrawing, InvalidImage, preprocess_image
+from resnet_core.digits.predictor import Predictor
+from resnet_core.files.checkpoints import (
     Checkpoint,
     CheckpointError,
     check_can_save,
@@ -22,15 +26,11 @@ from resnet_core.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
-from resnet_core.config import RECIPE_ALIASES, RECIPES, SCHEDULERS, TrainConfig, recipe
-from resnet_core.data import DATASETS, DatasetUnavailable
-from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
-from resnet_core.export import FORMATS as EXPORT_FORMATS
-from resnet_core.inference import EmptyDrawing, InvalidImage, preprocess_image
-from resnet_core.models import ARCHITECTURES, STEM_ALIASES, STEMS, canonical_stem
-from resnet_core.precision import PRECISIONS, describe_precision
-from resnet_core.predictor import Predictor
-from resnet_core.train import HISTORY_KEYS, EpochStats, TrainingDiverged
+from resnet_core.files.export import FORMATS as EXPORT_FORMATS
+from resnet_core.networks.resnet import ARCHITECTURES, STEM_ALIASES, STEMS, canonical_stem
+from resnet_core.training.config import RECIPE_ALIASES, RECIPES, SCHEDULERS, TrainConfig, recipe
+from resnet_core.training.precision import PRECISIONS, describe_precision
+from resnet_core.training.trainer import HISTORY_KEYS, EpochStats, TrainingDiverged
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -193,9 +193,9 @@ def _resumable(path: Path, overrides: dict) -> Checkpoint:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from resnet_core.distributed import init_from_env, shutdown
-    from resnet_core.experiment import run_training
-    from resnet_core.progress import ProgressBar
+    from resnet_core.training.distributed import init_from_env, shutdown
+    from resnet_core.training.progress import ProgressBar
+    from resnet_core.training.runner import run_training
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
     check_can_save(args.out)
@@ -280,8 +280,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from resnet_core.data import MNISTDataLoader
-    from resnet_core.train import ResNetTrainer
+    from resnet_core.data.datasets import MNISTDataLoader
+    from resnet_core.training.trainer import ResNetTrainer
 
     checkpoint = load_checkpoint(args.checkpoint)
     check_fits_dataset(checkpoint)
@@ -317,7 +317,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    from resnet_core.summary import format_count, layer_table, weightless_model
+    from resnet_core.networks.layer_tables import format_count, layer_table, weightless_model
 
     table = layer_table(weightless_model(args.arch, stem=args.stem), depth=args.depth)
     header = f"{'layer':<28}{'type':<18}{'output shape':<20}{'params':>12}{'mult-adds':>14}"
@@ -335,7 +335,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from resnet_core.export import FILE_ENDINGS, ONNX_OPSET, export_model
+    from resnet_core.files.export import FILE_ENDINGS, ONNX_OPSET, export_model
 
     checkpoint = load_checkpoint(args.checkpoint)
     default = args.checkpoint.with_name(args.checkpoint.stem + FILE_ENDINGS[args.format])
@@ -349,7 +349,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_archs(args: argparse.Namespace) -> int:
-    from resnet_core.summary import compare_architectures, format_count
+    from resnet_core.networks.layer_tables import compare_architectures, format_count
 
     print(f"{'name':<11}{'depth':>6}{'block':>12}{'stages':>14}{'params':>12}{'mult-adds':>12}{'MB':>8}  description")
     for row in compare_architectures(stem=args.stem):

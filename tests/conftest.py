@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from resnet_core.data import RAW_FILES, load_split
+from resnet_core.data.datasets import RAW_FILES, load_split
 
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -40,7 +40,7 @@ def bad_checkpoint(folder: Path, kind: str, name: str = "model.pt") -> Path:
     elif kind == "a text file":
         path.write_text("not a checkpoint\n")
     elif kind == "a plain state dict":
-        from resnet_core.models import resnet8
+        from resnet_core.networks.resnet import resnet8
 
         torch.save(resnet8().state_dict(), path)
     elif kind == "a pipe":
@@ -78,8 +78,8 @@ def mnist_test(data_dir) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.fixture(scope="session")
 def trained_resnet18(data_dir):
     """ResNet-18 trained one epoch on 10,000 real training digits, and its plain test accuracy on 2,000."""
-    from resnet_core.config import recipe
-    from resnet_core.experiment import run_training
+    from resnet_core.training.config import recipe
+    from resnet_core.training.runner import run_training
 
     config = recipe("fast", epochs=1, train_subset=10_000, test_subset=2_000, device="cpu", seed=0)
     result = run_training(config, data_dir)
@@ -89,7 +89,7 @@ def trained_resnet18(data_dir):
 @pytest.fixture(scope="session")
 def lab(data_dir):
     """Real digits on the CPU for the Residual Lab: 1,000 training and 500 test digits."""
-    from resnet_core.twins import lab_data
+    from resnet_core.depth_study.twins import lab_data
 
     return lab_data(train_subset=1_000, test_subset=500, device="cpu", data_dir=data_dir)
 
@@ -97,7 +97,7 @@ def lab(data_dir):
 @pytest.fixture(scope="session")
 def trained_twins(lab):
     """ResNet-8 and its plain twin, trained together for three epochs on the lab's 1,000 digits."""
-    from resnet_core.twins import TwinRun, default_twin_config
+    from resnet_core.depth_study.twins import TwinRun, default_twin_config
 
     run = TwinRun(default_twin_config("resnet8", device="cpu", epochs=3), lab, evaluations=2)
     run.run()

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from resnet_core.anatomy import block_anatomy
-from resnet_core.features import feature_maps
+from resnet_core.inside.anatomy import block_anatomy
+from resnet_core.inside.feature_maps import feature_maps
 
 
 @pytest.mark.parametrize("twin", ["residual", "plain"])

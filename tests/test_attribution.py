@@ -6,7 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from resnet_core.attribution import (
+from resnet_core.data.augment import to_model_input
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.inside.attribution import (
     grad_cam,
     integrated_gradients,
     map_similarity,
@@ -14,8 +16,6 @@ from resnet_core.attribution import (
     randomized_copy,
     saliency,
 )
-from resnet_core.augment import to_model_input
-from resnet_core.checkpoints import load_checkpoint
 from tests.conftest import REPO
 
 

@@ -1,6 +1,6 @@
 import torch
 
-from resnet_core.augment import MNIST_MEAN, MNIST_STD, denormalize, normalize, random_affine, to_model_input
+from resnet_core.data.augment import MNIST_MEAN, MNIST_STD, denormalize, normalize, random_affine, to_model_input
 
 
 def _dot_image(row: int, col: int, size: int = 28) -> torch.Tensor:

@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from resnet_core.checkpoints import (
+from resnet_core.files.checkpoints import (
     STALE_TEMPORARY_SECONDS,
     CheckpointError,
     check_can_save,
@@ -17,9 +17,9 @@ from resnet_core.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
-from resnet_core.config import TrainConfig
-from resnet_core.models import resnet8, resnet18, resnet20, resnet34
-from resnet_core.train import new_history
+from resnet_core.networks.resnet import resnet8, resnet18, resnet20, resnet34
+from resnet_core.training.config import TrainConfig
+from resnet_core.training.trainer import new_history
 from tests.conftest import REPO, bad_checkpoint
 
 
@@ -187,7 +187,7 @@ def test_a_tiny_file_claiming_a_huge_model_is_refused_without_allocating_it(tmp_
     # A fresh process: ru_maxrss is a peak, so growth in this one could hide below an earlier peak.
     code = (
         "import resource, sys\n"
-        "from resnet_core.checkpoints import CheckpointError, load_checkpoint\n"
+        "from resnet_core.files.checkpoints import CheckpointError, load_checkpoint\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "try:\n"
         "    load_checkpoint(sys.argv[1])\n"

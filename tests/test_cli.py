@@ -12,11 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
-from resnet_core.checkpoints import load_checkpoint, save_checkpoint
 from resnet_core.cli import build_parser
-from resnet_core.config import TrainConfig
-from resnet_core.data import load_split
-from resnet_core.models import resnet8, resnet18
+from resnet_core.data.datasets import load_split
+from resnet_core.files.checkpoints import load_checkpoint, save_checkpoint
+from resnet_core.networks.resnet import resnet8, resnet18
+from resnet_core.training.config import TrainConfig
 from tests.conftest import REPO, bad_checkpoint
 
 TINY_RUN = ["--epochs", "1", "--train-subset", "512", "--test-subset", "200", "--batch-size", "64", "--device", "cpu"]
@@ -156,8 +156,8 @@ def test_bad_input_is_one_line_and_a_nonzero_exit(args, message, tmp_path):
 
 
 def test_missing_dataset_explains_how_to_get_it(tmp_path):
-    from resnet_core.checkpoints import save_checkpoint
-    from resnet_core.models import resnet18
+    from resnet_core.files.checkpoints import save_checkpoint
+    from resnet_core.networks.resnet import resnet18
 
     save_checkpoint(tmp_path / "x.pt", resnet18())
     env_dir = tmp_path / "empty"

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from resnet_core.data import (
+from resnet_core.data.datasets import (
     DEBIAN_FASHION_DIR,
     DatasetUnavailable,
     DeviceBatches,

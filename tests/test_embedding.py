@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from resnet_core.augment import to_model_input
-from resnet_core.checkpoints import load_checkpoint
-from resnet_core.data import stratified_indices
-from resnet_core.embedding import pca_2d, penultimate_features
+from resnet_core.data.augment import to_model_input
+from resnet_core.data.datasets import stratified_indices
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.inside.embedding import pca_2d, penultimate_features
 from tests.conftest import REPO
 
 

@@ -9,9 +9,9 @@ import onnxruntime
 import pytest
 import torch
 
-from resnet_core.augment import to_model_input
-from resnet_core.checkpoints import load_checkpoint
-from resnet_core.export import ONNX_OPSET, onnx_bytes, torchscript_bytes
+from resnet_core.data.augment import to_model_input
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.files.export import ONNX_OPSET, onnx_bytes, torchscript_bytes
 from tests.conftest import REPO
 from tests.test_cli import run_cli
 

@@ -3,14 +3,14 @@ import threading
 import pytest
 import torch
 
-from resnet_core.features import (
+from resnet_core.inside.feature_maps import (
     channel_grid,
     feature_layer_names,
     feature_maps,
     layer_statistics,
     stage_output_name,
 )
-from resnet_core.models import resnet18, resnet50
+from resnet_core.networks.resnet import resnet18, resnet50
 
 
 def test_statistics_rank_channels_and_count_dead_units():

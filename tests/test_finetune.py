@@ -4,10 +4,10 @@ for a student's new symbols (shapes the network has never been taught)."""
 import pytest
 import torch
 
-from resnet_core.augment import to_model_input
-from resnet_core.checkpoints import load_checkpoint
-from resnet_core.data import load_split
-from resnet_core.finetune import fine_tune
+from resnet_core.data.augment import to_model_input
+from resnet_core.data.datasets import load_split
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.training.finetune import fine_tune
 from tests.conftest import REPO
 
 NEW = {"trouser": 1, "bag": 8, "sneaker": 7}  # Fashion-MNIST classes as three new symbols

@@ -3,10 +3,10 @@ import math
 import pytest
 import torch
 
-from resnet_core.config import recipe
-from resnet_core.gradient_flow import GradientFlowRecorder
-from resnet_core.models import build_model
-from resnet_core.train import ResNetTrainer
+from resnet_core.inside.gradient_flow import GradientFlowRecorder
+from resnet_core.networks.resnet import build_model
+from resnet_core.training.config import recipe
+from resnet_core.training.trainer import ResNetTrainer
 
 
 def _train(model, lab, recorder=None):

@@ -10,9 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from resnet_core.augment import normalize
-from resnet_core.data import stratified_indices
-from resnet_core.inference import (
+from resnet_core.data.augment import normalize
+from resnet_core.data.datasets import stratified_indices
+from resnet_core.digits.inference import (
     SMALL_DIGIT,
     STEP_ASPECT,
     STEP_SIDE,
@@ -26,10 +26,10 @@ from resnet_core.inference import (
     preprocess_image,
     read_digit,
 )
-from resnet_core.models import resnet18, resnet50
-from resnet_core.photo_digits import ORIENTATION_TAG, STORED_TURN, photo_of_paper
-from resnet_core.predictor import Predictor
+from resnet_core.digits.predictor import Predictor
+from resnet_core.networks.resnet import resnet18, resnet50
 from tests.conftest import CANVAS, digit_on_canvas
+from tests.photo_digits import ORIENTATION_TAG, STORED_TURN, photo_of_paper
 
 
 def _stroke_canvas() -> np.ndarray:

@@ -6,9 +6,9 @@ import weakref
 
 import pytest
 
-from resnet_core.config import TrainConfig
-from resnet_core.train import StepProgress
-from ui.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, JobRegistry, TrainingJob
+from resnet_core.training.config import TrainConfig
+from resnet_core.training.trainer import StepProgress
+from ui.jobs.training_job import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, JobRegistry, TrainingJob
 
 
 def _wait(condition, seconds=300):

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from resnet_core.loss_slice import filter_normalised_direction, loss_slice
-from resnet_core.twins import mean_loss
+from resnet_core.depth_study.twins import mean_loss
+from resnet_core.inside.loss_slice import filter_normalised_direction, loss_slice
 
 
 def test_direction_has_each_filters_norm_and_leaves_batchnorm_alone(trained_twins):

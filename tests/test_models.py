@@ -2,8 +2,9 @@ import pytest
 import torch
 import torchvision
 
-from resnet_core.features import feature_layer_names, stage_output_name
-from resnet_core.models import (
+from resnet_core.inside.feature_maps import feature_layer_names, stage_output_name
+from resnet_core.networks.layer_tables import stage_shapes, weighted_depth
+from resnet_core.networks.resnet import (
     ARCHITECTURES,
     DEPTH_FAMILY,
     STEMS,
@@ -15,7 +16,6 @@ from resnet_core.models import (
     resnet18,
     resnet50,
 )
-from resnet_core.summary import stage_shapes, weighted_depth
 
 EXPECTED_PARAMETERS = {
     "resnet18": 11_175_370,

@@ -8,15 +8,15 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from resnet_core.augment import to_model_input
-from resnet_core.checkpoints import load_checkpoint
-from resnet_core.data import DATASETS, load_split
-from resnet_core.models import resnet18
-from resnet_core.summary import layer_table
+from resnet_core.data.augment import to_model_input
+from resnet_core.data.datasets import DATASETS, load_split
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.networks.layer_tables import layer_table
+from resnet_core.networks.resnet import resnet18
 from tests.conftest import REPO, bad_checkpoint, digit_on_canvas
 from ui import keys
-from ui.models import ActiveModel
-from ui.session_job import URL_PARAM
+from ui.jobs.session import URL_PARAM
+from ui.models.model_list import ActiveModel
 
 PAGES = [
     "app_pages/overview.py",
@@ -130,7 +130,7 @@ def test_every_session_starts_with_the_starter_model_shared_by_all(app):
 
 
 def active_model_of(app):
-    from ui.models import starter_models
+    from ui.models.model_list import starter_models
 
     return (
         app.session_state[keys.ACTIVE_MODEL].model
@@ -377,7 +377,7 @@ def test_without_data_train_explains_and_other_pages_still_work(monkeypatch, tmp
 
 
 def test_odd_entries_in_the_checkpoints_folder_do_not_break_the_draw_page(app, tmp_path, trained_resnet18):
-    from resnet_core.checkpoints import save_checkpoint
+    from resnet_core.files.checkpoints import save_checkpoint
 
     folder = tmp_path / "checkpoints"
     folder.mkdir()
@@ -410,8 +410,8 @@ def test_a_waiting_run_is_told_its_place_in_line_and_when_it_starts(app):
 
 
 def test_a_checkpoint_for_other_images_is_refused_with_the_reason_and_nothing_changes(app, tmp_path):
-    from resnet_core.checkpoints import checkpoint_bytes
-    from resnet_core.models import build_model
+    from resnet_core.files.checkpoints import checkpoint_bytes
+    from resnet_core.networks.resnet import build_model
 
     colour_model = checkpoint_bytes(build_model("resnet8", in_chans=3).eval())
     app.switch_page("app_pages/draw.py").run()
@@ -428,7 +428,7 @@ def test_a_checkpoint_for_other_images_is_refused_with_the_reason_and_nothing_ch
 def test_a_dot_on_the_canvas_is_no_digit_and_a_photo_of_a_digit_is_read(app, mnist_test):
     import numpy as np
 
-    from resnet_core.photo_digits import photo_of_digit
+    from tests.photo_digits import photo_of_digit
 
     dot = np.zeros((280, 280, 4), np.uint8)
     dot[..., 3] = 255

@@ -5,10 +5,10 @@ import pytest
 import torch
 from PIL import Image, ImageOps
 
-from resnet_core.augment import normalize
-from resnet_core.data import stratified_indices
-from resnet_core.inference import ink_intensity, predict, preprocess_image
-from resnet_core.photo_digits import ORIENTATION_TAG, STORED_TURN, photo_of_digit, photo_of_paper
+from resnet_core.data.augment import normalize
+from resnet_core.data.datasets import stratified_indices
+from resnet_core.digits.inference import ink_intensity, predict, preprocess_image
+from tests.photo_digits import ORIENTATION_TAG, STORED_TURN, photo_of_digit, photo_of_paper
 
 
 def test_photos_of_digits_are_read_about_as_well_as_the_digits_themselves(trained_resnet18, mnist_test):

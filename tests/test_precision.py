@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from resnet_core.config import TrainConfig
-from resnet_core.data import MNISTDataLoader
-from resnet_core.models import resnet18
-from resnet_core.precision import describe_precision, uses_bf16
-from resnet_core.train import ResNetTrainer
+from resnet_core.data.datasets import MNISTDataLoader
+from resnet_core.networks.resnet import resnet18
+from resnet_core.training.config import TrainConfig
+from resnet_core.training.precision import describe_precision, uses_bf16
+from resnet_core.training.trainer import ResNetTrainer
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 

@@ -6,8 +6,8 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import REPO
 from tests.test_pages import wait_for
 from ui import keys
-from ui.jobs import OWNER_GONE_S
-from ui.lab_jobs import SWEEP, TWIN_RUN
+from ui.jobs.lab_job import SWEEP, TWIN_RUN
+from ui.jobs.training_job import OWNER_GONE_S
 from ui.resources import lab_registry
 
 PAGE = "app_pages/residual_lab.py"

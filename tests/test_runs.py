@@ -2,11 +2,11 @@
 
 import pytest
 
-from resnet_core.checkpoints import load_checkpoint
-from resnet_core.config import TrainConfig, recipe
-from resnet_core.runs import recipe_name, run_record
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.training.config import TrainConfig, recipe
+from resnet_core.training.run_records import recipe_name, run_record
 from tests.conftest import REPO
-from ui.train_form import DEFAULTS, settings_of
+from ui.training.form import DEFAULTS, settings_of
 
 
 def test_a_starters_row_says_what_its_checkpoint_recorded():

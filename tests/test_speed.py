@@ -2,8 +2,8 @@
 
 import pytest
 
-from resnet_core.config import recipe
-from resnet_core.speed import Speed, estimate_run_seconds, measure_speed, run_sizes
+from resnet_core.training.config import recipe
+from resnet_core.training.speed import Speed, estimate_run_seconds, measure_speed, run_sizes
 
 
 def test_speed_is_measured_with_real_steps_and_testing_is_faster_than_training():

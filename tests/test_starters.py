@@ -2,11 +2,11 @@
 
 import pytest
 
-from resnet_core.checkpoints import load_checkpoint
-from resnet_core.data import MNISTDataLoader
-from resnet_core.train import ResNetTrainer
+from resnet_core.data.datasets import MNISTDataLoader
+from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.training.trainer import ResNetTrainer
 from tests.conftest import REPO
-from ui.models import STARTERS
+from ui.models.model_list import STARTERS
 
 ASSETS = REPO / "assets"
 # The floor each starter must clear on all 10,000 test digits (assets/README.md gives what they reach).

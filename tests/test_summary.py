@@ -5,8 +5,14 @@ import pytest
 import torch
 import torchinfo
 
-from resnet_core.models import ARCHITECTURES, build_model, resnet18
-from resnet_core.summary import compare_architectures, layer_table, stage_shapes, weighted_depth, weightless_model
+from resnet_core.networks.layer_tables import (
+    compare_architectures,
+    layer_table,
+    stage_shapes,
+    weighted_depth,
+    weightless_model,
+)
+from resnet_core.networks.resnet import ARCHITECTURES, build_model, resnet18
 from tests.conftest import REPO
 from tests.test_models import EXPECTED_PARAMETERS
 
@@ -47,7 +53,7 @@ def test_the_model_is_not_moved_or_changed():
 
 
 def test_frozen_layers_show_as_not_trainable():
-    from resnet_core.models import freeze
+    from resnet_core.networks.resnet import freeze
 
     model = resnet18()
     freeze(model, up_to="layer1")

@@ -4,12 +4,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from resnet_core.checkpoints import load_checkpoint, save_checkpoint
-from resnet_core.config import RECIPES, TrainConfig, recipe
-from resnet_core.data import MNISTDataLoader
-from resnet_core.experiment import make_loaders, new_model, run_training
-from resnet_core.models import resnet18
-from resnet_core.train import HISTORY_KEYS, ResNetTrainer, TrainingDiverged, evaluate
+from resnet_core.data.datasets import MNISTDataLoader
+from resnet_core.files.checkpoints import load_checkpoint, save_checkpoint
+from resnet_core.networks.resnet import resnet18
+from resnet_core.training.config import RECIPES, TrainConfig, recipe
+from resnet_core.training.runner import make_loaders, new_model, run_training
+from resnet_core.training.trainer import HISTORY_KEYS, ResNetTrainer, TrainingDiverged, evaluate
 
 
 def test_one_epoch_on_10k_digits_reaches_97_percent_on_2k(trained_resnet18):

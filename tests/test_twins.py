@@ -3,7 +3,7 @@ import threading
 import pytest
 import torch
 
-from resnet_core.twins import TWINS, DepthSweep, TwinRun, default_twin_config, mean_loss
+from resnet_core.depth_study.twins import TWINS, DepthSweep, TwinRun, default_twin_config, mean_loss
 
 
 def test_twins_start_alike_and_differ_only_in_their_shortcuts(lab):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from resnet_core.attribution import (
+from resnet_core.data.augment import denormalize
+from resnet_core.inside.attribution import (
     grad_cam,
     integrated_gradients,
     map_similarity,
@@ -14,10 +15,9 @@ from resnet_core.attribution import (
     randomized_copy,
     saliency,
 )
-from resnet_core.augment import denormalize
-from resnet_core.models import STEMS
-from ui.models import ActiveModel, once_per_model
-from ui.overlays import overlay
+from resnet_core.networks.resnet import STEMS
+from ui.drawing.overlays import overlay
+from ui.models.model_list import ActiveModel, once_per_model
 
 THUMBNAIL = 112
 

@@ -7,7 +7,7 @@ import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from resnet_core.train import EpochStats, StepProgress
+from resnet_core.training.trainer import EpochStats, StepProgress
 
 # Plotly's toolbar sits over a chart's title on a phone; dragging still zooms, a double tap resets.
 NO_TOOLBAR = {"displayModeBar": False}

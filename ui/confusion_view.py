@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from resnet_core.data import DATASETS
-from resnet_core.train import TestResult
+from resnet_core.data.datasets import DATASETS
+from resnet_core.training.trainer import TestResult
 from ui import charts
 
 GALLERY_SIZE = 24

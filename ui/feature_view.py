@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from resnet_core.features import STEM
-from resnet_core.models import STEMS
+from resnet_core.inside.feature_maps import STEM
+from resnet_core.networks.resnet import STEMS
 
 DEFAULT_CHANNELS = 16  # a 4×4 grid: tiles large enough to read from the back of a room
 

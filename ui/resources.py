@@ -7,11 +7,10 @@ import threading
 import streamlit as st
 import torch
 
-from resnet_core.config import TrainConfig
-from resnet_core.data import DATASETS, DatasetUnavailable, load_split, resolve_data_dir
+from resnet_core.data.datasets import DATASETS, DatasetUnavailable, load_split, resolve_data_dir
+from resnet_core.depth_study.twins import LabData, lab_data
 from resnet_core.devices import select_device
-from resnet_core.speed import Speed, estimate_run_seconds, measure_speed
-from resnet_core.summary import (
+from resnet_core.networks.layer_tables import (
     ArchitectureRow,
     LayerTable,
     compare_architectures,
@@ -19,9 +18,10 @@ from resnet_core.summary import (
     stage_shapes,
     weightless_model,
 )
-from resnet_core.twins import LabData, lab_data
-from ui.jobs import DeviceLocks, JobRegistry
-from ui.lab_jobs import LabRegistry
+from resnet_core.training.config import TrainConfig
+from resnet_core.training.speed import Speed, estimate_run_seconds, measure_speed
+from ui.jobs.lab_job import LabRegistry
+from ui.jobs.training_job import DeviceLocks, JobRegistry
 
 
 @st.cache_resource
@@ -60,7 +60,7 @@ def estimated_run_seconds(config: TrainConfig) -> float | None:
 def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
     """(images (N, 28, 28) uint8, labels (N,)); raises DatasetUnavailable.
 
-    Not cached here: resnet_core.data already reads each split once per process.
+    Not cached here: resnet_core.data.datasets already reads each split once per process.
     """
     with st.spinner(f"Reading the test {DATASETS[dataset].items}…"):
         return load_split(dataset, train=False)

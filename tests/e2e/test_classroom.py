@@ -1,7 +1,7 @@
 """Two students at once, in their own sessions of one server: each draws a different digit and sees
 its own answer, never the other's. benchmarks.classroom does the same for a whole class, timed."""
 
-from resnet_core.data import load_split
+from resnet_core.data.datasets import load_split
 from tests.e2e.harness import CANVAS, PREDICTION_JS, draw, one_stroke_digits
 
 

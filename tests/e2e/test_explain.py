@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime
 from playwright.sync_api import expect
 
-from resnet_core.augment import to_model_input
+from resnet_core.data.augment import to_model_input
 from tests.e2e.harness import CANVAS, draw, open_another_mistake, wait_until_idle
 
 LOADED_GRAD_CAM_JS = """() => [...document.querySelectorAll('[data-testid=stImage]')]

@@ -8,7 +8,7 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from resnet_core.checkpoints import load_checkpoint
+from resnet_core.files.checkpoints import load_checkpoint
 from tests.conftest import REPO
 from tests.e2e.harness import CANVAS, draw, model_in_use, open_another_mistake, stop_button, wait_until_idle
 

@@ -1,0 +1,1 @@
+"""The datasets as uint8 tensors on the training device, batches and batched augmentation."""

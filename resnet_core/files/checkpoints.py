@@ -1,0 +1,385 @@
+"""Checkpoints: atomic saving, and loading that runs no code, checks before it allocates and explains every refusal.
+
+A checkpoint is a plain dict of tensors, numbers and strings, loaded with
+torch.load(weights_only=True): a file holding pickled Python objects (which
+could run code on load) is refused, never executed. The model settings it claims
+are checked, and its weights' shapes compared with a weightless (meta-device)
+copy of the model, before any memory is given to a model.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import re
+import secrets
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import torch
+
+from resnet_core.data.datasets import DATASETS
+from resnet_core.networks.resnet import ARCHITECTURES, STEMS, ResNet, build_model, canonical_stem
+from resnet_core.training.config import TrainConfig
+
+FORMAT = "resnet-explorer-checkpoint"
+FORMAT_VERSION = 1
+MODEL_KWARGS = ("num_classes", "in_chans", "stem", "residual")
+# What a checkpoint may claim, checked before anything is built: a 1.5 KB file claiming 1.5 million
+# classes would otherwise have a 3 GB fc layer allocated before its weights were looked at.
+NUM_CLASSES = range(2, 1001)  # up to ImageNet's 1,000, the most of any torchvision ResNet (fc 2048x1000: 8 MB)
+IN_CHANS = range(1, 5)  # grey, grey+alpha, RGB, RGBA: no picture format the app reads has more
+IMAGE_CHANNELS = 1  # every dataset in data.DATASETS is 28x28 grey
+# A save in progress keeps writing its temporary file; one untouched this long lost its writer
+# (a killed save). Far longer than the largest checkpoint (ResNet-152 with Adam state, ~0.7 GB) takes.
+STALE_TEMPORARY_SECONDS = 600
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used, with the reason."""
+
+
+@dataclass
+class Checkpoint:
+    model: ResNet  # on the CPU unless map_location said otherwise, in eval mode
+    arch: str
+    config: TrainConfig | None
+    metrics: dict  # e.g. {"test_accuracy": 99.4}
+    history: dict | None  # per-epoch curves (train.new_history's keys), also in files saved without training_state
+    training_state: dict | None  # optimizer, scheduler, history, data order: for --resume; None in a slim file
+    epoch: int
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: ResNet,
+    config: TrainConfig | None = None,
+    metrics: dict | None = None,
+    training_state: dict | None = None,
+    epoch: int = 0,
+    history: dict | None = None,
+) -> Path:
+    """Write model weights and what made them to `path`, atomically (a crash leaves the old file whole).
+
+    training_state (the optimiser's and schedule's state, about twice the weights' size) is what
+    --resume needs; leave it out for a slim file of weights, settings, metrics and `history` (the
+    training curves; taken from training_state when not given). The file gets the mode a new file
+    gets under the process umask. A temporary file a killed save left beside `path` is removed.
+    """
+    path = Path(path)
+    if model.arch not in ARCHITECTURES:
+        raise CheckpointError(f"Only registered architectures can be saved; this model is {model.arch!r}.")
+    try:
+        model_kwargs = _model_kwargs(model.model_kwargs)
+    except ValueError as err:  # a file load_checkpoint would refuse is not written
+        raise CheckpointError(f"This model cannot be saved: {str(err).rstrip('.')}.") from None
+    if history is None and isinstance(training_state, dict):
+        history = training_state.get("history")
+    payload = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "arch": model.arch,
+        "model_kwargs": model_kwargs,
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+        "config": config.to_dict() if config else None,
+        "metrics": dict(metrics or {}),
+        # Older releases read the history from training_state only; the same dict is pickled once.
+        "history": history,
+        "training_state": training_state,
+        "epoch": epoch,
+    }
+    _check_target(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _create_temporary(path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _remove_stale_temporaries(path)
+    return path
+
+
+def check_can_save(path: str | os.PathLike) -> Path:
+    """Refuse, before a long training run rather than after it, a `path` save_checkpoint could not write.
+
+    Writes (and removes) a temporary file in the nearest folder above `path` that exists; creates
+    nothing else. Raises CheckpointError naming the problem: `path` is a folder or a device, a
+    file stands where a folder should, or the folder is not writable.
+    """
+    path = Path(path)
+    _check_target(path)
+    folder = next(f for f in (path.parent, *path.parent.parents) if f.exists() or f == f.parent)
+    if not folder.is_dir():
+        raise CheckpointError(f"Cannot save to {path}: {folder} is a file, not a folder.")
+    try:
+        fd, tmp = _create_temporary(folder / path.name)
+        os.close(fd)
+        tmp.unlink()
+    except OSError as err:
+        raise CheckpointError(f"Cannot save to {path}: {folder} is not writable ({err.strerror or err}).") from None
+    return path
+
+
+def _check_target(path: Path) -> None:
+    # os.replace would put the file in place of whatever is there: refuse what is not a file
+    # (as root it would replace even a device such as /dev/null).
+    if path.is_dir():
+        raise CheckpointError(f"Cannot save to {path}: it is a folder. Name a file in it, e.g. {path / 'model.pt'}.")
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"Cannot save to {path}: it is not a regular file (a device, pipe or socket).")
+
+
+def _create_temporary(path: Path) -> tuple[int, Path]:
+    # Not mkstemp: it creates files mode 0600; os.open's mode is narrowed by the umask like any new file's.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"No free temporary file name beside {path}.")
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    # Only this target's (".model.pt.<token>.tmp", also mkstemp's from earlier releases), and only
+    # ones left alone for a long while: another process saving to the same path right now keeps its own.
+    own = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]+\.tmp")
+    cutoff = time.time() - STALE_TEMPORARY_SECONDS
+    try:
+        candidates = [c for c in path.parent.iterdir() if own.fullmatch(c.name)]
+    except OSError:
+        return
+    for candidate in candidates:
+        try:
+            info = candidate.lstat()
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                candidate.unlink()
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: the save itself succeeded
+
+
+def checkpoint_bytes(
+    model: ResNet, config: TrainConfig | None = None, metrics: dict | None = None, history: dict | None = None
+) -> bytes:
+    """The same file as save_checkpoint writes (without training state), in memory (for a download button)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_checkpoint(Path(folder) / "model.pt", model, config, metrics, history=history)
+        return path.read_bytes()
+
+
+def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: str = "cpu") -> Checkpoint:
+    """Read and validate a checkpoint from a path, bytes or a binary file object.
+
+    Raises CheckpointError for anything that is not a checkpoint this project wrote
+    (or a matching plain state dict), naming what is wrong.
+    """
+    payload = _read_payload(source, map_location)
+    if not isinstance(payload, dict):
+        raise CheckpointError(f"This file holds a {type(payload).__name__}, not a checkpoint dictionary.")
+    if payload.get("format") != FORMAT:
+        raise CheckpointError(
+            "This is not a ResNet Explorer checkpoint (no 'format' marker). Save one with "
+            "`python -m resnet_core train` or resnet_core.save_checkpoint()."
+        )
+    if payload.get("version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"Checkpoint version {payload.get('version')!r} is not supported (expected {FORMAT_VERSION})."
+        )
+    arch = payload.get("arch")
+    if not isinstance(arch, str) or arch not in ARCHITECTURES:
+        raise CheckpointError(f"Unknown architecture {arch!r} in checkpoint; known: {', '.join(ARCHITECTURES)}.")
+    try:
+        kwargs = _model_kwargs(payload.get("model_kwargs"))
+    except ValueError as err:
+        raise CheckpointError(f"The checkpoint's model settings are damaged: {str(err).rstrip('.')}.") from None
+    state_dict = payload.get("state_dict")
+    # Shapes first, on a weightless copy: memory is given only to a model the weights fill.
+    with torch.device("meta"):
+        skeleton = build_model(arch, **kwargs)
+    _check_weights(skeleton.state_dict(), state_dict, arch)
+    # to_empty, not a fresh build: every tensor is overwritten by load_state_dict (strict), so
+    # initialising them first would be wasted time.
+    model = skeleton.to_empty(device=map_location)
+    model.load_state_dict(state_dict, strict=True)
+    model.eval()
+    config = None
+    if payload.get("config") is not None:
+        try:
+            config = TrainConfig.from_dict(payload["config"])
+        except (TypeError, ValueError) as err:
+            raise CheckpointError(f"The checkpoint's training settings are damaged: {err}") from None
+    state = _training_state(payload.get("training_state"))
+    history = payload.get("history")  # files written since the slim format; earlier ones keep it in the state
+    return Checkpoint(
+        model=model,
+        arch=arch,
+        config=config,
+        metrics=_metrics(payload.get("metrics")),
+        history=_history(history if history is not None else (state or {}).get("history")),
+        training_state=state,
+        epoch=_epoch(payload.get("epoch")),
+    )
+
+
+def check_fits_dataset(checkpoint: Checkpoint, dataset: str | None = None) -> None:
+    """Refuse a model that cannot take `dataset`'s images or give its classes; call it before using an upload.
+
+    dataset: a name from data.DATASETS; None: the one the checkpoint was trained on (MNIST if
+    it does not say). Every dataset here is (N, 1, 28, 28) grey images in 10 classes: a model
+    built for 3 channels or 11 classes loads, but would fail at its first prediction.
+    Raises CheckpointError saying what the model was built for and what is needed.
+    """
+    if dataset is None:
+        dataset = checkpoint.config.dataset if checkpoint.config is not None else "mnist"
+    if dataset not in DATASETS:
+        raise ValueError(f"Unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}.")
+    info = DATASETS[dataset]
+    kwargs = checkpoint.model.model_kwargs
+    built, needed = (kwargs["in_chans"], kwargs["num_classes"]), (IMAGE_CHANNELS, len(info.classes))
+    if built != needed:
+        raise CheckpointError(
+            f"This model was built for {built[0]}-channel images and {built[1]} classes; {info.title} needs "
+            f"{needed[0]}-channel 28×28 images and {needed[1]} classes. Use a model trained here "
+            "(`python -m resnet_core train` or the Train page)."
+        )
+
+
+def _model_kwargs(kwargs) -> dict:
+    """The model settings, checked for type and size before anything is built; ValueError names the wrong one."""
+    if not isinstance(kwargs, dict) or set(kwargs) != set(MODEL_KWARGS):
+        raise ValueError(f"expected the keys {', '.join(MODEL_KWARGS)}")
+    for name, allowed, what in (("num_classes", NUM_CLASSES, "classes"), ("in_chans", IN_CHANS, "input channels")):
+        value = kwargs[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
+            bounds = f"from {allowed.start} to {allowed.stop - 1:,}"
+            raise ValueError(f"{name} = {_short(value)}, expected a whole number of {what} {bounds}")
+    if not isinstance(kwargs["residual"], bool):
+        raise ValueError(f"residual = {_short(kwargs['residual'])}, expected True or False")
+    if not isinstance(kwargs["stem"], str):
+        raise ValueError(f"stem = {_short(kwargs['stem'])}, expected one of {', '.join(STEMS)}")
+    return {**kwargs, "stem": canonical_stem(kwargs["stem"])}  # "mnist" from earlier releases too
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# The parts below are shown to people (test accuracy, epochs) or used to resume: a damaged one
+# must be refused here with its name, not fail later as a TypeError in a page or in --resume.
+
+
+def _metrics(metrics) -> dict:
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict):
+        raise CheckpointError(f"The checkpoint's metrics are damaged: a {type(metrics).__name__}, not a dictionary.")
+    accuracy = metrics.get("test_accuracy")
+    if accuracy is not None and not (
+        isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool) and 0 <= accuracy <= 100
+    ):
+        raise CheckpointError(f"The checkpoint's test accuracy is damaged: {accuracy!r} is not a percentage.")
+    return dict(metrics)
+
+
+def _training_state(state) -> dict | None:
+    if state is None:
+        return None
+    if not isinstance(state, dict) or not isinstance(state.get("history"), (dict, type(None))):
+        raise CheckpointError("The checkpoint's training state (optimiser and history) is damaged.")
+    return state
+
+
+def _history(history) -> dict | None:
+    # Per-epoch curves: a page draws them, --resume appends to them, so each is a list of one length.
+    if history is None:
+        return None
+    if (
+        not isinstance(history, dict)
+        or not all(isinstance(k, str) and isinstance(v, list) for k, v in history.items())
+        or len({len(v) for v in history.values()}) > 1
+    ):
+        raise CheckpointError("The checkpoint's training history is damaged: expected per-epoch lists of one length.")
+    return history
+
+
+def _epoch(epoch) -> int:
+    if epoch is None:
+        return 0
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CheckpointError(f"The checkpoint's epoch count is damaged: {epoch!r}.")
+    return epoch
+
+
+def _read_payload(source, map_location):
+    try:
+        if isinstance(source, (bytes, bytearray)):
+            source = io.BytesIO(source)
+        elif isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
+            raise CheckpointError(f"{source} is a folder, not a checkpoint file.")
+        elif isinstance(source, (str, os.PathLike)) and not Path(source).is_file():
+            # Also a dangling link, or a pipe (which open() would wait on for ever).
+            raise CheckpointError(f"No checkpoint file at {source}.")
+        return torch.load(source, map_location=map_location, weights_only=True)
+    except CheckpointError:
+        raise
+    except pickle.UnpicklingError as err:
+        # weights_only refuses every import a pickle asks for (GLOBAL): that is where code would run.
+        if "GLOBAL" in str(err):
+            raise CheckpointError(
+                "Refused: this file contains Python objects that could run code when loaded, "
+                "so it was not loaded. Only checkpoints of weights and plain values are accepted."
+            ) from None
+        raise CheckpointError(
+            "This file is not a readable PyTorch checkpoint (it is damaged or another format)."
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, AttributeError, TypeError) as err:
+        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"This file is not a readable PyTorch checkpoint ({detail[:200]}).") from None
+
+
+def _check_weights(expected: dict, state_dict, arch: str) -> None:
+    """Compare the weights a checkpoint holds with the tensors (meta ones will do) the model expects."""
+    if (
+        not isinstance(state_dict, dict)
+        or not all(isinstance(k, str) for k in state_dict)
+        or not all(isinstance(v, torch.Tensor) and v.layout == torch.strided for v in state_dict.values())
+    ):
+        raise CheckpointError("The checkpoint has no usable weights (state_dict missing or not all tensors).")
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if unexpected:
+            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+        raise CheckpointError(f"The weights do not fit {arch}: {'; '.join(parts)}.")
+    wrong = [k for k, v in state_dict.items() if v.shape != expected[k].shape]
+    if wrong:
+        k = wrong[0]
+        raise CheckpointError(
+            f"The weights do not fit {arch}: {k} has shape {tuple(state_dict[k].shape)}, "
+            f"expected {tuple(expected[k].shape)}."
+        )
+    kinds = [
+        k for k, v in state_dict.items() if v.is_complex() or v.is_floating_point() != expected[k].is_floating_point()
+    ]
+    if kinds:
+        k = kinds[0]
+        raise CheckpointError(
+            f"The weights do not fit {arch}: {k} holds {state_dict[k].dtype}, expected {expected[k].dtype}."
+        )
+    if any(v.is_floating_point() and not torch.isfinite(v).all() for v in state_dict.values()):
+        raise CheckpointError("The checkpoint's weights contain NaN or infinite values.")

@@ -1,0 +1,201 @@
+"""Plotly figures for the Residual Lab: twin curves, depth sweep, gradient flow, block anatomy, lesions.
+
+Every figure draws the residual net in blue and its plain twin in orange.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from resnet_core.depth_study.twins import TWINS, SweepPoint, TwinSnapshot
+from resnet_core.inside.gradient_flow import GradientFlow
+from resnet_core.inside.lesion import LesionResult
+from resnet_core.inside.loss_slice import LossSlice
+
+COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
+NAMES = {"residual": "residual (with shortcuts)", "plain": "plain (no shortcuts)"}
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), template="plotly_white", font=dict(size=15))
+_LEGEND = dict(orientation="h", y=-0.22)
+
+
+def twin_curves(snap: TwinSnapshot) -> go.Figure:
+    """Training loss per reported step and test accuracy per evaluation, both twins on each chart."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Test accuracy (%)"))
+    for twin in TWINS:
+        curves = snap.curves[twin]
+        line = dict(color=COLORS[twin], width=3)
+        fig.add_trace(go.Scatter(x=curves.steps, y=curves.train_loss, name=NAMES[twin], line=line), 1, 1)
+        fig.add_trace(
+            go.Scatter(
+                x=curves.eval_steps,
+                y=curves.test_accuracy,
+                name=NAMES[twin],
+                mode="lines+markers",
+                line=line,
+                showlegend=False,
+            ),
+            1,
+            2,
+        )
+    fig.update_xaxes(title_text="training step", range=[0, max(snap.total_steps, 1) * 1.03])
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 100], row=1, col=2)
+    fig.update_layout(height=380, legend=_LEGEND, **_LAYOUT)
+    return fig
+
+
+def sweep_chart(points: list[SweepPoint]) -> go.Figure:
+    """Training loss and test accuracy after training, against depth, residual vs plain."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Final training loss", "Test accuracy (%)"))
+    depths = [p.depth for p in points]
+    for twin in TWINS:
+        marker = dict(color=COLORS[twin], size=12)
+        line = dict(color=COLORS[twin], width=3)
+        fig.add_trace(
+            go.Scatter(x=depths, y=[p.train_loss[twin] for p in points], name=NAMES[twin], marker=marker, line=line),
+            1,
+            1,
+        )
+        fig.add_trace(
+            go.Scatter(x=depths, y=[p.test_accuracy[twin] for p in points], marker=marker, line=line, showlegend=False),
+            1,
+            2,
+        )
+    fig.update_xaxes(title_text="layers", tickvals=depths)
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 100], row=1, col=2)
+    fig.update_layout(height=380, legend=_LEGEND, **_LAYOUT)
+    return fig
+
+
+def gradient_heatmaps(flows: dict[str, GradientFlow]) -> go.Figure:
+    """Blocks x recorded steps of |dLoss/d(block output)|, both twins on one log colour scale."""
+    titles = list(TWINS)  # short: two titles side by side must fit a phone
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04)
+    logs = {}
+    for twin in TWINS:
+        _, output = flows[twin].as_tensors()
+        logs[twin] = np.log10(output.clamp(min=1e-12).numpy().T) if output.numel() else np.zeros((0, 0))
+    finite = np.concatenate([v[np.isfinite(v)].ravel() for v in logs.values()] or [np.zeros(1)])
+    low, high = (math.floor(finite.min()), math.ceil(finite.max())) if finite.size else (-3, 0)
+    high = max(high, low + 1)
+    ticks = list(range(low, high + 1))
+    for col, twin in enumerate(TWINS, start=1):
+        flow = flows[twin]
+        fig.add_trace(
+            go.Heatmap(
+                z=logs[twin],
+                x=flow.steps,
+                y=flow.blocks,
+                coloraxis="coloraxis",
+                hovertemplate="block %{y}, step %{x}: 10^%{z:.2f}<extra></extra>",
+            ),
+            1,
+            col,
+        )
+    fig.update_layout(
+        coloraxis=dict(
+            colorscale="Viridis",
+            cmin=low,
+            cmax=high,
+            colorbar=dict(title="gradient", tickvals=ticks, ticktext=[f"1e{t}" for t in ticks]),
+        ),
+        height=max(320, 60 + 14 * len(flows[TWINS[0]].blocks)),
+        **_LAYOUT,
+    )
+    fig.update_yaxes(autorange="reversed", type="category", title_text="block (first at the top)", col=1)
+    fig.update_xaxes(title_text="training step")
+    return fig
+
+
+def block_parts(shortcut: np.ndarray, branch: np.ndarray, output: np.ndarray, residual: bool) -> go.Figure:
+    """Three channel grids on one signed colour scale: what the shortcut carries, F(x), the output."""
+    titles = ("x", "F(x)", "relu(F(x) + x)") if residual else ("x (not added)", "F(x)", "relu(F(x))")
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.03)
+    values = np.concatenate([a[np.isfinite(a)].ravel() for a in (shortcut, branch, output)])
+    bound = float(np.abs(values).max()) if values.size else 1.0
+    for col, grid in enumerate((shortcut, branch, output), start=1):
+        fig.add_trace(go.Heatmap(z=grid, coloraxis="coloraxis", hoverongaps=False), 1, col)
+    fig.update_layout(
+        coloraxis=dict(colorscale="RdBu", cmin=-bound, cmax=bound, reversescale=True), height=330, **_LAYOUT
+    )
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    for col in (2, 3):
+        fig.update_yaxes(scaleanchor=f"x{col}", row=1, col=col)
+    fig.update_xaxes(visible=False)
+    return fig
+
+
+def ratio_bars(ratios: dict[str, dict[str, float]]) -> go.Figure:
+    """||F(x)|| / ||x|| per block, one bar series per twin given."""
+    fig = go.Figure()
+    for twin, by_block in ratios.items():
+        fig.add_trace(
+            go.Bar(
+                x=list(by_block), y=list(by_block.values()), name=NAMES.get(twin, twin), marker_color=COLORS.get(twin)
+            )
+        )
+    fig.add_hline(y=1, line_dash="dot", annotation_text="F(x) as large as x", annotation_position="top left")
+    fig.update_layout(
+        height=340,
+        barmode="group",
+        yaxis=dict(title="‖F(x)‖ / ‖x‖"),
+        xaxis=dict(type="category", title="block"),
+        legend=_LEGEND,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def lesion_chart(results: dict[str, list[LesionResult]]) -> go.Figure:
+    """Test accuracy with one block removed, per block, residual vs plain; dashed: nothing removed."""
+    fig = go.Figure()
+    for twin, rows in results.items():
+        intact, removed = rows[0], rows[1:]
+        fig.add_trace(
+            go.Scatter(
+                x=[r.removed[0] for r in removed],
+                y=[r.accuracy for r in removed],
+                name=NAMES[twin],
+                mode="lines+markers",
+                connectgaps=False,
+                marker=dict(color=COLORS[twin], size=9),
+                line=dict(color=COLORS[twin], width=3),
+            )
+        )
+        fig.add_hline(y=intact.accuracy, line=dict(color=COLORS[twin], dash="dash"))
+    fig.update_layout(
+        height=380,
+        yaxis=dict(title="test accuracy (%)", range=[0, 100]),
+        xaxis=dict(type="category", title="block removed"),
+        legend=_LEGEND,
+        **_LAYOUT,
+    )
+    return fig
+
+
+def loss_slices(slices: dict[str, LossSlice]) -> go.Figure:
+    """Loss against the step along the random direction, both twins; the trained weights at 0."""
+    fig = go.Figure()
+    for twin, result in slices.items():
+        fig.add_trace(
+            go.Scatter(
+                x=result.alphas,
+                y=result.losses,
+                name=NAMES[twin],
+                mode="lines+markers",
+                line=dict(color=COLORS[twin], width=3),
+            )
+        )
+    fig.update_layout(
+        height=360,
+        xaxis=dict(title="step along a random direction (0: the trained weights)"),
+        yaxis=dict(title="loss on test digits", type="log"),
+        legend=_LEGEND,
+        **_LAYOUT,
+    )
+    return fig

@@ -1,0 +1,212 @@
+"""The Residual Lab page's sections: each draws what the library measured and says it in words."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from resnet_core.depth_study.twins import TWINS, LabData, TwinRun, TwinSnapshot
+from resnet_core.inside.anatomy import block_anatomy
+from resnet_core.inside.feature_maps import channel_grid
+from resnet_core.inside.lesion import lesion_study, mean_accuracy_drop, removable_blocks
+from resnet_core.inside.loss_slice import DEFAULT_ALPHAS
+from resnet_core.training.progress import format_duration
+from ui.charts import NO_TOOLBAR
+from ui.jobs.lab_job import LabJob
+from ui.jobs.training_job import FAILED, QUEUED, STOPPED
+from ui.lab import charts as lab_charts
+
+LESION_DIGITS = 500  # test digits per lesioned net: 2 x 27 nets for ResNet-56 in well under a minute on 2 cores
+GRID_CHANNELS = 16
+SLICE_DIGITS = 500  # test digits per point of the loss slice: 2 x 21 evaluations
+
+
+def teacher_note(read_aloud: str, look_for: str) -> None:
+    st.markdown(read_aloud)
+    st.caption(f":material/visibility: **What to look for:** {look_for}")
+
+
+def run_status(job: LabJob, token: str, snap: TwinSnapshot | None, what: str, scope: str = "") -> None:
+    """Progress, time left and the Stop button (for the session that started the run, or anyone once it left)."""
+    job.seen_by(token)
+    if job.status == FAILED:
+        st.error(job.error)
+        return
+    if job.status == QUEUED:
+        if job.stop_event.is_set():
+            st.info("Stopped: this run will be dropped as soon as the computer is free.")
+            return
+        st.info("Waiting for the computer: another training run is using it. This one starts when it ends.")
+    if not job.finished:
+        done = snap.steps_done / max(snap.total_steps, 1) if snap else 0.0
+        left = snap.seconds / done - snap.seconds if snap and done > 0 else None
+        if snap and snap.steps_done >= snap.total_steps:
+            text = f"{what}: measuring both networks on the training and test digits…"
+        elif snap and snap.steps_done:
+            text = f"{what}: step {snap.steps_done} of {snap.total_steps}"
+            if left is not None:
+                text += f", about {format_duration(left)} left{scope}"
+        else:
+            text = f"{what}: starting…"
+        st.progress(min(done, 1.0), text=text)
+        if job.stop_event.is_set():
+            st.caption("Stopping after the current step…")
+        elif job.can_stop(token):
+            if st.button("Stop", icon=":material/stop:", key=f"stop-{job.kind}", help="keeps what was trained so far"):
+                job.stop(token)
+            if token != job.owner:
+                st.caption("The person who started this run has left the page, so anyone may stop it.")
+        else:
+            st.caption("Someone else in the class started this run: you are watching it live.")
+    elif job.status == STOPPED:
+        st.caption("This run was stopped early: what is shown is what it trained until then.")
+
+
+def twins_verdict(snap: TwinSnapshot, arch: str) -> None:
+    res, plain = snap.final["residual"], snap.final["plain"]
+    better = "lower" if res["train_loss"] < plain["train_loss"] else "higher"
+    st.markdown(
+        f"**Measured in this run ({arch}, {snap.steps_done} steps, {snap.seconds:.0f} s):** training loss "
+        f"{res['train_loss']:.3f} with shortcuts, {plain['train_loss']:.3f} without ({better} with shortcuts); "
+        f"test accuracy {res['test_accuracy']:.1f}% with, {plain['test_accuracy']:.1f}% without."
+    )
+    st.caption(
+        "The training loss here is measured after training, on 1,000 training digits without augmentation, "
+        "with the network in test mode; the curve above is the running average during training, so the two "
+        "differ a little."
+        + (
+            f" This run was stopped after {snap.steps_done} of {snap.total_steps} steps: these numbers describe "
+            "networks that have barely trained."
+            if snap.steps_done < snap.total_steps
+            else ""
+        )
+    )
+
+
+def sweep_verdict(points) -> None:
+    if len(points) < 2:
+        return
+    first, last = points[0], points[-1]
+    sentences = []
+    for twin, name in (("plain", "The plain net"), ("residual", "The residual net")):
+        before, after = first.train_loss[twin], last.train_loss[twin]
+        trend = (
+            "got worse" if after > before * 1.05 else "got better" if after < before * 0.95 else "stayed about the same"
+        )
+        sentences.append(
+            f"{name}'s training loss {trend} from {first.depth} to {last.depth} layers ({before:.3f} → {after:.3f})."
+        )
+    paper = (
+        "That is the paper's picture: depth hurt the plain net and not the residual one."
+        if last.train_loss["plain"] > first.train_loss["plain"] * 1.05
+        and last.train_loss["residual"] <= first.train_loss["residual"] * 1.05
+        else "That is not the paper's picture in every respect: this run is short and small; the docs give "
+        "the full-data figures."
+    )
+    st.markdown("**Measured in this sweep:** " + " ".join(sentences) + " " + paper)
+
+
+def gradient_verdict(snap: TwinSnapshot) -> None:
+    ratios = {twin: snap.gradients[twin].first_to_last() for twin in TWINS}
+    if None in ratios.values():
+        return
+    st.markdown(
+        f"**Measured:** the gradient reaching the first block is {ratios['residual']:.3g} times the one at the "
+        f"last block in the residual net, and {ratios['plain']:.3g} times in the plain net (median over the "
+        "recorded steps). 1 would mean it arrives unchanged."
+    )
+
+
+def block_inspector(nets: dict, x) -> None:
+    """Choose a net and a block; show x, F(x) and the output on one scale, and ||F(x)||/||x|| per block."""
+    left, right = st.columns([1, 3])
+    which = left.radio("Network", list(nets), horizontal=False, key="anatomy-net")
+    anatomy = {twin: block_anatomy(net, x) for twin, net in nets.items()}
+    parts = {p.name: p for p in anatomy[which]}
+    name = right.select_slider("Block", list(parts), key="anatomy-block")
+    part = parts[name]
+    channels = list(range(min(GRID_CHANNELS, part.branch.shape[0])))
+    grids = [
+        channel_grid(t, channels, columns=4, per_channel_scale=False).numpy()
+        for t in (part.shortcut, part.branch, part.output)
+    ]
+    st.plotly_chart(lab_charts.block_parts(*grids, residual=part.residual), key="anatomy-parts", config=NO_TOOLBAR)
+    st.caption(
+        f"{name}: the first {len(channels)} of {part.branch.shape[0]} channels, {part.branch.shape[1]}×"
+        f"{part.branch.shape[2]} each; red positive, blue negative, white zero, one scale for all three. "
+        f"‖F(x)‖ / ‖x‖ = {part.ratio:.2f}."
+    )
+    ratios = {twin: {p.name: p.ratio for p in parts_} for twin, parts_ in anatomy.items()}
+    st.plotly_chart(lab_charts.ratio_bars(ratios), key="anatomy-ratios", config=NO_TOOLBAR)
+
+
+def requested(job: LabJob, analysis: str, label: str, icon: str, hint: str) -> bool:
+    """Whether to show a study of the run: it is already computed (by anyone), or its button was pressed now."""
+    if analysis in job.analyses or st.button(label, icon=icon):
+        return True
+    st.caption(hint)
+    return False
+
+
+def lesion_section(job: LabJob, data: LabData) -> None:
+    run: TwinRun = job.work
+    images, labels = data.test_images[:LESION_DIGITS], data.test_labels[:LESION_DIGITS]
+    hint = f"Tests {2 * len(run.nets['residual'].blocks())} damaged nets on {LESION_DIGITS} test digits."
+    if not requested(job, "lesions", "Remove each block in turn", ":material/content_cut:", hint):
+        return
+    with st.spinner("Removing one block at a time and testing what is left…"):
+        results = job.lesion_results(images, labels)
+    st.plotly_chart(lab_charts.lesion_chart(results), key="lesion-chart", config=NO_TOOLBAR)
+    refused = [r.removed[0] for r in results["plain"][1:] if r.accuracy is None]
+    if refused:
+        st.caption(
+            f"Gaps in the plain line ({', '.join(refused)}): those blocks change the image size or channel count, "
+            "and a plain net has no shortcut to carry anything past them, so they cannot be removed at all."
+        )
+    intact = {twin: rows[0].accuracy for twin, rows in results.items()}
+    drops = {twin: mean_accuracy_drop(rows) for twin, rows in results.items()}
+    worst = {
+        twin: min((r for r in rows[1:] if r.accuracy is not None), key=lambda r: r.accuracy)
+        for twin, rows in results.items()
+    }
+    st.markdown(
+        f"**Measured:** with nothing removed the residual net scores {intact['residual']:.1f}% and the plain net "
+        f"{intact['plain']:.1f}%. On average, removing one block cost the residual net {drops['residual']:.1f} "
+        f"points and the plain net {drops['plain']:.1f} points; the worst single removal left "
+        f"{worst['residual'].accuracy:.1f}% ({worst['residual'].removed[0]}) and {worst['plain'].accuracy:.1f}% "
+        f"({worst['plain'].removed[0]})."
+    )
+    if intact["plain"] < 50:
+        st.caption(
+            f"The plain net barely learned ({intact['plain']:.1f}%), so it has little left to lose: for a fair "
+            "comparison run the twins at a depth where both learn (20 layers, say) and remove blocks again."
+        )
+    st.caption(
+        "Veit et al. found the same in large nets: blocks where the image shrinks (layer2.0, layer3.0) and the "
+        "first blocks matter most; most others can go with little loss, but only in the residual net."
+    )
+    several = st.multiselect(
+        "Or remove several blocks together", removable_blocks(run.nets["plain"]), key="lesion-several"
+    )
+    if several:
+        cols = st.columns(2)
+        for col, twin in zip(cols, TWINS):
+            # lesion_study works on a copy: other sessions may be looking at these same nets.
+            score = lesion_study(run.nets[twin], images, labels, groups=[several])[1].accuracy
+            col.metric(f"{twin} net without {len(several)} block(s)", f"{score:.1f}%")
+
+
+def loss_slice_section(job: LabJob, data: LabData) -> None:
+    images, labels = data.test_images[:SLICE_DIGITS], data.test_labels[:SLICE_DIGITS]
+    hint = f"Computes each net's loss at {len(DEFAULT_ALPHAS)} points on {SLICE_DIGITS} test digits."
+    if not requested(job, "loss slices", "Slice the landscape", ":material/landscape:", hint):
+        return
+    with st.spinner("Moving the weights step by step and measuring the loss…"):
+        slices = job.loss_slices(images, labels)
+    st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices", config=NO_TOOLBAR)
+    edges = {twin: max(s.losses[0], s.losses[-1]) for twin, s in slices.items()}
+    at_zero = {twin: s.losses[s.alphas.index(0.0)] for twin, s in slices.items()}
+    st.markdown(
+        f"**Measured:** one step away (α = ±1) the loss rises to {edges['residual']:.3g} for the residual "
+        f"net and {edges['plain']:.3g} for the plain one (at α = 0: {at_zero['residual']:.3g} and "
+        f"{at_zero['plain']:.3g})."
+    )

@@ -1,0 +1,172 @@
+"""The session's models (the starters, its runs, its uploads), the active one, and checkpoints loaded once.
+
+Every session starts with the starter models that ship in assets/: they are loaded once per
+server and shared read-only, so every page has a model from the first second. A session's own
+runs and uploads join its list; the sidebar chooses which one the pages use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import streamlit as st
+
+from resnet_core.digits.predictor import Predictor
+from resnet_core.files.checkpoints import Checkpoint, CheckpointError, load_checkpoint
+from resnet_core.networks.resnet import ResNet
+from ui import keys
+
+T = TypeVar("T")
+
+
+def checkpoint_dir() -> Path:
+    """Where the app saves and lists checkpoints: $RESNET_CHECKPOINT_DIR, else ./checkpoints."""
+    return Path(os.environ.get("RESNET_CHECKPOINT_DIR", "checkpoints"))
+
+
+# The starters ship in assets/; RESNET_STARTER_DIR may point elsewhere (an empty folder: no starters).
+STARTER_DIR = Path(__file__).resolve().parents[1] / "assets"
+# File in assets/ -> its name in the model list. The first is every session's starting model.
+STARTERS = {"starter-resnet20.pt": "Starter ResNet-20", "starter-plain20.pt": "Starter plain-20"}
+OWN_MODELS_KEPT = 6  # a session's runs and uploads in its list; older ones drop off (each holds its weights)
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    model: ResNet  # eval mode; shared (read-only) when it came from a checkpoint
+    arch: str
+    stem: str
+    source: str  # its name in the model list: "Starter ResNet-20", "Run 1: resnet18 on 5,000 digits", ...
+    test_accuracy: float | None  # percent
+    dataset: str = "mnist"  # what it was trained on: names its classes
+
+    @property
+    def label(self) -> str:
+        accuracy = "" if self.test_accuracy is None else f" · {self.test_accuracy:.2f}%"
+        return f"{self.source}{accuracy}"
+
+
+def starter_models() -> tuple[ActiveModel, ...]:
+    """The starter models, loaded once per server and shared read-only by every session."""
+    return _load_starters(str(Path(os.environ.get("RESNET_STARTER_DIR", STARTER_DIR))))
+
+
+@st.cache_resource(show_spinner="Loading the starter models…")
+def _load_starters(folder: str) -> tuple[ActiveModel, ...]:
+    # A missing or unreadable file is left out (the app then starts without it), never a crash.
+    loaded = []
+    for file_name, name in STARTERS.items():
+        try:
+            loaded.append(from_checkpoint(load_checkpoint(Path(folder) / file_name), name))
+        except CheckpointError:
+            continue
+    return tuple(loaded)
+
+
+def session_models() -> list[ActiveModel]:
+    """The models this session can choose from: the starters, then its own runs and uploads."""
+    models = [*starter_models(), *st.session_state.get(keys.OWN_MODELS, [])]
+    chosen = st.session_state.get(keys.ACTIVE_MODEL)
+    if chosen is not None and not any(model is chosen for model in models):
+        models.append(chosen)  # put in use without being filed: it must still be what the list shows
+    return models
+
+
+def active_model() -> ActiveModel | None:
+    """The model the pages use: the one chosen, else the first starter (None only if no starter loads)."""
+    chosen = st.session_state.get(keys.ACTIVE_MODEL)
+    if chosen is not None:
+        return chosen
+    starters = starter_models()
+    return starters[0] if starters else None
+
+
+def keep_model(model: ActiveModel) -> None:
+    """Add a run or an upload to this session's list (once), without making it active."""
+    own: list[ActiveModel] = st.session_state.setdefault(keys.OWN_MODELS, [])
+    if any(kept.model is model.model for kept in own) or model in starter_models():
+        return
+    own.append(model)
+    active = st.session_state.get(keys.ACTIVE_MODEL)
+    while len(own) > OWN_MODELS_KEPT:
+        # The oldest that is not in use goes: its weights are only memory once nobody can choose it.
+        oldest = next(kept for kept in own if kept is not active)
+        own.remove(oldest)
+
+
+def set_active_model(model: ActiveModel) -> None:
+    """Keep `model` in the list and make it the one the pages use."""
+    keep_model(model)
+    st.session_state[keys.ACTIVE_MODEL] = model
+
+
+def from_checkpoint(checkpoint: Checkpoint, source: str) -> ActiveModel:
+    accuracy = checkpoint.metrics.get("test_accuracy")
+    dataset = checkpoint.config.dataset if checkpoint.config is not None else "mnist"
+    stem = checkpoint.model.model_kwargs["stem"]
+    return ActiveModel(checkpoint.model, checkpoint.arch, stem, source, accuracy, dataset)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading checkpoint…")
+def _load_cached(key: str, _data: bytes) -> Checkpoint:
+    # Keyed by content hash: every session that opens the same file shares one read-only model.
+    return load_checkpoint(_data)
+
+
+def load_shared_checkpoint(data: bytes) -> Checkpoint:
+    """Load (once per distinct content, for all sessions) a checkpoint's bytes. Raises CheckpointError."""
+    return _load_cached(hashlib.sha256(data).hexdigest(), data)
+
+
+def saved_checkpoints() -> list[Path]:
+    """Readable files named *.pt in the checkpoints folder, newest first.
+
+    A dangling link, a folder called x.pt or a file removed meanwhile is passed over: one odd entry
+    must not break the page for every session.
+    """
+    found = []
+    try:
+        candidates = list(checkpoint_dir().glob("*.pt"))
+    except OSError:
+        return []
+    for path in candidates:
+        try:
+            status = path.stat()  # follows links: a dangling one raises here
+        except OSError:
+            continue
+        if stat.S_ISREG(status.st_mode):
+            found.append((status.st_mtime, path))
+    return [path for _, path in sorted(found, key=lambda item: item[0], reverse=True)]
+
+
+# What is worth making once per model (its fast predictor, its examination, ...), dropped with the
+# model; sessions sharing a model share these. Keyed by the model object, never by id(): an id is
+# reused once its model is gone.
+_per_model: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_per_model_lock = threading.Lock()
+
+
+def once_per_model(model: ResNet, what: Hashable, make: Callable[[], T]) -> T:
+    """`make()`'s result for this model and `what`, made on first use. It is made outside the lock, so a
+    slow one (seconds of testing) never holds up another session's fast one; two sessions asking at
+    once may both make it, and the first kept wins."""
+    with _per_model_lock:
+        made = _per_model.get(model, {})
+        if what in made:
+            return made[what]
+    value = make()
+    with _per_model_lock:
+        return _per_model.setdefault(model, {}).setdefault(what, value)
+
+
+def predictor_for(model: ResNet) -> Predictor:
+    """The model's shared predictor (BatchNorm folded, channels-last), built on first use."""
+    return once_per_model(model, "predictor", lambda: Predictor(model))
