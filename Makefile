@@ -1,9 +1,10 @@
 # make run: set up and start the app.  make test: set up and run every test.
+# make test-fast: the library and app tests without a browser, for the edit-run loop.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint benchmark assets
+.PHONY: install run test test-fast lint benchmark assets
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +19,9 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest --ignore=tests/e2e
 
 lint: install
 	$(BIN)/ruff check resnet_core ui app_pages tests benchmarks app.py
