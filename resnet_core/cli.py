@@ -27,8 +27,8 @@ from resnet_core.files.checkpoints import (
     save_checkpoint,
 )
 from resnet_core.files.export import FORMATS as EXPORT_FORMATS
-from resnet_core.networks.resnet import ARCHITECTURES, STEM_ALIASES, STEMS, canonical_stem
-from resnet_core.training.config import RECIPE_ALIASES, RECIPES, SCHEDULERS, TrainConfig, recipe
+from resnet_core.networks.resnet import ARCHITECTURES, STEMS
+from resnet_core.training.config import RECIPES, SCHEDULERS, TrainConfig, recipe
 from resnet_core.training.precision import PRECISIONS, describe_precision
 from resnet_core.training.trainer import HISTORY_KEYS, EpochStats, TrainingDiverged
 
@@ -49,14 +49,8 @@ NONE_MEANS = {
     "train_subset": "all 60,000 digits",
     "test_subset": "all 10,000 digits",
 }
-# Old names still work on the command line ("--stem mnist", "--recipe spec"); help shows the new ones.
-ALIASES = {"stem": STEM_ALIASES, "recipe": RECIPE_ALIASES}
 # Settings that shape the network: a resumed run goes on with the saved one, so they cannot change.
 MODEL_SHAPING = ("arch", "stem", "residual")
-
-
-def _with_aliases(kind: str, convert=str):
-    return lambda text: ALIASES.get(kind, {}).get(text, convert(text))
 
 
 def _field_type(field: dataclasses.Field) -> type:
@@ -79,7 +73,7 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         else:
             group.add_argument(
                 flag,
-                type=_with_aliases(field.name, kind),
+                type=kind,
                 choices=CHOICES.get(field.name),
                 default=argparse.SUPPRESS,
                 metavar=None if field.name in CHOICES else field.name.upper(),
@@ -96,7 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a ResNet and save a checkpoint")
     train.add_argument(
         "--recipe",
-        type=_with_aliases("recipe"),
         choices=tuple(RECIPES),
         default="classic",
         help="starting settings: classic (10 epochs, Adam, step decay) or fast (one-cycle); default classic",
@@ -125,9 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="layer table of an architecture")
     summary.add_argument("--arch", required=True, choices=tuple(ARCHITECTURES))
-    summary.add_argument(
-        "--stem", type=_with_aliases("stem"), choices=tuple(STEMS), help="default: the architecture's own"
-    )
+    summary.add_argument("--stem", choices=tuple(STEMS), help="default: the architecture's own")
     summary.add_argument("--depth", type=int, default=2, help="nesting depth of the table (default 2)")
 
     export = commands.add_parser("export", help="write a checkpoint's model as ONNX or TorchScript")
@@ -136,9 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, help="default: the checkpoint's name with .onnx, or -torchscript.pt")
 
     archs = commands.add_parser("archs", help="list the architectures with measured sizes")
-    archs.add_argument(
-        "--stem", type=_with_aliases("stem"), choices=tuple(STEMS), help="default: each architecture's own"
-    )
+    archs.add_argument("--stem", choices=tuple(STEMS), help="default: each architecture's own")
     return parser
 
 
@@ -181,8 +170,6 @@ def _resumable(path: Path, overrides: dict) -> Checkpoint:
     }
     for name in MODEL_SHAPING:
         wanted = overrides.get(name)
-        if name == "stem" and wanted is not None:
-            wanted = canonical_stem(wanted)
         if wanted is not None and wanted != saved[name]:
             flag = {"arch": "--arch", "stem": "--stem"}.get(name) or ("--residual" if wanted else "--no-residual")
             raise CheckpointError(

@@ -313,13 +313,3 @@ def test_a_slim_checkpoint_keeps_the_curves_in_a_third_of_the_size(tmp_path):
     assert loaded.training_state is None and loaded.history == state["history"] and loaded.epoch == 1
     assert load_checkpoint(full).history == state["history"]
     assert load_checkpoint(full).training_state["optimizer"]["state"]
-
-
-def test_an_older_file_with_its_history_only_in_the_training_state_still_shows_it(tmp_path):
-    model = resnet8()
-    state = _trained_one_step(model)
-    path = save_checkpoint(tmp_path / "old.pt", model, training_state=state)
-    payload = torch.load(path, weights_only=True)
-    del payload["history"]  # as every release before the slim format wrote it
-    torch.save(payload, path)
-    assert load_checkpoint(path).history == state["history"]

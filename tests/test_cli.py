@@ -82,14 +82,14 @@ def test_a_one_cycle_run_resumed_for_more_epochs_is_refused_with_a_way_forward(d
     assert again.returncode == 2 and "has trained 1 epoch(s) already: pass --epochs with more than that" in again.stderr
 
 
-def test_old_names_of_stems_and_recipes_still_work_and_precision_is_a_flag():
-    old = run_cli("summary", "--arch", "resnet18", "--stem", "mnist", "--depth", "1")
-    assert old.returncode == 0 and "parameters 11,175,370" in old.stdout
+def test_stems_recipes_and_precision_are_choices_of_flags():
     help_text = run_cli("train", "--help").stdout
     assert "--precision {auto,fp32,bf16}" in help_text and "--stem {imagenet,medium,small}" in help_text
     assert "{classic,fast}" in help_text
-    parsed = build_parser().parse_args(["train", "--recipe", "spec", "--stem", "mnist", "--precision", "bf16"])
-    assert (parsed.recipe, parsed.stem, parsed.precision) == ("classic", "imagenet", "bf16")
+    parsed = build_parser().parse_args(["train", "--recipe", "fast", "--stem", "small", "--precision", "bf16"])
+    assert (parsed.recipe, parsed.stem, parsed.precision) == ("fast", "small", "bf16")
+    refused = run_cli("summary", "--arch", "resnet18", "--stem", "mnist")
+    assert refused.returncode == 2 and "invalid choice: 'mnist'" in refused.stderr
 
 
 def test_evaluate_reports_accuracy_and_per_class(cli_checkpoint, data_dir):

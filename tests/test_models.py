@@ -204,8 +204,3 @@ def test_unknown_names_are_refused_with_the_choices():
         build_model("resnet19")
     with pytest.raises(ValueError, match="imagenet, medium, small"):
         resnet18(stem="huge")
-
-
-def test_the_old_stem_name_builds_the_same_net():
-    old = resnet18(stem="mnist")
-    assert old.model_kwargs["stem"] == "imagenet" and old.conv1.kernel_size == (7, 7)

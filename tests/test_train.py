@@ -132,14 +132,6 @@ def test_config_refuses_nonsense_with_a_reason():
     assert TrainConfig.from_dict(TrainConfig(epochs=3).to_dict() | {"unknown": 1}).epochs == 3
 
 
-def test_a_config_from_an_earlier_release_loads_with_todays_names():
-    old = TrainConfig().to_dict() | {"stem": "mnist", "mixed_precision": False}
-    del old["precision"]
-    config = TrainConfig.from_dict(old)
-    assert (config.stem, config.precision) == ("imagenet", "fp32")
-    assert TrainConfig.from_dict(old | {"mixed_precision": True}).precision == "auto"
-
-
 def test_new_model_follows_the_config():
     plain = new_model(TrainConfig(arch="resnet34", stem="medium", residual=False))
     assert (plain.model_kwargs["stem"], plain.residual, len(plain.layer3)) == ("medium", False, 6)
@@ -148,11 +140,11 @@ def test_new_model_follows_the_config():
     assert torch.all(zeroed.layer4[2].bn3.weight == 0) and torch.all(zeroed.bn1.weight == 1)
 
 
-def test_recipes_are_named_for_what_they_are_and_the_old_name_still_works():
+def test_recipes_are_named_for_what_they_are():
     classic = RECIPES["classic"]
     assert (classic.epochs, classic.batch_size, classic.lr, classic.weight_decay) == (10, 128, 1e-3, 1e-4)
     assert (classic.scheduler, classic.step_size, classic.gamma, classic.augment) == ("step", 7, 0.1, True)
-    assert recipe("spec") == classic and recipe("fast", epochs=2).epochs == 2
+    assert recipe("classic") == classic and recipe("fast", epochs=2).epochs == 2
     with pytest.raises(ValueError, match="classic, fast"):
         recipe("slow")
 

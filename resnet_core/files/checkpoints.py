@@ -24,7 +24,7 @@ from typing import BinaryIO
 import torch
 
 from resnet_core.data.datasets import DATASETS
-from resnet_core.networks.resnet import ARCHITECTURES, STEMS, ResNet, build_model, canonical_stem
+from resnet_core.networks.resnet import ARCHITECTURES, STEMS, ResNet, build_model, check_stem
 from resnet_core.training.config import TrainConfig
 
 FORMAT = "resnet-explorer-checkpoint"
@@ -88,7 +88,7 @@ def save_checkpoint(
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
         "config": config.to_dict() if config else None,
         "metrics": dict(metrics or {}),
-        # Older releases read the history from training_state only; the same dict is pickled once.
+        # The curves, kept in a slim file too; beside training_state it is the same dict, pickled once.
         "history": history,
         "training_state": training_state,
         "epoch": epoch,
@@ -219,15 +219,13 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
             config = TrainConfig.from_dict(payload["config"])
         except (TypeError, ValueError) as err:
             raise CheckpointError(f"The checkpoint's training settings are damaged: {err}") from None
-    state = _training_state(payload.get("training_state"))
-    history = payload.get("history")  # files written since the slim format; earlier ones keep it in the state
     return Checkpoint(
         model=model,
         arch=arch,
         config=config,
         metrics=_metrics(payload.get("metrics")),
-        history=_history(history if history is not None else (state or {}).get("history")),
-        training_state=state,
+        history=_history(payload.get("history")),
+        training_state=_training_state(payload.get("training_state")),
         epoch=_epoch(payload.get("epoch")),
     )
 
@@ -268,7 +266,8 @@ def _model_kwargs(kwargs) -> dict:
         raise ValueError(f"residual = {_short(kwargs['residual'])}, expected True or False")
     if not isinstance(kwargs["stem"], str):
         raise ValueError(f"stem = {_short(kwargs['stem'])}, expected one of {', '.join(STEMS)}")
-    return {**kwargs, "stem": canonical_stem(kwargs["stem"])}  # "mnist" from earlier releases too
+    check_stem(kwargs["stem"])
+    return dict(kwargs)
 
 
 def _short(value) -> str:

@@ -39,16 +39,12 @@ STEMS = {
 }
 # The four stages of blocks, in forward order, as torchvision names them.
 STAGES = ("layer1", "layer2", "layer3", "layer4")
-# Names earlier releases used; checkpoints and commands that use them still work.
-STEM_ALIASES = {"mnist": "imagenet"}
 
 
-def canonical_stem(stem: str) -> str:
-    """The stem's current name ("mnist" -> "imagenet"); ValueError for an unknown one."""
-    stem = STEM_ALIASES.get(stem, stem)
+def check_stem(stem: str) -> None:
+    """ValueError, naming the choices, for a stem that is not one of STEMS."""
     if stem not in STEMS:
         raise ValueError(f"Unknown stem {stem!r}: choose one of {', '.join(STEMS)}.")
-    return stem
 
 
 def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
@@ -171,7 +167,7 @@ class ResNet(nn.Module):
         widths: tuple[int, ...] = (64, 128, 256, 512),
     ) -> None:
         super().__init__()
-        stem = canonical_stem(stem)
+        check_stem(stem)
         if len(layers) != len(widths) or not 1 <= len(layers) <= len(STAGES) or any(n < 1 for n in layers):
             raise ValueError(f"layers must be {len(widths)} positive block counts (one per stage), got {layers}.")
         check_zero_init(residual, zero_init_residual)

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from resnet_core.data.datasets import DATASETS
-from resnet_core.networks.resnet import ARCHITECTURES, canonical_stem, check_zero_init
+from resnet_core.networks.resnet import ARCHITECTURES, check_stem, check_zero_init
 from resnet_core.training.precision import check_precision
 
 SCHEDULERS = ("step", "onecycle", "constant")
@@ -17,7 +17,7 @@ class TrainConfig:
     """Everything that decides a training run; stored in every checkpoint. The defaults are the classic recipe."""
 
     arch: str = "resnet18"  # a name from ARCHITECTURES
-    # A name from models.STEMS: "imagenet" (7x7/2 + max-pool), "medium" or "small"; None: the
+    # A name from networks.resnet.STEMS: "imagenet" (7x7/2 + max-pool), "medium" or "small"; None: the
     # architecture's own (imagenet for resnet18..152, small for the depth family resnet8..110).
     stem: str | None = None
     residual: bool = True  # False removes every skip connection (the paper's plain net): its plain twin
@@ -44,7 +44,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         # Checked here, not when used: a checkpoint's stored config names the classes the app shows.
         if self.stem is not None:
-            self.stem = canonical_stem(self.stem)
+            check_stem(self.stem)
         for name, known in (("arch", ARCHITECTURES), ("dataset", DATASETS), ("scheduler", SCHEDULERS)):
             if getattr(self, name) not in known:
                 raise ValueError(f"Unknown {name} {getattr(self, name)!r}: choose one of {', '.join(known)}.")
@@ -72,10 +72,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
-        """The config a checkpoint stored, also one written by an earlier release."""
-        values = dict(values)
-        if "precision" not in values and values.get("mixed_precision") is False:
-            values["precision"] = "fp32"  # its on/off switch, before precision was a setting
+        """The config a checkpoint stored; keys this TrainConfig does not have are left out."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
@@ -87,13 +84,10 @@ RECIPES: dict[str, TrainConfig] = {
     # accuracy in one epoch, where the classic recipe needs three (docs/benchmarks.md).
     "fast": TrainConfig(epochs=1, batch_size=128, lr=3e-3, scheduler="onecycle", label_smoothing=0.1),
 }
-# Names earlier releases used; commands that use them still work.
-RECIPE_ALIASES = {"spec": "classic"}
 
 
 def recipe(name: str, **overrides) -> TrainConfig:
     """A named recipe's TrainConfig with some fields replaced: recipe("fast", epochs=5)."""
-    name = RECIPE_ALIASES.get(name, name)
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}: choose one of {', '.join(RECIPES)}.")
     return replace(RECIPES[name], **overrides)
