@@ -27,11 +27,10 @@ from resnet_core.files.checkpoints import (
     save_checkpoint,
 )
 from resnet_core.inside.feature_maps import feature_layer_names, feature_maps, layer_statistics
+from resnet_core.networks.blocks import BasicBlock, Bottleneck
 from resnet_core.networks.layer_tables import compare_architectures, layer_table, weightless_model
 from resnet_core.networks.resnet import (
     ARCHITECTURES,
-    BasicBlock,
-    Bottleneck,
     ResNet,
     build_model,
     freeze,

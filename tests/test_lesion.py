@@ -21,7 +21,7 @@ def test_a_removed_residual_block_passes_its_shortcut_and_the_net_is_restored_af
     with pytest.raises(RuntimeError, match="inside"):
         with lesioned(model, ["layer1.0"]):
             assert isinstance(model.layer1[0], ShortcutOnly)
-            h = model.forward_stem(x)
+            _, h = next(model.forward_features(x))  # the stem's map, layer1.0's input
             torch.testing.assert_close(model.layer1[0](h), h)  # ReLU outputs pass an identity shortcut unchanged
             raise RuntimeError("an error inside the block")
     assert model.layer1[0] is original

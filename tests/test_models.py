@@ -3,13 +3,12 @@ import torch
 import torchvision
 
 from resnet_core.inside.feature_maps import feature_layer_names, stage_output_name
+from resnet_core.networks.blocks import BasicBlock, Bottleneck
 from resnet_core.networks.layer_tables import stage_shapes, weighted_depth
 from resnet_core.networks.resnet import (
     ARCHITECTURES,
     DEPTH_FAMILY,
     STEMS,
-    BasicBlock,
-    Bottleneck,
     build_model,
     count_parameters,
     freeze,
@@ -186,6 +185,47 @@ def test_feature_maps_cover_the_stem_and_every_block_once():
     assert list(maps) == feature_layer_names(model)
     assert maps["layer2.1"].shape == (1, 128, 4, 4)
     assert model.training  # run on an eval-mode copy, the model itself untouched
+
+
+def test_the_walk_yields_the_stem_then_every_block_or_stage_and_forward_is_its_end_through_the_head():
+    torch.manual_seed(0)
+    model = resnet50().eval()
+    x = torch.randn(2, 1, 28, 28)
+    with torch.no_grad():
+        walk = list(model.forward_features(x))
+        h = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+        expected = [("stem", h)]
+        for stage in model.stages:
+            for i, block in enumerate(model.get_submodule(stage)):
+                h = block(h)
+                expected.append((f"{stage}.{i}", h))
+        assert [name for name, _ in walk] == [name for name, _ in expected] == feature_layer_names(model)
+        for (name, got), (_, want) in zip(walk, expected):
+            torch.testing.assert_close(got, want, msg=name)
+        by_stage = dict(model.forward_features(x, stages=True))
+        assert list(by_stage) == ["stem", *model.stages]
+        for stage in model.stages:
+            torch.testing.assert_close(by_stage[stage], dict(walk)[stage_output_name(model, stage)])
+        torch.testing.assert_close(model.final_map(x), h)
+        pooled = model.forward_head(h, pre_logits=True)
+        assert pooled.shape == (2, 2048)
+        torch.testing.assert_close(pooled, h.mean(dim=(2, 3)))
+        torch.testing.assert_close(model(x), model.fc(pooled))
+
+
+def test_a_walk_stopped_early_runs_no_later_block():
+    model = resnet18().eval()
+    ran = []
+    hooks = [block.register_forward_hook(lambda m, i, o, n=name: ran.append(n)) for name, block in model.blocks()]
+    try:
+        with torch.no_grad():
+            for name, _ in model.forward_features(torch.randn(1, 1, 28, 28)):
+                if name == "layer2.0":
+                    break
+    finally:
+        for hook in hooks:
+            hook.remove()
+    assert ran == ["layer1.0", "layer1.1", "layer2.0"]
 
 
 def test_freeze_stops_gradients_up_to_the_named_stage():

@@ -38,11 +38,13 @@ def block_anatomy(model: nn.Module, x: Tensor) -> list[BlockAnatomy]:
     model = for_inference(model)
     parts = []
     with torch.inference_mode():
-        h = model.forward_stem(x.to(next(model.parameters()).device))
-        for name, block in model.blocks():
-            branch = block.residual_branch(h)
-            shortcut = block.shortcut(h)
-            out = torch.relu(branch + shortcut) if block.residual else torch.relu(branch)
+        # The walk gives each block's input (the map before it) and output. The branch and the shortcut
+        # are run once more from that input: a block's second pass, for one image, is cheap.
+        walk = model.forward_features(x.to(next(model.parameters()).device))
+        _, h = next(walk)
+        for name, out in walk:
+            block = model.get_submodule(name)
+            branch, shortcut = block.residual_branch(h), block.shortcut(h)
             ratio = torch.linalg.vector_norm(branch) / torch.linalg.vector_norm(shortcut).clamp(min=1e-12)
             parts.append(
                 BlockAnatomy(

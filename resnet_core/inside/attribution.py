@@ -3,7 +3,7 @@
 Every map is for one input x of shape (1, C, 28, 28) and one class, and comes back as a (28, 28)
 float tensor on the CPU, so it can lie over the 28×28 image the model sees. The model is never
 changed: the methods run on an eval-mode copy (BatchNorm uses its running statistics, as for a
-prediction), so a model other sessions predict with, or one that is training, is safe.
+prediction), so a model other users of the app predict with, or one that is training, is safe.
 
 `randomized_copy` and `map_similarity` are for the sanity check of Adebayo et al. (2018): a
 method whose maps look the same for a trained net and for the same net with random weights
@@ -58,19 +58,15 @@ def grad_cam(model: nn.Module, x: Tensor, target: int, stages: tuple[str, ...] |
 
     Per stage: ReLU(sum over channels of the channel's mean gradient × its map), as Captum's
     LayerGradCam computes it (tests/test_attribution.py checks they agree). Written here for two
-    reasons: LayerGradCam hooks the layer, and a hook on the shared model would fire in every other
-    session's predictions; and it needs a forward and a backward pass per stage, where one pass
-    serves all stages here. A 1×1 stage (ResNet-18's layer4 with the ImageNet stem) gives a flat map.
+    reasons: LayerGradCam hooks the layer, and a hook on a shared model would fire in every other
+    user's predictions; and it needs a forward and a backward pass per stage, where one pass of the
+    network's walk serves all stages here. A 1×1 stage (ResNet-18's layer4 with the ImageNet stem) gives a flat map.
     """
     model, x = _prepared(model, x)
     stages = stages or tuple(model.stages)
     with torch.enable_grad():
-        h = model.forward_stem(x)
-        outputs = {}
-        for stage in model.stages:
-            h = getattr(model, stage)(h)
-            outputs[stage] = h
-        score = model.fc(torch.flatten(model.avgpool(h), 1))[0, target]
+        outputs = dict(model.forward_features(x, stages=True))
+        score = model.forward_head(outputs[model.stages[-1]])[0, target]
         # Gradients for the stage outputs only: nothing accumulates in the shared weights' .grad.
         gradients = torch.autograd.grad(score, [outputs[stage] for stage in stages])
     return {

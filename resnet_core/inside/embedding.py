@@ -15,14 +15,13 @@ def penultimate_features(model: nn.Module, x: Tensor, batch_size: int = 500) -> 
     """(N, C, 28, 28) images -> (N, D) float CPU features: the pooled output of the last stage, fc's input."""
     model = for_inference(model)
     device = next(model.parameters()).device
-    chunks = []
     with torch.inference_mode():
-        for start in range(0, len(x), batch_size):
-            h = model.forward_stem(x[start : start + batch_size].to(device))
-            for stage in model.stages:
-                h = getattr(model, stage)(h)
-            chunks.append(torch.flatten(model.avgpool(h), 1).float().cpu())
-    return torch.cat(chunks)
+        return torch.cat(
+            [
+                model.forward_head(model.final_map(batch.to(device)), pre_logits=True).float().cpu()
+                for batch in x.split(batch_size)
+            ]
+        )
 
 
 @dataclass(frozen=True)

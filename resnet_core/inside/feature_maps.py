@@ -1,9 +1,8 @@
 """Feature maps of a ResNet: which layers there are, their activations, and statistics of them.
 
-The network's structure is known (a stem, then three or four stages of blocks), so the maps are
-taken by running those parts one after another: no hooks on a model other threads may
-be running, no process-wide lock. A stage's output is its last block's output, so
-"layer1" is the map named "layer1.1" in ResNet-18 and has no entry of its own.
+The maps are the network's own walk over its stem and blocks (ResNet.forward_features): no hooks on
+a model other threads may be running, no process-wide lock. A stage's output is its last block's
+output, so "layer1" is the map named "layer1.1" in ResNet-18 and has no entry of its own.
 """
 
 from __future__ import annotations
@@ -14,9 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from resnet_core.networks.resnet import for_inference
-
-STEM = "stem"
+from resnet_core.networks.resnet import STEM, for_inference
 
 
 def feature_layer_names(model: nn.Module) -> list[str]:
@@ -26,7 +23,7 @@ def feature_layer_names(model: nn.Module) -> list[str]:
 
 def stage_output_name(model: nn.Module, stage: str) -> str:
     """The block whose output is the stage's output: "layer1" -> "layer1.1" for ResNet-18."""
-    return f"{stage}.{len(getattr(model, stage)) - 1}"
+    return f"{stage}.{len(model.get_submodule(stage)) - 1}"
 
 
 def feature_maps(model: nn.Module, x: Tensor, names: list[str] | None = None) -> OrderedDict[str, Tensor]:
@@ -44,15 +41,11 @@ def feature_maps(model: nn.Module, x: Tensor, names: list[str] | None = None) ->
     model = for_inference(model)
     maps: OrderedDict[str, Tensor] = OrderedDict()
     with torch.inference_mode():
-        h = model.forward_stem(x.to(next(model.parameters()).device))
-        if STEM in wanted:
-            maps[STEM] = h.cpu()
-        for name in known[1:]:
-            if len(maps) == len(wanted):
-                break  # the layers after the last one asked for are not run
-            h = model.get_submodule(name)(h)
+        for name, h in model.forward_features(x.to(next(model.parameters()).device)):
             if name in wanted:
-                maps[name] = h.cpu()  # blocks never write into their input, so this map stays as it is
+                maps[name] = h.cpu()
+            if len(maps) == len(wanted):
+                break  # the blocks after the last map asked for are not run
     return maps
 
 

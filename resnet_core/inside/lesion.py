@@ -81,13 +81,13 @@ def lesioned(model: nn.Module, blocks: Iterable[str]) -> Iterator[nn.Module]:
     try:
         for name, replacement in replacements.items():
             stage, index = name.split(".")
-            getattr(model, stage)[int(index)] = replacement
+            model.get_submodule(stage)[int(index)] = replacement
             removed[name] = named[name]
         yield model
     finally:
         for name, block in removed.items():
             stage, index = name.split(".")
-            getattr(model, stage)[int(index)] = block
+            model.get_submodule(stage)[int(index)] = block
 
 
 def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 500) -> float:

@@ -1,24 +1,28 @@
-"""Residual blocks, the ResNet body, the five standard depths and their registry.
+"""The ResNet body, its walk over stem and blocks, the standard depths and their registry.
 
 The layout and state-dict names follow torchvision's resnet.py so weights move
 between the two; the constructor arguments (in_chans, stem, residual) adapt the
-net to 1-channel 28x28 digits and to teaching comparisons.
+net to 1-channel 28x28 digits and to teaching comparisons. Whoever needs the net
+stage by stage asks it for its walk (forward_features) and its head (forward_head),
+as timm's models offer them.
 """
 
 from __future__ import annotations
 
 import copy
-from collections import OrderedDict
-from collections.abc import Callable
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 import torch
 from torch import Tensor, nn
 
+from resnet_core.networks.blocks import BasicBlock, Block, Bottleneck, conv1x1, conv3x3
+
 
 class Stem(NamedTuple):
     layers: str  # what the stem is
-    side: int  # the side of its maps for a 28x28 digit (summary.py counts the cost)
+    side: int  # the side of its maps for a 28x28 digit (networks.layer_tables counts the cost)
     title: str  # its name for people who have not met the others
 
     @property
@@ -39,101 +43,13 @@ STEMS = {
 }
 # The four stages of blocks, in forward order, as torchvision names them.
 STAGES = ("layer1", "layer2", "layer3", "layer4")
+STEM = "stem"  # the walk's name for the stem's output, the map before the first block
 
 
 def check_stem(stem: str) -> None:
     """ValueError, naming the choices, for a stem that is not one of STEMS."""
     if stem not in STEMS:
         raise ValueError(f"Unknown stem {stem!r}: choose one of {', '.join(STEMS)}.")
-
-
-def conv3x3(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=1, bias=False)
-
-
-def conv1x1(in_planes: int, out_planes: int, stride: int = 1) -> nn.Conv2d:
-    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
-
-
-class BasicBlock(nn.Module):
-    """Two 3x3 convs; out = relu(F(x) + x). Used by ResNet-18 and -34."""
-
-    expansion = 1
-
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        residual: bool = True,
-    ) -> None:
-        super().__init__()
-        self.conv1 = conv3x3(inplanes, planes, stride)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = conv3x3(planes, planes)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.downsample = downsample
-        self.residual = residual
-
-    def residual_branch(self, x: Tensor) -> Tensor:
-        """F(x): the convolutions, before the shortcut is added and the last ReLU."""
-        return self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
-
-    def shortcut(self, x: Tensor) -> Tensor:
-        """What the skip connection adds: x, or its projection where stride or width change."""
-        return x if self.downsample is None else self.downsample(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        out = self.residual_branch(x)
-        if self.residual:
-            out += self.shortcut(x)
-        return self.relu(out)
-
-
-class Bottleneck(nn.Module):
-    """1x1 reduce, 3x3, 1x1 expand (x4); stride on the 3x3 as in torchvision (ResNet v1.5)."""
-
-    expansion = 4
-
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        residual: bool = True,
-    ) -> None:
-        super().__init__()
-        self.conv1 = conv1x1(inplanes, planes)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = conv3x3(planes, planes, stride)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.conv3 = conv1x1(planes, planes * self.expansion)
-        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
-        self.relu = nn.ReLU(inplace=True)
-        self.downsample = downsample
-        self.residual = residual
-
-    def residual_branch(self, x: Tensor) -> Tensor:
-        """F(x): the convolutions, before the shortcut is added and the last ReLU."""
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        return self.bn3(self.conv3(out))
-
-    def shortcut(self, x: Tensor) -> Tensor:
-        """What the skip connection adds: x, or its projection where stride or width change."""
-        return x if self.downsample is None else self.downsample(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        out = self.residual_branch(x)
-        if self.residual:
-            out += self.shortcut(x)
-        return self.relu(out)
-
-
-Block = type[BasicBlock] | type[Bottleneck]
 
 
 def check_zero_init(residual: bool, zero_init_residual: bool) -> None:
@@ -148,7 +64,7 @@ class ResNet(nn.Module):
     The five ImageNet-style depths (resnet18..152) have four stages 64/128/256/512 wide;
     the depth family of He et al. 2016 §4.2 (resnet8..110) has three, 16/32/64 wide.
     stem="imagenet": 7x7/2 conv + 3x3/2 max-pool, spatial 28 -> 14 -> 7 -> 7 -> 4 -> 2 -> 1.
-    stem="medium": 3x3/1 conv + 3x3/2 max-pool, spatial 28 -> 28 -> 14 -> 14 -> 7 -> 4 -> 2 (more multiply-adds: summary.py counts them).
+    stem="medium": 3x3/1 conv + 3x3/2 max-pool, spatial 28 -> 28 -> 14 -> 14 -> 7 -> 4 -> 2 (more multiply-adds: networks.layer_tables counts them).
     stem="small": 3x3/1 conv, no pool, spatial 28 -> 28 -> 14 -> 7 -> 4 (feature maps worth a look).
     residual=False removes every skip connection: the paper's "plain" network.
     Input (N, in_chans, H, W) -> logits (N, num_classes).
@@ -224,21 +140,54 @@ class ResNet(nn.Module):
                 elif isinstance(m, BasicBlock):
                     nn.init.constant_(m.bn2.weight, 0)
 
-    def forward_stem(self, x: Tensor) -> Tensor:
-        """(N, in_chans, 28, 28) -> what layer1 sees: (N, 64, 7, 7) for ResNet-18's imagenet stem."""
-        return self.maxpool(self.relu(self.bn1(self.conv1(x))))
+    def forward_features(self, x: Tensor, stages: bool = False) -> Iterator[tuple[str, Tensor]]:
+        """The walk: for (N, in_chans, H, W) input, yield ("stem", map), then ("layer1.0", map), ... per block.
+
+        The one stage-by-stage pass of the net: forward(), feature maps, Grad-CAM, embeddings and
+        fine-tuning all take their maps from it. Each map is (N, C, H', W'), e.g. (N, 64, 7, 7) after
+        ResNet-18's imagenet stem. Nothing later writes into a map, so it can be kept as it is, and
+        the blocks after the point where a caller stops are not run.
+
+        stages=True yields one map per stage instead ("layer1", ...: its last block's map), each stage
+        run as the module it is, so that hooks on a stage fire (torchinfo's layer tables, Captum's
+        LayerGradCam on model.layer4); the block by block walk calls the blocks themselves.
+        """
+        h = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        yield STEM, h
+        for stage in self.stages:
+            layer = self.get_submodule(stage)
+            if stages:
+                h = layer(h)
+                yield stage, h
+                continue
+            for i, block in enumerate(layer):
+                h = block(h)
+                yield f"{stage}.{i}", h
+
+    def final_map(self, x: Tensor) -> Tensor:
+        """The walk run to its end: the last stage's map (N, C, H', W'), what forward_head takes."""
+        # A deque of one keeps only the latest (name, map): each earlier map is freed as the walk goes on.
+        return deque(self.forward_features(x, stages=True), maxlen=1).pop()[1]
+
+    def forward_head(self, h: Tensor, pre_logits: bool = False) -> Tensor:
+        """The last block's map (N, C, H', W') -> logits (N, num_classes); pre_logits: the pooled (N, C)
+        penultimate features fc reads."""
+        pooled = torch.flatten(self.avgpool(h), 1)
+        return pooled if pre_logits else self.fc(pooled)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.forward_stem(x)
-        for stage in self.stages:
-            x = getattr(self, stage)(x)
-        return self.fc(torch.flatten(self.avgpool(x), 1))
+        return self.forward_head(self.final_map(x))
 
     def get_feature_maps(self, x: Tensor) -> OrderedDict[str, Tensor]:
-        """Activations for (N, C, H, W) input: name -> (N, C', H', W') on the CPU, the stem then every block."""
-        from resnet_core.inside.feature_maps import feature_maps
+        """Every map of the walk for (N, C, H, W) input: name -> (N, C', H', W') on the CPU, "stem" first.
 
-        return feature_maps(self, x)
+        Run as for a prediction: on an eval-mode copy when the model is training. To take only some
+        maps, and stop the walk once they are taken, use resnet_core.inside.feature_maps.feature_maps.
+        """
+        net = for_inference(self)
+        with torch.inference_mode():
+            walk = net.forward_features(x.to(next(net.parameters()).device))
+            return OrderedDict((name, h.cpu()) for name, h in walk)
 
 
 class Architecture(NamedTuple):

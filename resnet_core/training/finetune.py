@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from resnet_core.data.augment import random_affine
-from resnet_core.networks.resnet import count_parameters
+from resnet_core.networks.resnet import STEM, count_parameters
 
 AUGMENTED_COPIES = 12  # each drawing shifted, turned and zoomed a little: 5 drawings become 65 examples
 STEPS = 150
@@ -89,23 +89,22 @@ def fine_tune(
     student.model_kwargs = {**student.model_kwargs, "num_classes": len(classes)}
     for parameter in student.parameters():
         parameter.requires_grad_(False)
-    last = getattr(student, student.stages[-1])
+    last_stage = student.stages[-1]
+    last = student.get_submodule(last_stage)
     learning = [*student.fc.parameters(), *(last.parameters() if learns == "last stage" else [])]
     for parameter in learning:
         parameter.requires_grad_(True)
 
     x, y = _augmented(images.float().cpu(), labels.cpu(), AUGMENTED_COPIES, generator)
     x, y = x.to(device), y.to(device)
-    with torch.inference_mode():  # the frozen part, once: its output is what every step starts from
-        h = student.forward_stem(x)
-        for stage in student.stages[:-1]:
-            h = getattr(student, stage)(h)
-        if learns == "head":
-            h = last(h)
-    h = h.clone()  # an inference tensor cannot enter autograd
+    # The frozen part, once: the walk up to the last stage's input, or to its output.
+    frozen_until = [STEM, *student.stages][-2] if learns == "last stage" else last_stage
+    with torch.inference_mode():
+        h = next(fmap for name, fmap in student.forward_features(x, stages=True) if name == frozen_until)
+    h = h.clone()  # an inference tensor cannot enter autograd; every step starts from it
 
-    def head_input(batch: Tensor) -> Tensor:
-        return torch.flatten(student.avgpool(last(batch) if learns == "last stage" else batch), 1)
+    def logits(batch: Tensor) -> Tensor:
+        return student.forward_head(last(batch) if learns == "last stage" else batch)
 
     held = (held_out[0].to(device), held_out[1].to(device)) if held_out is not None and len(held_out[1]) else None
     before = _accuracy(student, *held) if held else None
@@ -113,7 +112,7 @@ def fine_tune(
     batch = min(64, len(y))
     for _ in range(steps):
         chosen = torch.randperm(len(y), generator=generator)[:batch].to(device)
-        loss = F.cross_entropy(student.fc(head_input(h[chosen])), y[chosen])
+        loss = F.cross_entropy(logits(h[chosen]), y[chosen])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
