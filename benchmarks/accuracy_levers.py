@@ -28,7 +28,7 @@ from resnet_core.data.augment import random_affine
 from resnet_core.data.datasets import MNISTDataLoader
 from resnet_core.networks.resnet import build_model
 from resnet_core.training.config import RECIPES
-from resnet_core.training.trainer import evaluate
+from resnet_core.training.evaluation import evaluate
 
 VARIANTS = ("fast", "scale", "sgd")
 

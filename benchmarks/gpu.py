@@ -33,8 +33,8 @@ from benchmarks.common import data_dir, machine
 from benchmarks.pipeline import BASELINE_TRANSFORM, baseline_model
 from resnet_core.networks.resnet import STEMS
 from resnet_core.training.config import TrainConfig, recipe
+from resnet_core.training.evaluation import evaluate
 from resnet_core.training.runner import make_loaders, run_training
-from resnet_core.training.trainer import evaluate
 
 
 def _sync(device: torch.device) -> None:

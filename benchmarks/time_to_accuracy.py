@@ -21,8 +21,8 @@ from torchvision import transforms
 from benchmarks.common import data_dir, machine
 from benchmarks.pipeline import BASELINE_TRANSFORM, baseline_model
 from resnet_core.training.config import recipe
+from resnet_core.training.evaluation import evaluate
 from resnet_core.training.runner import make_loaders, run_training
-from resnet_core.training.trainer import evaluate
 
 TARGET = 99.0
 

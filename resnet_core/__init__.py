@@ -41,7 +41,8 @@ from resnet_core.networks.resnet import (
     resnet152,
 )
 from resnet_core.training.config import RECIPES, TrainConfig, recipe
-from resnet_core.training.trainer import ResNetTrainer, TrainingDiverged, evaluate
+from resnet_core.training.evaluation import evaluate
+from resnet_core.training.trainer import ResNetTrainer, TrainingDiverged
 
 __all__ = [
     "ARCHITECTURES",

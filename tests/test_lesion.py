@@ -1,8 +1,9 @@
 import pytest
 import torch
 
-from resnet_core.inside.lesion import LesionRefused, ShortcutOnly, accuracy, lesion_study, lesioned, removable_blocks
+from resnet_core.inside.lesion import LesionRefused, ShortcutOnly, lesion_study, lesioned, removable_blocks
 from resnet_core.networks.resnet import build_model
+from resnet_core.training.evaluation import accuracy
 
 
 def test_lesioning_no_block_changes_nothing(trained_twins, lab):

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from resnet_core.depth_study.twins import mean_loss
 from resnet_core.inside.loss_slice import filter_normalised_direction, loss_slice
+from resnet_core.training.evaluation import evaluate, tensor_batches
 
 
 def test_direction_has_each_filters_norm_and_leaves_batchnorm_alone(trained_twins):
@@ -25,6 +25,6 @@ def test_the_trained_weights_sit_in_a_valley_of_the_slice(trained_twins, lab, tw
     images, labels = lab.test_images[:200], lab.test_labels[:200]
     result = loss_slice(model, images, labels, alphas=[-1.0, -0.5, 0.0, 0.5, 1.0])
     assert result.alphas == [-1.0, -0.5, 0.0, 0.5, 1.0]
-    assert result.losses[2] == pytest.approx(mean_loss(model, images, labels), rel=1e-4)
+    assert result.losses[2] == pytest.approx(evaluate(model, tensor_batches(images, labels)).loss, rel=1e-4)
     assert result.losses[2] < min(result.losses[0], result.losses[-1])
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())

@@ -8,8 +8,9 @@ from resnet_core.data.datasets import MNISTDataLoader
 from resnet_core.files.checkpoints import load_checkpoint, save_checkpoint
 from resnet_core.networks.resnet import resnet18
 from resnet_core.training.config import RECIPES, TrainConfig, recipe
+from resnet_core.training.evaluation import evaluate
 from resnet_core.training.runner import make_loaders, new_model, run_training
-from resnet_core.training.trainer import HISTORY_KEYS, ResNetTrainer, TrainingDiverged, evaluate
+from resnet_core.training.trainer import HISTORY_KEYS, ResNetTrainer, TrainingDiverged
 
 
 def test_one_epoch_on_10k_digits_reaches_97_percent_on_2k(trained_resnet18):
@@ -25,29 +26,6 @@ def test_history_has_one_entry_per_epoch_with_every_field(trained_resnet18, data
     validation = make_loaders(trained_resnet18.config, data_dir).validation
     assert history["val_acc"][0] == pytest.approx(evaluate(trained_resnet18.model, validation, "cpu").accuracy)
     assert history["images_per_second"][0] > 0 and history["complete"] == [True]
-
-
-def test_test_result_is_consistent(trained_resnet18):
-    result = trained_resnet18.test
-    confusion = torch.tensor(result.confusion_matrix)
-    assert confusion.sum() == 2000 and confusion.shape == (10, 10)
-    assert len(result.misclassified) == 2000 - confusion.diag().sum()
-    assert result.accuracy == pytest.approx(100 * confusion.diag().sum().item() / 2000)
-    per_class = 100 * confusion.diag() / confusion.sum(1)
-    assert result.per_class_accuracy == pytest.approx(per_class.tolist())
-    wrong = result.misclassified[0]
-    assert result.predictions[wrong] != result.labels[wrong]
-    true, predicted = result.most_common_mistake()
-    off_diagonal = confusion - torch.diag(confusion.diag())
-    assert confusion[true, predicted] == off_diagonal.max() and true != predicted
-    members = result.in_cell(true, predicted)
-    assert len(members) == confusion[true, predicted]
-    assert all(result.labels[i] == true and result.predictions[i] == predicted for i in members)
-    hardest = result.hardest(5)
-    probability = result.true_class_probabilities
-    assert len(probability) == 2000 and all(0 <= p <= 1 for p in probability)
-    assert [probability[i] for i in hardest] == sorted(probability)[:5]
-    assert all(result.confidences[i] >= probability[i] for i in range(2000))  # the answer is the most probable
 
 
 def test_the_original_api_trains_reports_progress_and_stops_cleanly(data_dir):

@@ -3,7 +3,8 @@ import threading
 import pytest
 import torch
 
-from resnet_core.depth_study.twins import TWINS, DepthSweep, TwinRun, default_twin_config, mean_loss
+from resnet_core.depth_study.twins import TWINS, DepthSweep, TwinRun, default_twin_config
+from resnet_core.training.evaluation import evaluate, tensor_batches
 
 
 def test_twins_start_alike_and_differ_only_in_their_shortcuts(lab):
@@ -28,7 +29,9 @@ def test_a_finished_run_has_both_curves_gradients_and_final_scores(trained_twins
         assert len(snap.gradients[twin].steps) == -(-snap.total_steps // 10)
         final = snap.final[twin]
         net = trained_twins.nets[twin]
-        assert final["train_loss"] == pytest.approx(mean_loss(net, lab.train_images, lab.train_labels))
+        assert final["train_loss"] == pytest.approx(
+            evaluate(net, tensor_batches(lab.train_images, lab.train_labels)).loss
+        )
         assert curves.test_accuracy[-1] == final["test_accuracy"]
     # Three epochs on 1,000 digits teach ResNet-8 something: better than chance (10%) on unseen digits.
     assert snap.final["residual"]["test_accuracy"] > 30

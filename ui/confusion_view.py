@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from resnet_core.data.datasets import DATASETS
-from resnet_core.training.trainer import TestResult
+from resnet_core.training.evaluation import TestResult
 from ui import charts
 
 GALLERY_SIZE = 24

@@ -26,11 +26,11 @@ from torch import Tensor
 from resnet_core.data.datasets import DeviceBatches, MNISTDataLoader
 from resnet_core.devices import select_device
 from resnet_core.inside.gradient_flow import GradientFlow, GradientFlowRecorder
-from resnet_core.inside.lesion import accuracy
 from resnet_core.networks.layer_tables import weighted_depth
 from resnet_core.networks.resnet import ResNet, build_model
 from resnet_core.training.config import TrainConfig
-from resnet_core.training.trainer import ResNetTrainer, evaluate, tensor_batches
+from resnet_core.training.evaluation import accuracy, evaluate, tensor_batches
+from resnet_core.training.trainer import ResNetTrainer
 
 TWINS = ("residual", "plain")
 
@@ -72,11 +72,6 @@ def lab_data(
     train_images = torch.cat([x for x, _ in clean])
     test_images = torch.cat([x for x, _ in test])
     return LabData(train, train_images, clean.labels, test_images, test.labels, test.images.cpu())
-
-
-def mean_loss(model: torch.nn.Module, images: Tensor, labels: Tensor, batch_size: int = 500) -> float:
-    """Mean cross-entropy of `model` (in eval mode) over normalised `images`."""
-    return evaluate(model, tensor_batches(images, labels, batch_size)).loss
 
 
 @dataclass
@@ -184,7 +179,7 @@ class TwinRun:
         if step:
             self.final = {
                 twin: {
-                    "train_loss": mean_loss(net, self.data.train_images, self.data.train_labels),
+                    "train_loss": evaluate(net, tensor_batches(self.data.train_images, self.data.train_labels)).loss,
                     "test_accuracy": accuracy(net, self.data.test_images, self.data.test_labels),
                 }
                 for twin, net in self.nets.items()

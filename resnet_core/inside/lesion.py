@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from resnet_core.training.trainer import evaluate, tensor_batches
+from resnet_core.training.evaluation import accuracy
 
 
 class LesionRefused(ValueError):
@@ -88,11 +88,6 @@ def lesioned(model: nn.Module, blocks: Iterable[str]) -> Iterator[nn.Module]:
         for name, block in removed.items():
             stage, index = name.split(".")
             model.get_submodule(stage)[int(index)] = block
-
-
-def accuracy(model: nn.Module, images: Tensor, labels: Tensor, batch_size: int = 500) -> float:
-    """Percent of `images` (N, 1, 28, 28), normalised, that `model` labels right (in eval mode)."""
-    return evaluate(model, tensor_batches(images, labels, batch_size)).accuracy
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from resnet_core.data.augment import random_affine
 from resnet_core.networks.resnet import STEM, count_parameters
+from resnet_core.training.evaluation import accuracy
 
 AUGMENTED_COPIES = 12  # each drawing shifted, turned and zoomed a little: 5 drawings become 65 examples
 STEPS = 150
@@ -51,11 +52,6 @@ def _augmented(images: Tensor, labels: Tensor, copies: int, generator: torch.Gen
         for _ in range(copies)
     ]
     return torch.cat(moved), labels.repeat(copies + 1)
-
-
-def _accuracy(model: nn.Module, x: Tensor, y: Tensor) -> float:
-    with torch.inference_mode():
-        return 100.0 * (model(x).argmax(1) == y).float().mean().item()
 
 
 def fine_tune(
@@ -107,7 +103,7 @@ def fine_tune(
         return student.forward_head(last(batch) if learns == "last stage" else batch)
 
     held = (held_out[0].to(device), held_out[1].to(device)) if held_out is not None and len(held_out[1]) else None
-    before = _accuracy(student, *held) if held else None
+    before = accuracy(student, *held) if held else None
     optimizer = torch.optim.Adam(learning, lr=LEARNING_RATE, weight_decay=1e-4)
     batch = min(64, len(y))
     for _ in range(steps):
@@ -125,7 +121,7 @@ def fine_tune(
         trained_parameters=sum(p.numel() for p in learning),
         total_parameters=count_parameters(student),
         accuracy_before=before,
-        accuracy_after=_accuracy(student, *held) if held else None,
+        accuracy_after=accuracy(student, *held) if held else None,
         held_out=len(held[1]) if held else 0,
         examples=len(labels),
         seconds=time.perf_counter() - started,

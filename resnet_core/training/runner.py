@@ -14,7 +14,8 @@ from resnet_core.data.datasets import DeviceBatches, MNISTDataLoader
 from resnet_core.devices import select_device
 from resnet_core.networks.resnet import ResNet, build_model
 from resnet_core.training.config import TrainConfig
-from resnet_core.training.trainer import EpochStats, ResNetTrainer, StepProgress, TestResult
+from resnet_core.training.evaluation import TestResult
+from resnet_core.training.trainer import EpochStats, ResNetTrainer, StepProgress
 
 if TYPE_CHECKING:
     from resnet_core.files.checkpoints import Checkpoint

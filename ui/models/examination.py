@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from resnet_core.data.augment import to_model_input
 from resnet_core.data.datasets import DATASETS, load_split, stratified_indices
-from resnet_core.inside.embedding import Projection, pca_2d, penultimate_features
-from resnet_core.training.trainer import Evaluation, TestResult, summarize_test
+from resnet_core.inside.embedding import Projection, pca_2d
+from resnet_core.networks.resnet import for_inference
+from resnet_core.training.evaluation import TestResult, evaluate, summarize_test, tensor_batches
 from ui.models.model_list import once_per_model
 
 EXAMINED = 2_000  # test images, 200 of each class, the same ones every time: a few seconds on a CPU
@@ -38,20 +38,12 @@ def _examined(model: torch.nn.Module, dataset: str) -> Examination:
     images, labels = load_split(dataset, train=False)
     positions = stratified_indices(labels, EXAMINED, seed=0)
     x, y = to_model_input(images[positions]), labels[positions]
-    features = penultimate_features(model, x)
-    with torch.inference_mode():
-        logits = model.fc(features.to(next(model.parameters()).device)).float().cpu()
-    evaluation = Evaluation(
-        loss=F.cross_entropy(logits, y).item(),
-        accuracy=100.0 * (logits.argmax(1) == y).float().mean().item(),
-        predictions=logits.argmax(1),
-        labels=y,
-        probabilities=torch.softmax(logits, dim=1),
-    )
+    # One pass gives the answers and the features; on an eval-mode copy if the model is training.
+    evaluation = evaluate(for_inference(model), tensor_batches(x, y), features=True)
     return Examination(
         dataset,
         positions,
         images[positions],
         summarize_test(evaluation, len(DATASETS[dataset].classes)),
-        pca_2d(features),
+        pca_2d(evaluation.features),
     )
