@@ -150,7 +150,6 @@ class TwinRun:
         with ExitStack() as hooks:  # the gradient hooks come off however training ends
             for twin, trainer in trainers.items():
                 trainer.prepare(len(self.batches), [hooks.enter_context(self._recorders[twin])])
-                trainer.model.train()
             for _ in range(self.config.epochs):
                 for x, y in self.batches:
                     if stop_event is not None and stop_event.is_set():
@@ -170,8 +169,7 @@ class TwinRun:
                 if self.stopped:
                     break
                 for trainer in trainers.values():
-                    if trainer.schedule_unit == "epoch":
-                        trainer.scheduler.step()
+                    trainer.end_epoch()
         if step and step % self.report_every:
             self._report(step, windows, started)
         for net in self.nets.values():

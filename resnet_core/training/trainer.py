@@ -198,7 +198,8 @@ class ResNetTrainer:
     def prepare(self, steps_per_epoch: int, callbacks: Sequence[StepCallback] = ()) -> None:
         """Optimiser, schedule, loss and callbacks for a run of config.epochs epochs of `steps_per_epoch`.
 
-        train() calls it; call it yourself to drive the run one train_step at a time.
+        train() calls it; call it yourself to drive the run one train_step at a time (and end_epoch()
+        after each epoch). Puts the model in training mode.
         """
         if steps_per_epoch == 0:
             raise ValueError("The training loader yields no batches: is the training set empty?")
@@ -211,6 +212,7 @@ class ResNetTrainer:
         self.scheduler, self.schedule_unit = _make_scheduler(self.optimizer, config, steps_per_epoch)
         self.criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
         self.callbacks = tuple(callbacks)
+        self.model.train()
 
     def train_step(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """One optimiser step on a batch already on the device: (loss, logits), both still on the device.
@@ -232,6 +234,11 @@ class ResNetTrainer:
             self.scheduler.step()
         self.global_step += 1
         return loss.detach(), logits.detach()
+
+    def end_epoch(self) -> None:
+        """Move a per-epoch schedule on; a per-step one moves in train_step."""
+        if self.schedule_unit == "epoch":
+            self.scheduler.step()
 
     def _resume(self, state: dict, steps_per_epoch: int) -> None:
         planned = (state.get("scheduler") or {}).get("total_steps")
@@ -306,8 +313,8 @@ class ResNetTrainer:
         loss_sum, correct, images = totals.tolist()
         self._check_finite(loss_sum, epoch, steps)
         seconds = time.perf_counter() - started
-        if self.schedule_unit == "epoch" and not self.stopped:
-            self.scheduler.step()
+        if not self.stopped:
+            self.end_epoch()
         return EpochStats(
             epoch=epoch,
             train_loss=loss_sum / images,
