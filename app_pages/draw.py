@@ -5,15 +5,9 @@ import time
 import streamlit as st
 
 from resnet_core.data.datasets import DATASETS
-from resnet_core.digits.inference import (
-    SMALL_DIGIT,
-    EmptyDrawing,
-    InvalidImage,
-    NoDigitFound,
-    load_image,
-    preprocess_canvas,
-    read_digit,
-)
+from resnet_core.digits.preprocess import SMALL_DIGIT, EmptyDrawing, NoDigitFound, preprocess_canvas
+from resnet_core.digits.reading import read_digit
+from resnet_core.files.images import InvalidImage, load_image
 from ui import charts, keys
 from ui.attribution_view import where_it_looks
 from ui.drawing.canvas import drawing_canvas

@@ -5,7 +5,7 @@ import streamlit as st
 
 from resnet_core.data.augment import denormalize, to_model_input
 from resnet_core.data.datasets import DATASETS, DatasetUnavailable
-from resnet_core.digits.inference import EmptyDrawing, preprocess_canvas
+from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
 from resnet_core.inside.feature_maps import (
     channel_grid,
     feature_layer_names,

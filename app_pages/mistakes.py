@@ -7,7 +7,7 @@ import streamlit as st
 
 from resnet_core.data.augment import MNIST_MEAN, MNIST_STD, to_model_input
 from resnet_core.data.datasets import DATASETS, DatasetUnavailable
-from resnet_core.digits.inference import EmptyDrawing, preprocess_canvas
+from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
 from resnet_core.files.export import FILE_ENDINGS, ONNX_OPSET, export_bytes
 from resnet_core.inside.embedding import penultimate_features
 from ui import charts, keys

@@ -4,7 +4,8 @@ import streamlit as st
 import torch
 
 from resnet_core.data.augment import denormalize
-from resnet_core.digits.inference import EmptyDrawing, InvalidImage, preprocess_canvas
+from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
+from resnet_core.files.images import InvalidImage
 from resnet_core.training.finetune import LEARNS, fine_tune
 from ui import charts, keys
 from ui.drawing.canvas import clear_canvas, drawing_canvas, forget_canvas

@@ -15,7 +15,7 @@ import torch
 
 from benchmarks.common import machine, median_p95, timings_ms
 from benchmarks.latency import canvas
-from resnet_core.digits.inference import preprocess_canvas
+from resnet_core.digits.preprocess import preprocess_canvas
 from resnet_core.inside.attribution import grad_cam, integrated_gradients, occlusion, saliency
 from resnet_core.networks.resnet import build_model
 

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 
 from benchmarks.common import machine, median_p95, timings_ms
-from resnet_core.digits.inference import predict, preprocess_canvas
 from resnet_core.digits.predictor import Predictor
+from resnet_core.digits.preprocess import preprocess_canvas
+from resnet_core.digits.reading import predict
 from resnet_core.inside.feature_maps import feature_layer_names
 from resnet_core.networks.resnet import build_model
 

@@ -8,17 +8,9 @@ history = trainer.train(train_loader, test_loader, num_epochs=1, learning_rate=1
 
 from resnet_core.data.datasets import DatasetUnavailable, MNISTDataLoader, load_split, stratified_indices
 from resnet_core.devices import select_device
-from resnet_core.digits.inference import (
-    EmptyDrawing,
-    InvalidImage,
-    NoDigitFound,
-    Reading,
-    load_image,
-    predict,
-    preprocess_canvas,
-    read_digit,
-)
 from resnet_core.digits.predictor import Predictor
+from resnet_core.digits.preprocess import EmptyDrawing, NoDigitFound, preprocess_canvas
+from resnet_core.digits.reading import Reading, predict, read_digit
 from resnet_core.files.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -26,6 +18,7 @@ from resnet_core.files.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
+from resnet_core.files.images import InvalidImage, load_image
 from resnet_core.inside.feature_maps import feature_layer_names, feature_maps, layer_statistics
 from resnet_core.networks.blocks import BasicBlock, Bottleneck
 from resnet_core.networks.layer_tables import compare_architectures, layer_table, weightless_model

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from resnet_core.data.datasets import DATASETS, DatasetUnavailable
 from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
-from resnet_core.digits.inference import EmptyDrawing, InvalidImage, preprocess_image
 from resnet_core.digits.predictor import Predictor
+from resnet_core.digits.preprocess import EmptyDrawing, preprocess_image
 from resnet_core.files.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -27,6 +27,7 @@ from resnet_core.files.checkpoints import (
     save_checkpoint,
 )
 from resnet_core.files.export import FORMATS as EXPORT_FORMATS
+from resnet_core.files.images import InvalidImage
 from resnet_core.networks.resnet import ARCHITECTURES, STEMS
 from resnet_core.training.config import RECIPES, SCHEDULERS, TrainConfig, recipe
 from resnet_core.training.precision import PRECISIONS, describe_precision

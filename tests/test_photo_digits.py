@@ -7,7 +7,9 @@ from PIL import Image, ImageOps
 
 from resnet_core.data.augment import normalize
 from resnet_core.data.datasets import stratified_indices
-from resnet_core.digits.inference import ink_intensity, predict, preprocess_image
+from resnet_core.digits.background import ink_intensity
+from resnet_core.digits.preprocess import preprocess_image
+from resnet_core.digits.reading import predict
 from tests.photo_digits import ORIENTATION_TAG, STORED_TURN, photo_of_digit, photo_of_paper
 
 

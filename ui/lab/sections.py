@@ -8,7 +8,7 @@ import streamlit as st
 
 from resnet_core.data.augment import to_model_input
 from resnet_core.depth_study.twins import DepthSweep, LabData, TwinRun
-from resnet_core.digits.inference import EmptyDrawing, preprocess_canvas
+from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
 from ui import keys
 from ui.charts import NO_TOOLBAR
 from ui.jobs.lab_job import LabJob
