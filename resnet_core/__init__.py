@@ -11,13 +11,8 @@ from resnet_core.devices import select_device
 from resnet_core.digits.predictor import Predictor
 from resnet_core.digits.preprocess import EmptyDrawing, NoDigitFound, preprocess_canvas
 from resnet_core.digits.reading import Reading, predict, read_digit
-from resnet_core.files.checkpoints import (
-    Checkpoint,
-    CheckpointError,
-    check_fits_dataset,
-    load_checkpoint,
-    save_checkpoint,
-)
+from resnet_core.files.checkpoint_checks import CheckpointError
+from resnet_core.files.checkpoints import Checkpoint, check_fits_dataset, load_checkpoint, save_checkpoint
 from resnet_core.files.images import InvalidImage, load_image
 from resnet_core.inside.feature_maps import feature_layer_names, feature_maps, layer_statistics
 from resnet_core.networks.blocks import BasicBlock, Bottleneck

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from resnet_core.cli import build_parser
+from resnet_core.cli.parser import build_parser
 from resnet_core.data.datasets import load_split
 from resnet_core.files.checkpoints import load_checkpoint, save_checkpoint
 from resnet_core.networks.resnet import resnet8, resnet18

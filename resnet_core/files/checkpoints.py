@@ -4,14 +4,13 @@ A checkpoint is a plain dict of tensors, numbers and strings, loaded with
 torch.load(weights_only=True): a file holding pickled Python objects (which
 could run code on load) is refused, never executed. The model settings it claims
 are checked, and its weights' shapes compared with a weightless (meta-device)
-copy of the model, before any memory is given to a model.
+copy of the model, before any memory is given to a model (checkpoint_checks.py
+holds the checks).
 """
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
 import re
 import secrets
 import stat
@@ -24,24 +23,25 @@ from typing import BinaryIO
 import torch
 
 from resnet_core.data.datasets import DATASETS
-from resnet_core.networks.resnet import ARCHITECTURES, STEMS, ResNet, build_model, check_stem
+from resnet_core.files.checkpoint_checks import (
+    CheckpointError,
+    check_epoch,
+    check_history,
+    check_metrics,
+    check_model_kwargs,
+    check_training_state,
+    check_weights,
+    read_payload,
+)
+from resnet_core.networks.resnet import ARCHITECTURES, ResNet, build_model
 from resnet_core.training.config import TrainConfig
 
 FORMAT = "resnet-explorer-checkpoint"
 FORMAT_VERSION = 1
-MODEL_KWARGS = ("num_classes", "in_chans", "stem", "residual")
-# What a checkpoint may claim, checked before anything is built: a 1.5 KB file claiming 1.5 million
-# classes would otherwise have a 3 GB fc layer allocated before its weights were looked at.
-NUM_CLASSES = range(2, 1001)  # up to ImageNet's 1,000, the most of any torchvision ResNet (fc 2048x1000: 8 MB)
-IN_CHANS = range(1, 5)  # grey, grey+alpha, RGB, RGBA: no picture format the app reads has more
 IMAGE_CHANNELS = 1  # every dataset in data.DATASETS is 28x28 grey
 # A save in progress keeps writing its temporary file; one untouched this long lost its writer
 # (a killed save). Far longer than the largest checkpoint (ResNet-152 with Adam state, ~0.7 GB) takes.
 STALE_TEMPORARY_SECONDS = 600
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used, with the reason."""
 
 
 @dataclass
@@ -75,7 +75,7 @@ def save_checkpoint(
     if model.arch not in ARCHITECTURES:
         raise CheckpointError(f"Only registered architectures can be saved; this model is {model.arch!r}.")
     try:
-        model_kwargs = _model_kwargs(model.model_kwargs)
+        model_kwargs = check_model_kwargs(model.model_kwargs)
     except ValueError as err:  # a file load_checkpoint would refuse is not written
         raise CheckpointError(f"This model cannot be saved: {str(err).rstrip('.')}.") from None
     if history is None and isinstance(training_state, dict):
@@ -184,7 +184,7 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
     Raises CheckpointError for anything that is not a checkpoint this project wrote
     (or a matching plain state dict), naming what is wrong.
     """
-    payload = _read_payload(source, map_location)
+    payload = read_payload(source, map_location)
     if not isinstance(payload, dict):
         raise CheckpointError(f"This file holds a {type(payload).__name__}, not a checkpoint dictionary.")
     if payload.get("format") != FORMAT:
@@ -200,14 +200,14 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
     if not isinstance(arch, str) or arch not in ARCHITECTURES:
         raise CheckpointError(f"Unknown architecture {arch!r} in checkpoint; known: {', '.join(ARCHITECTURES)}.")
     try:
-        kwargs = _model_kwargs(payload.get("model_kwargs"))
+        kwargs = check_model_kwargs(payload.get("model_kwargs"))
     except ValueError as err:
         raise CheckpointError(f"The checkpoint's model settings are damaged: {str(err).rstrip('.')}.") from None
     state_dict = payload.get("state_dict")
     # Shapes first, on a weightless copy: memory is given only to a model the weights fill.
     with torch.device("meta"):
         skeleton = build_model(arch, **kwargs)
-    _check_weights(skeleton.state_dict(), state_dict, arch)
+    check_weights(skeleton.state_dict(), state_dict, arch)
     # to_empty, not a fresh build: every tensor is overwritten by load_state_dict (strict), so
     # initialising them first would be wasted time.
     model = skeleton.to_empty(device=map_location)
@@ -223,10 +223,10 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
         model=model,
         arch=arch,
         config=config,
-        metrics=_metrics(payload.get("metrics")),
-        history=_history(payload.get("history")),
-        training_state=_training_state(payload.get("training_state")),
-        epoch=_epoch(payload.get("epoch")),
+        metrics=check_metrics(payload.get("metrics")),
+        history=check_history(payload.get("history")),
+        training_state=check_training_state(payload.get("training_state")),
+        epoch=check_epoch(payload.get("epoch")),
     )
 
 
@@ -251,134 +251,3 @@ def check_fits_dataset(checkpoint: Checkpoint, dataset: str | None = None) -> No
             f"{needed[0]}-channel 28×28 images and {needed[1]} classes. Use a model trained here "
             "(`python -m resnet_core train` or the Train page)."
         )
-
-
-def _model_kwargs(kwargs) -> dict:
-    """The model settings, checked for type and size before anything is built; ValueError names the wrong one."""
-    if not isinstance(kwargs, dict) or set(kwargs) != set(MODEL_KWARGS):
-        raise ValueError(f"expected the keys {', '.join(MODEL_KWARGS)}")
-    for name, allowed, what in (("num_classes", NUM_CLASSES, "classes"), ("in_chans", IN_CHANS, "input channels")):
-        value = kwargs[name]
-        if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
-            bounds = f"from {allowed.start} to {allowed.stop - 1:,}"
-            raise ValueError(f"{name} = {_short(value)}, expected a whole number of {what} {bounds}")
-    if not isinstance(kwargs["residual"], bool):
-        raise ValueError(f"residual = {_short(kwargs['residual'])}, expected True or False")
-    if not isinstance(kwargs["stem"], str):
-        raise ValueError(f"stem = {_short(kwargs['stem'])}, expected one of {', '.join(STEMS)}")
-    check_stem(kwargs["stem"])
-    return dict(kwargs)
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-# The parts below are shown to people (test accuracy, epochs) or used to resume: a damaged one
-# must be refused here with its name, not fail later as a TypeError in a page or in --resume.
-
-
-def _metrics(metrics) -> dict:
-    if metrics is None:
-        return {}
-    if not isinstance(metrics, dict):
-        raise CheckpointError(f"The checkpoint's metrics are damaged: a {type(metrics).__name__}, not a dictionary.")
-    accuracy = metrics.get("test_accuracy")
-    if accuracy is not None and not (
-        isinstance(accuracy, (int, float)) and not isinstance(accuracy, bool) and 0 <= accuracy <= 100
-    ):
-        raise CheckpointError(f"The checkpoint's test accuracy is damaged: {accuracy!r} is not a percentage.")
-    return dict(metrics)
-
-
-def _training_state(state) -> dict | None:
-    if state is None:
-        return None
-    if not isinstance(state, dict) or not isinstance(state.get("history"), (dict, type(None))):
-        raise CheckpointError("The checkpoint's training state (optimiser and history) is damaged.")
-    return state
-
-
-def _history(history) -> dict | None:
-    # Per-epoch curves: a page draws them, --resume appends to them, so each is a list of one length.
-    if history is None:
-        return None
-    if (
-        not isinstance(history, dict)
-        or not all(isinstance(k, str) and isinstance(v, list) for k, v in history.items())
-        or len({len(v) for v in history.values()}) > 1
-    ):
-        raise CheckpointError("The checkpoint's training history is damaged: expected per-epoch lists of one length.")
-    return history
-
-
-def _epoch(epoch) -> int:
-    if epoch is None:
-        return 0
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise CheckpointError(f"The checkpoint's epoch count is damaged: {epoch!r}.")
-    return epoch
-
-
-def _read_payload(source, map_location):
-    try:
-        if isinstance(source, (bytes, bytearray)):
-            source = io.BytesIO(source)
-        elif isinstance(source, (str, os.PathLike)) and Path(source).is_dir():
-            raise CheckpointError(f"{source} is a folder, not a checkpoint file.")
-        elif isinstance(source, (str, os.PathLike)) and not Path(source).is_file():
-            # Also a dangling link, or a pipe (which open() would wait on for ever).
-            raise CheckpointError(f"No checkpoint file at {source}.")
-        return torch.load(source, map_location=map_location, weights_only=True)
-    except CheckpointError:
-        raise
-    except pickle.UnpicklingError as err:
-        # weights_only refuses every import a pickle asks for (GLOBAL): that is where code would run.
-        if "GLOBAL" in str(err):
-            raise CheckpointError(
-                "Refused: this file contains Python objects that could run code when loaded, "
-                "so it was not loaded. Only checkpoints of weights and plain values are accepted."
-            ) from None
-        raise CheckpointError(
-            "This file is not a readable PyTorch checkpoint (it is damaged or another format)."
-        ) from None
-    except (RuntimeError, EOFError, OSError, ValueError, KeyError, AttributeError, TypeError) as err:
-        detail = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(f"This file is not a readable PyTorch checkpoint ({detail[:200]}).") from None
-
-
-def _check_weights(expected: dict, state_dict, arch: str) -> None:
-    """Compare the weights a checkpoint holds with the tensors (meta ones will do) the model expects."""
-    if (
-        not isinstance(state_dict, dict)
-        or not all(isinstance(k, str) for k in state_dict)
-        or not all(isinstance(v, torch.Tensor) and v.layout == torch.strided for v in state_dict.values())
-    ):
-        raise CheckpointError("The checkpoint has no usable weights (state_dict missing or not all tensors).")
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
-        raise CheckpointError(f"The weights do not fit {arch}: {'; '.join(parts)}.")
-    wrong = [k for k, v in state_dict.items() if v.shape != expected[k].shape]
-    if wrong:
-        k = wrong[0]
-        raise CheckpointError(
-            f"The weights do not fit {arch}: {k} has shape {tuple(state_dict[k].shape)}, "
-            f"expected {tuple(expected[k].shape)}."
-        )
-    kinds = [
-        k for k, v in state_dict.items() if v.is_complex() or v.is_floating_point() != expected[k].is_floating_point()
-    ]
-    if kinds:
-        k = kinds[0]
-        raise CheckpointError(
-            f"The weights do not fit {arch}: {k} holds {state_dict[k].dtype}, expected {expected[k].dtype}."
-        )
-    if any(v.is_floating_point() and not torch.isfinite(v).all() for v in state_dict.values()):
-        raise CheckpointError("The checkpoint's weights contain NaN or infinite values.")

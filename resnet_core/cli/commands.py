@@ -1,21 +1,18 @@
-"""`python -m resnet_core train|evaluate|predict|summary|archs`: the library from a terminal.
+"""What each subcommand does: train, evaluate, predict, summary, export, archs.
 
-Bad input ends with a one-line `error: ...` on stderr and a non-zero exit code,
-never a traceback; and it is found before a long run starts, not after it.
+Each takes the parsed arguments and returns the exit code; main() turns the errors they
+raise into one `error: ...` line.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
-import types
-import typing
 from pathlib import Path
 
-from resnet_core.data.datasets import DATASETS, DatasetUnavailable
-from resnet_core.devices import DEVICE_CHOICES, describe_device, select_device
+from resnet_core.data.datasets import DATASETS
+from resnet_core.devices import describe_device, select_device
 from resnet_core.digits.predictor import Predictor
 from resnet_core.digits.preprocess import EmptyDrawing, preprocess_image
 from resnet_core.files.checkpoints import (
@@ -26,110 +23,14 @@ from resnet_core.files.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
-from resnet_core.files.export import FORMATS as EXPORT_FORMATS
 from resnet_core.files.images import InvalidImage
-from resnet_core.networks.resnet import ARCHITECTURES, STEMS
-from resnet_core.training.config import RECIPES, SCHEDULERS, TrainConfig, recipe
-from resnet_core.training.precision import PRECISIONS, describe_precision
-from resnet_core.training.trainer import HISTORY_KEYS, EpochStats, TrainingDiverged
+from resnet_core.training.config import TrainConfig, recipe
+from resnet_core.training.precision import describe_precision
+from resnet_core.training.trainer import HISTORY_KEYS, EpochStats
 
-EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as for any command whose reader went away (`... | head`)
-DEFAULT_OUT = Path("checkpoints") / "model.pt"
-CHOICES = {
-    "arch": tuple(ARCHITECTURES),
-    "stem": tuple(STEMS),
-    "dataset": tuple(DATASETS),
-    "scheduler": SCHEDULERS,
-    "precision": PRECISIONS,
-}
-# What an unset (None) setting means, for --help.
-NONE_MEANS = {
-    "stem": "the architecture's own: imagenet, or small for resnet8..110",
-    "train_subset": "all 60,000 digits",
-    "test_subset": "all 10,000 digits",
-}
 # Settings that shape the network: a resumed run goes on with the saved one, so they cannot change.
 MODEL_SHAPING = ("arch", "stem", "residual")
-
-
-def _field_type(field: dataclasses.Field) -> type:
-    hint = typing.get_type_hints(TrainConfig)[field.name]
-    if isinstance(hint, types.UnionType):  # "int | None" -> int
-        hint = next(t for t in typing.get_args(hint) if t is not type(None))
-    return hint
-
-
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field; unset flags keep the recipe's (or resumed run's) value."""
-    group = parser.add_argument_group("training settings (defaults: the chosen --recipe)")
-    for field in dataclasses.fields(TrainConfig):
-        flag = "--" + field.name.replace("_", "-")
-        kind = _field_type(field)
-        default = getattr(RECIPES["classic"], field.name)
-        help_text = f"default {NONE_MEANS.get(field.name) if default is None else repr(default)} (classic recipe)"
-        if kind is bool:
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
-        else:
-            group.add_argument(
-                flag,
-                type=kind,
-                choices=CHOICES.get(field.name),
-                default=argparse.SUPPRESS,
-                metavar=None if field.name in CHOICES else field.name.upper(),
-                help=help_text,
-            )
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m resnet_core", description="Train, evaluate and inspect ResNets on MNIST."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    train = commands.add_parser("train", help="train a ResNet and save a checkpoint")
-    train.add_argument(
-        "--recipe",
-        choices=tuple(RECIPES),
-        default="classic",
-        help="starting settings: classic (10 epochs, Adam, step decay) or fast (one-cycle); default classic",
-    )
-    _add_config_flags(train)
-    train.add_argument("--data-dir", help="folder holding MNIST/raw (default: $RESNET_DATA_DIR or a cache folder)")
-    train.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"checkpoint to write (default: {DEFAULT_OUT})")
-    train.add_argument("--resume", type=Path, help="continue the run saved in this checkpoint")
-    train.add_argument(
-        "--resume-state",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="keep the optimiser and schedule state --resume needs (default); --no-resume-state saves "
-        "weights, settings, metrics and training curves only, a third of the size, and cannot be resumed",
-    )
-
-    evaluate = commands.add_parser("evaluate", help="test a checkpoint on the test set")
-    evaluate.add_argument("--checkpoint", type=Path, required=True)
-    evaluate.add_argument("--data-dir")
-    evaluate.add_argument("--test-subset", type=int, help="stratified test digits (default: all)")
-    evaluate.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
-
-    predict_cmd = commands.add_parser("predict", help="classify digit images (PNG, JPEG, GIF, BMP)")
-    predict_cmd.add_argument("--checkpoint", type=Path, required=True)
-    predict_cmd.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-
-    summary = commands.add_parser("summary", help="layer table of an architecture")
-    summary.add_argument("--arch", required=True, choices=tuple(ARCHITECTURES))
-    summary.add_argument("--stem", choices=tuple(STEMS), help="default: the architecture's own")
-    summary.add_argument("--depth", type=int, default=2, help="nesting depth of the table (default 2)")
-
-    export = commands.add_parser("export", help="write a checkpoint's model as ONNX or TorchScript")
-    export.add_argument("--checkpoint", type=Path, required=True)
-    export.add_argument("--format", required=True, choices=EXPORT_FORMATS)
-    export.add_argument("--out", type=Path, help="default: the checkpoint's name with .onnx, or -torchscript.pt")
-
-    archs = commands.add_parser("archs", help="list the architectures with measured sizes")
-    archs.add_argument("--stem", choices=tuple(STEMS), help="default: each architecture's own")
-    return parser
 
 
 def _print_epoch(stats: EpochStats, total_epochs: int) -> None:
@@ -294,7 +195,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         try:
             prepared = preprocess_image(path.read_bytes())
         except (OSError, InvalidImage, EmptyDrawing) as err:
-            print(f"error: {path}: {_one_line(err)}", file=sys.stderr)
+            print(f"error: {path}: {one_line(err)}", file=sys.stderr)
             failures += 1
             continue
         probabilities = predictor(prepared.tensor)[0]
@@ -349,7 +250,7 @@ def cmd_archs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one_line(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
@@ -361,20 +262,3 @@ COMMANDS = {
     "archs": cmd_archs,
     "export": cmd_export,
 }
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return COMMANDS[args.command](args)
-    except BrokenPipeError:
-        # The reader left (`archs | head -1`): stop quietly; the devnull stops Python's own
-        # flush at exit from failing again with a message.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
-    except KeyboardInterrupt:  # train handles its own, saying what was saved
-        print("\ninterrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except (ValueError, DatasetUnavailable, CheckpointError, TrainingDiverged, OSError) as err:
-        print(f"error: {_one_line(err)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
