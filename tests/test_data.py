@@ -45,6 +45,17 @@ def test_missing_data_names_folder_files_and_remedy(tmp_path):
     assert "RESNET_DATA_DIR" in message
 
 
+def test_with_nothing_configured_the_data_is_looked_for_in_the_users_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("RESNET_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert resolve_data_dir() == tmp_path / "resnet-explorer" / "data"
+    with pytest.raises(DatasetUnavailable) as info:
+        load_split("mnist", train=False, download=False)
+    message = str(info.value)
+    assert str(tmp_path / "resnet-explorer" / "data" / "MNIST" / "raw") in message
+    assert "set RESNET_DATA_DIR (or pass data_dir" in message
+
+
 def test_stratified_subset_keeps_class_shares_and_is_reproducible(mnist_test):
     _, labels = mnist_test
     idx = stratified_indices(labels, 1000, seed=3)

@@ -108,8 +108,8 @@ def _unavailable_message(root: Path, dataset: str, reason: str) -> str:
         f"{info.title} is not available: {reason}\n"
         f"Looked in {_raw_dir(root, dataset)} for the four files {files}.\n"
         f"To fix it: connect to the internet once (torchvision downloads them there), or {hint}"
-        f"copy the files into that folder, or point RESNET_DATA_DIR (or --data-dir) at a folder "
-        f"that holds {info.folder}/raw/."
+        f"copy the files into that folder, or set RESNET_DATA_DIR (or pass data_dir; --data-dir on the "
+        f"command line) to a folder that holds {info.folder}/raw/."
     )
 
 

@@ -49,7 +49,7 @@ def _dotted_name(layer) -> str:
 
 def _torchinfo():
     # Imported here, not at the top, so that training and inference work where torchinfo is not
-    # installed: the GPU machines the benchmarks run on have torch and torchvision but not torchinfo.
+    # installed: only layer tables need it, and torch and torchvision are enough for the rest.
     try:
         import torchinfo
     except ImportError as error:
