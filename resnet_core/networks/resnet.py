@@ -107,7 +107,7 @@ class ResNet(nn.Module):
 
     def blocks(self) -> list[tuple[str, nn.Module]]:
         """Every residual block in forward order, named as in the state dict: [("layer1.0", block), ...]."""
-        return [(f"{stage}.{i}", block) for stage in self.stages for i, block in enumerate(getattr(self, stage))]
+        return [(f"{stage}.{i}", block) for stage in self.stages for i, block in enumerate(self.get_submodule(stage))]
 
     def _make_layer(self, block: Block, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         downsample = None
@@ -154,15 +154,10 @@ class ResNet(nn.Module):
         """
         h = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         yield STEM, h
-        for stage in self.stages:
-            layer = self.get_submodule(stage)
-            if stages:
-                h = layer(h)
-                yield stage, h
-                continue
-            for i, block in enumerate(layer):
-                h = block(h)
-                yield f"{stage}.{i}", h
+        parts = [(stage, self.get_submodule(stage)) for stage in self.stages] if stages else self.blocks()
+        for name, part in parts:
+            h = part(h)
+            yield name, h
 
     def final_map(self, x: Tensor) -> Tensor:
         """The walk run to its end: the last stage's map (N, C, H', W'), what forward_head takes."""
