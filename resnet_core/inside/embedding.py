@@ -16,12 +16,8 @@ def penultimate_features(model: nn.Module, x: Tensor, batch_size: int = 500) -> 
     model = for_inference(model)
     device = next(model.parameters()).device
     with torch.inference_mode():
-        return torch.cat(
-            [
-                model.forward_head(model.final_map(batch.to(device)), pre_logits=True).float().cpu()
-                for batch in x.split(batch_size)
-            ]
-        )
+        features = [model.forward_head(model.final_map(b.to(device)), pre_logits=True) for b in x.split(batch_size)]
+    return torch.cat(features).float().cpu()
 
 
 @dataclass(frozen=True)
