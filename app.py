@@ -11,8 +11,8 @@ import streamlit as st
 
 from resnet_core.data.datasets import DATASETS
 from resnet_core.devices import describe_device, select_device
-from ui import keys, style
-from ui.jobs.session import session_job
+from ui import keys, style, widget_state
+from ui.jobs.session import TRAINING, session_job
 from ui.models.model_list import active_model, session_models, set_active_model, starter_models
 from ui.training.view import adopt_result
 
@@ -31,8 +31,9 @@ pages = [
 ]
 navigation = st.navigation(pages)
 style.apply()
+widget_state.keep_values()
 
-job = session_job()
+job = session_job(TRAINING)
 if job is not None:
     adopt_result(job)  # a run that ended since the last rerun becomes the active model, before the sidebar names it
 

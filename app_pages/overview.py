@@ -1,29 +1,8 @@
 """Overview: what a residual block is, the two block types, both families of depths, and where to go next."""
 
-import pandas as pd
 import streamlit as st
 
-from resnet_core.networks.layer_tables import format_count
-from ui import diagrams
-from ui.resources import architecture_comparison
-
-
-def comparison_table(rows) -> None:
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "network": [r.name for r in rows],
-                "layers": [r.depth for r in rows],
-                "block": [r.block for r in rows],
-                "blocks per stage": [str(list(r.blocks_per_stage)) for r in rows],
-                "parameters": [format_count(r.parameters) for r in rows],
-                "multiply-adds per digit": [format_count(r.mult_adds) for r in rows],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-
+from ui import architecture_view, diagrams
 
 st.title("ResNet Explorer")
 st.markdown(
@@ -48,13 +27,13 @@ with bottleneck:
 
 st.subheader("The networks, measured on 28×28 digits")
 st.markdown("**The five ImageNet-style depths** (He et al. 2016), as the library builds them for one-channel digits:")
-comparison_table(architecture_comparison("imagenet", "imagenet"))
+architecture_view.comparison_table("imagenet", "imagenet")
 st.markdown(
     "**The depth family** (He et al. 2016, §4.2): three stages of 16, 32 and 64 channels that keep a "
     "digit at 28×28, 14×14 and 7×7, from 8 to 110 layers. The Residual Lab trains each with and "
     "without shortcuts."
 )
-comparison_table(architecture_comparison(None, "depth"))
+architecture_view.comparison_table(None, "depth")
 
 st.subheader("Start here")
 st.page_link(

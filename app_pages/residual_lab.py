@@ -5,16 +5,14 @@ import streamlit as st
 from resnet_core.data.datasets import DatasetUnavailable
 from resnet_core.depth_study.twins import DepthSweep, TwinRun, default_twin_config
 from resnet_core.networks.resnet import DEPTH_FAMILY
-from ui import keys
-from ui.jobs.lab_job import SWEEP, TWIN_RUN
-from ui.jobs.session import session_token
+from ui import widget_state
+from ui.jobs.session import SWEEP, TWINS, session_job, session_token, shared_job
 from ui.lab import sections as lab_sections
+from ui.lab import settings as lab_settings
 from ui.lab import view as lab_view
+from ui.lab.works import SweepWork, TwinWork
 from ui.models.model_list import active_model
 from ui.resources import shared_lab_data
-
-DIGITS = {"1,000 digits": 1_000, "4,000 digits": 4_000, "10,000 digits": 10_000, "all 60,000 digits": None}
-DEFAULT_SWEEP = ["resnet8", "resnet20", "resnet56"]
 
 
 def depth_label(arch: str) -> str:
@@ -29,17 +27,14 @@ st.markdown(
     "Full-data reference figures are in the project's docs/benchmarks.md."
 )
 token = session_token()
-# Widget values are dropped when the page is left: keep them, so coming back finds your run.
-defaults = {"digits": "4,000 digits", "epochs": 1, "arch": "resnet56", "depths": DEFAULT_SWEEP}
-saved = st.session_state.setdefault(keys.LAB_SETTINGS, defaults)
+# A run the page URL names (a reload, or a classmate's link) opens with its own settings.
+linked = [job.key for job in (session_job(TWINS), session_job(SWEEP)) if job is not None]
+widget_state.set_defaults(lab_settings.defaults(linked))
 c1, c2 = st.columns(2)
-digits_label = c1.selectbox(
-    "Training digits", list(DIGITS), index=list(DIGITS).index(saved["digits"]), help="more digits: longer runs"
-)
-epochs = int(c2.number_input("Epochs", 1, 5, saved["epochs"], help="passes over the training digits"))
-digits = DIGITS[digits_label]
+digits = c1.selectbox("Training digits", list(lab_settings.DIGITS), key="lab:digits", help="more digits: longer runs")
+epochs = int(c2.number_input("Epochs", 1, 5, key="lab:epochs", help="passes over the training digits"))
 try:
-    data = shared_lab_data(digits)
+    data = shared_lab_data(lab_settings.DIGITS[digits])
 except DatasetUnavailable as err:
     st.error(str(err))
     st.stop()
@@ -51,13 +46,11 @@ lab_view.teacher_note(
     "the training loss. Deep plain networks train *worse*, not just test worse: that is the "
     "'degradation problem' that residual networks solved.",
 )
-arch = st.selectbox("Depth", DEPTH_FAMILY, index=DEPTH_FAMILY.index(saved["arch"]), format_func=depth_label)
-saved.update(digits=digits_label, epochs=epochs, arch=arch)
-twin_key = (TWIN_RUN, arch, digits, epochs)
+arch = st.selectbox("Depth", DEPTH_FAMILY, key="lab:depth", format_func=depth_label)
+twin_key = lab_settings.twin_key(arch, digits, epochs)
 config = default_twin_config(arch, epochs=epochs)
-twin_job = lab_sections.find_run(twin_key, keys.LAB_TWINS)
 twin_job = lab_sections.start_controls(
-    twin_job, twin_key, keys.LAB_TWINS, "Train the twins", lambda: TwinRun(config, data), token, primary=True
+    shared_job(TWINS, twin_key), TWINS, twin_key, "Train the twins", lambda: TwinWork(TwinRun(config, data)), True
 )
 twin_running = twin_job is not None and not twin_job.finished
 lab_sections.twins_panel(twin_key, arch, token, twin_running)
@@ -67,21 +60,20 @@ lab_view.teacher_note(
     "Now train twins of several depths, one pair after another, and compare where each ends up.",
     "whether the orange line rises as the nets get deeper while the blue one does not.",
 )
-depths = st.multiselect("Depths", DEPTH_FAMILY, default=saved["depths"], format_func=depth_label)
-depths = saved["depths"] = sorted(depths, key=DEPTH_FAMILY.index)
+depths = sorted(
+    st.multiselect("Depths", DEPTH_FAMILY, key="lab:depths", format_func=depth_label), key=DEPTH_FAMILY.index
+)
 if not depths:
     st.caption("Choose at least one depth to sweep.")
 else:
-    sweep_key = (SWEEP, tuple(depths), digits, epochs)
+    sweep_key = lab_settings.sweep_key(depths, digits, epochs)
     sweep_config = default_twin_config(epochs=epochs)
-    sweep_job = lab_sections.find_run(sweep_key, keys.LAB_SWEEP)
     sweep_job = lab_sections.start_controls(
-        sweep_job,
+        shared_job(SWEEP, sweep_key),
+        SWEEP,
         sweep_key,
-        keys.LAB_SWEEP,
         "Run the sweep",
-        lambda: DepthSweep(depths, sweep_config, data),
-        token,
+        lambda: SweepWork(DepthSweep(depths, sweep_config, data)),
         primary=False,
     )
     lab_sections.sweep_panel(sweep_key, token, sweep_job is not None and not sweep_job.finished)
@@ -96,14 +88,14 @@ lab_view.teacher_note(
 )
 lab_sections.gradient_panel(twin_key, twin_running)
 
-trained = twin_job is not None and twin_job.finished and twin_job.work.final is not None
+trained = twin_job.work.twins if twin_job is not None and twin_job.finished and twin_job.work.twins.final else None
 st.header("4. Inside a block")
 lab_view.teacher_note(
     "A block's output is its input x plus a correction F(x). Here are the three side by side, on one colour scale.",
     "in the residual net F(x) grows fainter next to x in the later blocks of each stage: those blocks only "
     "nudge the picture, so their bars below (the size of F(x) compared with x) are low. The plain net's stay high.",
 )
-lab_sections.block_section(twin_job.work if trained else None, data, active_model())
+lab_sections.block_section(trained, active_model())
 
 st.header("5. Lesion study: take a block out")
 lab_view.teacher_note(
@@ -113,7 +105,7 @@ lab_view.teacher_note(
     "one (orange) collapses. Dashed lines: accuracy with nothing removed. Compare with what this run shows.",
 )
 if trained:
-    lab_view.lesion_section(twin_job, data)
+    lab_view.lesion_section(trained)
 else:
     st.caption("Train the twins (section 1) first.")
 
@@ -125,6 +117,6 @@ lab_view.teacher_note(
     "means they do a lot. Li et al. found plain nets' valleys grow chaotic with depth.",
 )
 if trained:
-    lab_view.loss_slice_section(twin_job, data)
+    lab_view.loss_slice_section(trained)
 else:
     st.caption("Train the twins (section 1) first.")

@@ -1,19 +1,19 @@
 """Teach it: draw a few examples of new symbols, and a copy of the model learns them in seconds."""
 
 import streamlit as st
-import torch
 
-from resnet_core.data.augment import denormalize
 from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
 from resnet_core.files.images import InvalidImage
 from resnet_core.training.finetune import LEARNS, fine_tune
-from ui import charts, keys
+from ui import charts, keys, teaching, widget_state
 from ui.drawing.canvas import clear_canvas, drawing_canvas, forget_canvas
 from ui.models.model_list import active_model
 from ui.models.picker import offer_quick_training
-from ui.teaching import class_names, held_out_split
 
 DEFAULT_NAMES = "circle, cross, heart"
+widget_state.set_defaults(
+    {"teach:names": DEFAULT_NAMES, "teach:mode": "Draw examples", "teach:label": 0, "teach:learns": next(iter(LEARNS))}
+)
 
 st.title("Teach it")
 chosen = active_model()
@@ -27,14 +27,14 @@ st.caption(
 examples: list = st.session_state.setdefault(keys.TEACH_EXAMPLES, [])
 names_text = st.text_input(
     "Your symbols (2 to 4, separated by commas)",
-    DEFAULT_NAMES,
+    key="teach:names",
     help="Anything you can draw: shapes, letters, or your own way of writing some digits.",
 )
 try:
-    names = st.session_state[keys.TEACH_NAMES] = class_names(names_text)
+    names = st.session_state[keys.TEACH_NAMES] = teaching.class_names(names_text)
 except ValueError as err:
     # The last good names stay in use, so the drawings and results stay on screen while the names are fixed.
-    names = st.session_state.get(keys.TEACH_NAMES) or class_names(DEFAULT_NAMES)
+    names = st.session_state.get(keys.TEACH_NAMES) or teaching.class_names(DEFAULT_NAMES)
     st.warning(f"{err} Until then: {', '.join(names)}.")
 
 draw_col, side_col = st.columns([1, 1])
@@ -43,7 +43,7 @@ with draw_col:
         "Canvas",
         ["Draw examples", "Try it"],
         horizontal=True,
-        key="teach-mode",
+        key="teach:mode",
         on_change=forget_canvas,
         args=("teach",),  # a test drawing must not become an example by mistake, nor the other way round
     )
@@ -52,7 +52,7 @@ with draw_col:
 with side_col:
     if mode == "Draw examples":
         label = st.radio(
-            "This drawing is a", range(len(names)), format_func=names.__getitem__, horizontal=True, key="teach-label"
+            "This drawing is a", range(len(names)), format_func=names.__getitem__, horizontal=True, key="teach:label"
         )
         if st.button(f"Add as an example of {names[label]}", icon=":material/add:", disabled=drawing is None):
             try:
@@ -60,12 +60,7 @@ with side_col:
                 clear_canvas("teach")  # reruns with an empty canvas for the next example
             except (EmptyDrawing, InvalidImage) as err:
                 st.info(str(err))
-        counts = [sum(1 for c, _ in examples if c == i) for i in range(len(names))]
-        st.markdown(" · ".join(f"**{name}**: {n}" for name, n in zip(names, counts)))
-        for position, name in enumerate(names):
-            pictures = [denormalize(x[0, 0]).clamp(0, 1).numpy() for c, x in examples if c == position]
-            if pictures:
-                st.image(pictures, width=48, caption=[name] * len(pictures))
+        teaching.example_gallery(examples, names)
         if examples and st.button("Start over", icon=":material/restart_alt:"):
             examples.clear()
             st.session_state.pop(keys.TAUGHT, None)
@@ -82,8 +77,7 @@ with side_col:
             except (EmptyDrawing, InvalidImage) as err:
                 st.info(str(err))
             else:
-                with torch.inference_mode():
-                    probabilities = torch.softmax(taught.model(x), dim=1)[0].numpy()
+                probabilities = teaching.probabilities(taught, x)
                 st.metric(
                     "It says",
                     names[int(probabilities.argmax())],
@@ -97,11 +91,12 @@ st.subheader("Teach")
 learns = st.radio(
     "What learns",
     list(LEARNS),
+    key="teach:learns",
     format_func=lambda key: LEARNS[key],
     horizontal=True,
     help="The rest stays frozen: it keeps the strokes, corners and loops it learned from MNIST.",
 )
-train_set, held_out = held_out_split(examples, len(names))
+train_set, held_out = teaching.held_out_split(examples, len(names))
 ready = len(train_set[1]) and set(train_set[1].tolist()) == set(range(len(names)))
 if st.button("Teach", type="primary", icon=":material/school:", disabled=not ready):
     with st.spinner("Learning your symbols…"):
@@ -112,33 +107,6 @@ if not ready:
     st.caption("Add at least one example of every symbol to teach.")
 taught = st.session_state.get(keys.TAUGHT)
 if taught is not None and taught.classes == names:
-    if taught.examples + taught.held_out != len(examples) or taught.learns != learns:
-        st.warning("These results are from before your latest changes: press **Teach** again to update them.")
-    share = 100 * taught.trained_parameters / taught.total_parameters
-    cols = st.columns(3)
-    cols[0].metric(
-        "Parameters trained",
-        f"{taught.trained_parameters:,}",
-        f"{share:.2f}% of {taught.total_parameters:,}",
-        delta_color="off",
-        delta_arrow="off",
-    )
-    cols[1].metric("Took", f"{taught.seconds:.1f} s")
-    if taught.accuracy_after is not None:
-        right = round(taught.accuracy_after * taught.held_out / 100)
-        was = round(taught.accuracy_before * taught.held_out / 100)
-        cols[2].metric(
-            "Right on held-out drawings",
-            f"{right} of {taught.held_out}",
-            f"{right - was:+d} (before teaching: {was} of {taught.held_out})",
-        )
-    st.caption(
-        f"{LEARNS[taught.learns].capitalize()}; every other layer kept what it learned from MNIST. "
-        + (
-            "The last drawing of each symbol with at least 3 was kept back to test on: the model never trained on it."
-            if taught.accuracy_after is not None
-            else "Draw 3 or more of each symbol to keep one back and measure the accuracy."
-        )
-    )
+    teaching.results(taught, len(examples), learns)
     if mode == "Draw examples":
         st.success("Switch the canvas to **Try it** and draw one of your symbols.")

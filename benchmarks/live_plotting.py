@@ -1,7 +1,7 @@
 """Does live plotting cost training speed? The app's progress callback vs none, side by side.
 
     RESNET_DATA_DIR=../shared/data python -m benchmarks.live_plotting [--steps 60] [--rounds 3]
-The app reports every ui.jobs.training_job.REPORT_EVERY steps (one device sync each) and appends
+The app reports every ui.training.work.REPORT_EVERY steps (one device sync each) and appends
 each report to a list its page polls; the library's default reports every 20 steps
 to no one. Runs alternate (A, B, A, B) so drift of the machine favours neither.
 """
@@ -17,7 +17,7 @@ from benchmarks.common import data_dir, machine
 from resnet_core.data.datasets import MNISTDataLoader
 from resnet_core.networks.resnet import resnet18
 from resnet_core.training.trainer import ResNetTrainer
-from ui.jobs.training_job import REPORT_EVERY
+from ui.training.work import REPORT_EVERY
 
 
 def images_per_second(loader, with_callback: bool) -> float:

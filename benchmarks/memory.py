@@ -1,5 +1,5 @@
 """Peak memory (RSS) of `streamlit run app.py`: idle, during a CPU training run, after predicting,
-then after more runs than the server keeps finished (ui.jobs.training_job.JobRegistry).
+then after more runs than the server keeps finished (ui.jobs.registry.JobRegistry).
 
     RESNET_DATA_DIR=../shared/data python -m benchmarks.memory [--extra-runs N]
 Drives the app with Playwright and Debian's Chromium; reads the server's VmRSS/VmHWM from /proc.
@@ -12,7 +12,7 @@ import tempfile
 
 from benchmarks.common import data_dir, machine
 from tests.e2e.harness import CANVAS, choose, chromium, draw, serve_app, stop_button, wait_until_idle
-from ui.jobs.training_job import JobRegistry
+from ui.jobs.registry import JobRegistry
 
 # One more run than the registry keeps finished, all in one session (which keeps only its
 # latest run), so the last ones show whether the server's memory levels off.

@@ -1,4 +1,4 @@
-"""Training jobs of the app: off the script thread, one per device, stoppable, failures reported."""
+"""The app's jobs: off the script thread, one per device, stoppable, failures reported, shared by settings."""
 
 import gc
 import time
@@ -6,48 +6,65 @@ import weakref
 
 import pytest
 
+from resnet_core.depth_study.twins import DepthSweep, TwinRun, default_twin_config
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.trainer import StepProgress
-from ui.jobs.training_job import DONE, FAILED, QUEUED, RUNNING, STOPPED, DeviceLocks, JobRegistry, TrainingJob
+from ui.jobs.device_queue import DeviceQueues
+from ui.jobs.job import DONE, FAILED, QUEUED, RUNNING, STOPPED, Job
+from ui.jobs.registry import JobRegistry
+from ui.lab.works import SweepWork, TwinWork
+from ui.training.work import TrainingWork
 
 
-def _wait(condition, seconds=300):
+def wait_until(condition, seconds: float = 300) -> None:
+    """Poll `condition` until it holds; fail with a timeout if it never does."""
     deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert condition()
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def finish(job: Job, seconds: float = 300) -> None:
+    job.thread.join(timeout=seconds)
+    assert job.finished, "timed out"
+
+
+def long_run(owner: str, data_dir) -> Job:
+    """A run long enough to be caught running; the tests stop it."""
+    config = TrainConfig(arch="resnet8", epochs=50, train_subset=1000, test_subset=200, device="cpu")
+    return Job(TrainingWork(config, str(data_dir)), owner)
 
 
 def test_a_second_job_on_the_same_device_waits_its_turn(data_dir):
-    locks = DeviceLocks()
-    config = TrainConfig(epochs=3, train_subset=1000, test_subset=200, device="cpu")
-    first, second = TrainingJob(config, "first", str(data_dir)), TrainingJob(config, "second", str(data_dir))
-    first.start(locks)
-    _wait(lambda: first.status == RUNNING)
-    second.start(locks)
-    time.sleep(1)
-    assert second.status == QUEUED and not second.steps
-    assert locks.for_device("cpu").ahead_of(second) == [first]  # what the waiting page tells its student
+    queues = DeviceQueues()
+    first, second = long_run("first", data_dir), long_run("second", data_dir)
+    first.start(queues)
+    wait_until(lambda: first.status == RUNNING)
+    second.start(queues)
+    wait_until(lambda: queues.for_device("cpu").ahead_of(second) == [first])  # what the waiting page tells
+    assert second.status == QUEUED and not second.work.steps
     assert not first.stop("second") and not first.stop_event.is_set()  # only its own session stops a run
     assert first.stop("first")
-    _wait(lambda: first.finished)
+    finish(first)
     assert first.status == STOPPED
-    _wait(lambda: second.status == RUNNING)
-    assert locks.for_device("cpu").ahead_of(second) == []
+    wait_until(lambda: second.status == RUNNING)
+    assert queues.for_device("cpu").ahead_of(second) == []
     second.stop("second")
-    _wait(lambda: second.finished)
+    finish(second)
     assert second.status == STOPPED
 
 
 def test_a_finished_job_keeps_model_test_images_and_curves(data_dir):
-    job = TrainingJob(TrainConfig(epochs=1, train_subset=500, test_subset=100, device="cpu"), data_dir=str(data_dir))
-    job.start(DeviceLocks())
-    _wait(lambda: job.finished)
+    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=500, test_subset=100, device="cpu"), str(data_dir)))
+    job.start(DeviceQueues())
+    finish(job)
+    work = job.work
     assert job.status == DONE, job.error
-    assert job.test_images.shape == (100, 28, 28) and len(job.result.test.labels) == 100
-    assert job.steps and job.steps[-1].step == job.steps[-1].steps_per_epoch
-    assert job.result.trainer.optimizer is None  # Adam's state let go: the app never resumes
-    assert job.progress_fraction() == 1.0 and not job.result.model.training
+    assert work.test_images.shape == (100, 28, 28) and len(work.result.test.labels) == 100
+    assert work.steps and work.steps[-1].step == work.steps[-1].steps_per_epoch
+    assert work.result.trainer.optimizer is None  # Adam's state let go: the app never resumes
+    assert work.progress().fraction == 1.0 and not work.result.model.training and work.has_model
+    assert job.seconds_left() is None  # over: no time left to show
 
 
 def test_missing_data_fails_the_job_with_the_remedy(tmp_path):
@@ -55,66 +72,122 @@ def test_missing_data_fails_the_job_with_the_remedy(tmp_path):
     # so this fails the same way on a machine with internet as on one without.
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    job = TrainingJob(TrainConfig(epochs=1, train_subset=100, device="cpu"), data_dir=str(blocker / "data"))
-    job.start(DeviceLocks())
-    _wait(lambda: job.finished, seconds=60)
+    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=100, device="cpu"), str(blocker / "data")))
+    job.start(DeviceQueues())
+    finish(job, seconds=60)
     assert job.status == FAILED and "MNIST is not available" in job.error
 
 
-def test_the_registry_keeps_unfinished_jobs_and_only_the_newest_finished_ones():
+def test_a_device_that_is_not_there_fails_the_job_with_a_message():
+    job = Job(TrainingWork(TrainConfig(device="no-such-device")))
+    job.start(DeviceQueues())
+    finish(job, seconds=60)
+    assert job.status == FAILED and job.error
+
+
+def test_the_registry_keeps_unfinished_jobs_and_only_the_newest_finished_ones_of_each_kind(lab):
     registry = JobRegistry(keep_finished=2)
     config = TrainConfig(device="cpu")
-    running = TrainingJob(config, status=RUNNING)  # never started: the registry only reads status
-    old, middle, new = (TrainingJob(config, status=DONE) for _ in range(3))
-    for job in (running, old, middle, new):
-        registry.add(job)
+    running = Job(TrainingWork(config), status=RUNNING)  # never started: the registry only reads status
+    old, middle, new = (Job(TrainingWork(config), status=DONE) for _ in range(3))
+    lab_run = Job(TwinWork(TwinRun(default_twin_config("resnet8"), lab)), status=DONE, key=("twins", 1))
+    for job in (lab_run, running, old, middle, new):
+        assert registry.add(job) is job
     assert registry.get(old.id) is None  # the oldest finished run let go
     assert [registry.get(job.id) for job in (running, middle, new)] == [running, middle, new]
+    assert registry.get(lab_run.id) is lab_run  # another kind: the newest of each kind are kept
     assert registry.get("no-such-run") is None
+    assert registry.newest_first() == [new, middle, running, lab_run]
     assert len({running.id, old.id, middle.id, new.id}) == 4
+
+
+def test_jobs_with_the_same_settings_are_one_job_unless_it_was_stopped_or_failed(lab):
+    registry = JobRegistry()
+    config = default_twin_config("resnet8")
+    first = Job(TwinWork(TwinRun(config, lab)), owner="a", key=("twins", "resnet8"))
+    classmate = Job(TwinWork(TwinRun(config, lab)), owner="b", key=("twins", "resnet8"))
+    other = Job(TwinWork(TwinRun(config, lab)), owner="b", key=("twins", "resnet20"))
+    assert registry.add(first) is first
+    assert registry.add(classmate) is first and registry.get(classmate.id) is None  # the first wins
+    assert registry.add(other) is other and registry.find(("twins", "resnet20")) is other
+    first.status = STOPPED
+    assert registry.add(classmate) is classmate  # a stopped run is replaced by a new one
+    assert registry.find(("twins", "resnet8")) is classmate and registry.get(first.id) is None
+    assert registry.find(("twins", "resnet56")) is None
 
 
 def test_a_run_the_registry_lets_go_frees_its_model(data_dir):
     # Nothing else (the finished worker thread, the progress callbacks, torch) may keep an
     # evicted run's model alive, or the server's memory would grow with every run.
     registry = JobRegistry(keep_finished=1)
-    job = TrainingJob(TrainConfig(epochs=1, train_subset=200, test_subset=100, device="cpu"), data_dir=str(data_dir))
+    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=200, test_subset=100, device="cpu"), str(data_dir)))
     registry.add(job)
-    job.start(DeviceLocks())
-    job.thread.join(timeout=300)  # not _wait(lambda: job...): that closure would keep `job` alive
+    job.start(DeviceQueues())
+    finish(job)
     assert job.status == DONE, job.error
-    model = weakref.ref(job.result.model)
+    model = weakref.ref(job.work.result.model)
     del job
-    registry.add(TrainingJob(TrainConfig(device="cpu"), status=DONE))
+    registry.add(Job(TrainingWork(TrainConfig(device="cpu")), status=DONE))
     gc.collect()
     assert model() is None
 
 
 def test_a_queued_run_that_is_stopped_leaves_the_line_at_once(data_dir):
-    locks = DeviceLocks()
-    config = TrainConfig(epochs=3, train_subset=1000, test_subset=200, device="cpu")
-    first, second, third = (TrainingJob(config, name, str(data_dir)) for name in ("a", "b", "c"))
-    first.start(locks)
-    _wait(lambda: first.status == RUNNING)
-    second.start(locks)
-    _wait(lambda: locks.for_device("cpu").ahead_of(second) == [first])
-    third.start(locks)
-    _wait(lambda: locks.for_device("cpu").ahead_of(third) == [first, second])
+    queues = DeviceQueues()
+    first, second, third = (long_run(name, data_dir) for name in ("a", "b", "c"))
+    first.start(queues)
+    wait_until(lambda: first.status == RUNNING)
+    second.start(queues)
+    wait_until(lambda: queues.for_device("cpu").ahead_of(second) == [first])
+    third.start(queues)
+    wait_until(lambda: queues.for_device("cpu").ahead_of(third) == [first, second])
     second.stop("b")
-    _wait(lambda: second.finished)
-    assert second.status == STOPPED and not second.steps and first.status == RUNNING
-    assert locks.for_device("cpu").ahead_of(third) == [first]
+    finish(second, seconds=5)  # the line is checked twice a second
+    assert second.status == STOPPED and not second.work.steps and first.status == RUNNING
+    assert queues.for_device("cpu").ahead_of(third) == [first]
     first.stop("a")
-    _wait(lambda: third.status == RUNNING)
+    wait_until(lambda: third.status == RUNNING)
     third.stop("c")
-    _wait(lambda: third.finished)
+    finish(third)
+
+
+def test_a_lab_run_is_a_job_like_any_other(lab):
+    twins = Job(TwinWork(TwinRun(default_twin_config("resnet8", epochs=1), lab)), owner="student")
+    assert twins.work.progress().text == "Training both networks: starting…"
+    twins.start(DeviceQueues())
+    finish(twins)
+    assert twins.status == DONE, twins.error
+    progress = twins.work.progress()
+    assert progress.fraction == 1.0 and twins.work.twins.final is not None
+    assert progress.text == "Training both networks: measuring both networks on the training and test digits…"
+
+
+def test_a_sweeps_progress_counts_each_depth_by_its_layers(lab):
+    sweep = SweepWork(DepthSweep(["resnet8", "resnet20"], default_twin_config(epochs=1), lab))
+    before = sweep.progress()
+    assert before.fraction == 0 and before.text == "Depth 1 of 2 (resnet8): starting…"
+    job = Job(sweep)
+    job.start(DeviceQueues())
+    seen = []  # (text, fraction) while it runs
+    while not job.finished:
+        progress = sweep.progress()
+        seen.append((progress.text, progress.fraction))
+        time.sleep(0.005)
+    assert job.status == DONE, job.error
+    assert sweep.progress().fraction == 1.0 and len(sweep.sweep.points) == 2
+    fractions = [fraction for _, fraction in seen]
+    assert fractions == sorted(fractions) and all(0 <= f <= 1 for f in fractions)  # never back, never past the end
+    # The first depth is 8 of the sweep's 28 layers: the bar reaches 8/28 as the second begins.
+    first = [f for text, f in seen if text.startswith("Depth 1 of 2 (resnet8)")]
+    second = [f for text, f in seen if text.startswith("Depth 2 of 2 (resnet20)")]
+    assert first and second and max(first) <= 8 / 28 + 1e-9 <= min(second) + 2e-9
 
 
 def test_time_left_counts_down_through_a_pause_and_follows_the_runs_own_pace():
-    job = TrainingJob(TrainConfig(epochs=1), status=RUNNING, started=0.0, estimated_seconds=100.0)
+    job = Job(TrainingWork(TrainConfig(epochs=1)), status=RUNNING, started=0.0, estimated_seconds=100.0)
 
     def reach(step: int) -> None:
-        job.steps.append(StepProgress(1, step, 100, 0.5, 90.0, 1e-3, 500.0))
+        job.work.steps.append(StepProgress(1, step, 100, 0.5, 90.0, 1e-3, 500.0))
 
     reach(10)
     first = job.seconds_left(now=10.0)

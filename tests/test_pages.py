@@ -13,10 +13,14 @@ from resnet_core.data.datasets import DATASETS, load_split
 from resnet_core.files.checkpoints import load_checkpoint
 from resnet_core.networks.layer_tables import layer_table
 from resnet_core.networks.resnet import resnet18
+from resnet_core.training.runner import make_loaders
 from tests.conftest import REPO, bad_checkpoint, digit_on_canvas
 from ui import keys
-from ui.jobs.session import URL_PARAM
-from ui.models.model_list import ActiveModel
+from ui.jobs.job import DONE, Job
+from ui.jobs.registry import jobs
+from ui.jobs.session import TRAINING
+from ui.models.model_list import ModelEntry
+from ui.training.work import TrainingWork
 
 PAGES = [
     "app_pages/overview.py",
@@ -32,10 +36,27 @@ PAGES = [
 
 
 def wait_for(condition, seconds: float) -> None:
-    """Poll a background thread's result; the assertions after the call say what was expected."""
+    """Poll a background thread's result until `condition` holds; fail with a timeout if it never does."""
     deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.5)
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def finish(job: Job, seconds: float = 300) -> None:
+    """Wait for a job's thread to end."""
+    job.thread.join(timeout=seconds)
+    assert job.finished, "timed out"
+
+
+def stop(job: Job) -> None:
+    job.stop(job.owner)
+    finish(job, seconds=120)
+
+
+def job_of(app: AppTest) -> Job | None:
+    """The session's training job, as the page URL names it."""
+    return app.session_state[keys.JOBS].get(TRAINING) if keys.JOBS in app.session_state else None
 
 
 def by_label(widgets, label):
@@ -82,6 +103,22 @@ def test_architecture_table_has_the_rows_torchinfo_reports(app):
     assert len(table) == len(layer_table(resnet18(), depth=1).rows)
 
 
+def test_a_pages_settings_are_kept_while_the_student_visits_other_pages(app):
+    symbols = "Your symbols (2 to 4, separated by commas)"
+    app.switch_page("app_pages/architecture.py").run()
+    by_label(app.selectbox, "Network").set_value("resnet20").run()
+    assert by_label(app.selectbox, "Stem: the layers before the first block").value == "small"  # the net's own
+    by_label(app.slider, "Table depth").set_value(1).run()
+    app.switch_page("app_pages/teach.py").run()
+    by_label(app.text_input, symbols).set_value("star, moon").run()
+    app.switch_page("app_pages/overview.py").run()
+    app.switch_page("app_pages/architecture.py").run()
+    assert by_label(app.selectbox, "Network").value == "resnet20" and by_label(app.slider, "Table depth").value == 1
+    assert [m.value for m in app.metric][2] == "20"  # the page shows what the kept settings choose
+    app.switch_page("app_pages/teach.py").run()
+    assert by_label(app.text_input, symbols).value == "star, moon" and not app.exception
+
+
 SHAPE = "Shape"
 
 
@@ -93,15 +130,25 @@ def start_custom_run(app, dataset: str = "mnist", digits: int = 1_000, epochs: i
     by_label(app.select_slider, "Training digits").set_value(digits)
     by_label(app.number_input, "Epochs (passes over the digits)").set_value(epochs)
     by_label(app.button, "Start training").click().run()
-    return app.session_state[keys.TRAINING_JOB]
+    return job_of(app)
 
 
 def train_on_1000(app, dataset: str = "mnist"):
     """Train on 1,000 digits for one pass, wait for it, and draw the page once more."""
     job = start_custom_run(app, dataset)
-    wait_for(lambda: job.finished, seconds=300)
+    finish(job)
     assert job.status == "done", job.error
     app.run()
+    return job
+
+
+def finished_run(app, result) -> Job:
+    """A run that ended with `result` (a test session's trained model) as this session's own, named in its
+    URL, without training again."""
+    test_images = make_loaders(result.config, None, "cpu").test.images
+    job = Job(TrainingWork(result.config, result=result, test_images=test_images), status=DONE)
+    jobs.add(job)
+    app.query_params[TRAINING] = job.id
     return job
 
 
@@ -144,20 +191,23 @@ def test_a_worse_run_is_kept_in_the_list_and_does_not_replace_the_model_in_use(a
     assert not app.exception
     assert any("Test accuracy" in s.value and "measured once" in s.value for s in app.success)
     assert app.get("plotly_chart")
-    assert len(job.epochs) == 1 and job.epochs[0].train_images == 1000 and job.config.validation_size == 1000
+    work = job.work
+    assert len(work.epochs) == 1 and work.epochs[0].train_images == 1000 and work.config.validation_size == 1000
     assert sidebar_choice(app).startswith("Starter ResNet-20")  # 1,000 digits score below the starter
     assert any("It is kept in the model list" in i.value for i in app.info)
     own = app.session_state[keys.OWN_MODELS]
-    assert [m.model for m in own] == [job.result.model] and own[0].test_accuracy == job.result.test.accuracy
+    assert [m.model for m in own] == [work.result.model] and own[0].test_accuracy == work.result.test.accuracy
     by_label(app.button, "Use this run's model").click().run()
-    assert app.session_state[keys.ACTIVE_MODEL].model is job.result.model
+    assert app.session_state[keys.ACTIVE_MODEL].model is work.result.model
     assert sidebar_choice(app).startswith(f"Run {job.id[:4]}: resnet18 on 1,000 digits")
 
 
-def test_a_finished_run_better_than_the_model_in_use_replaces_it(app, no_starters):
-    job = train_on_1000(app)
-    assert app.session_state[keys.ACTIVE_MODEL].model is job.result.model  # nothing better was in use
+def test_a_finished_run_better_than_the_model_in_use_replaces_it(app, no_starters, trained_resnet18):
+    finished_run(app, trained_resnet18)
+    app.switch_page("app_pages/train.py").run()
+    assert app.session_state[keys.ACTIVE_MODEL].model is trained_resnet18.model  # nothing better was in use
     assert any("now in use" in t.value for t in app.toast)
+    assert any("Training finished. Test accuracy" in s.value for s in app.success)
 
 
 def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
@@ -174,58 +224,54 @@ def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
 def test_a_link_to_a_run_shows_it_to_another_session_without_stop(app):
     job = start_custom_run(app, digits=10_000, epochs=20)  # long enough to be caught running
     try:
-        wait_for(lambda: job.steps, seconds=120)  # trained a little: a Stop now keeps a model
-        assert app.query_params[URL_PARAM] == job.id  # the link a reload or a classmate keeps
+        wait_for(lambda: job.work.steps, seconds=120)  # trained a little: a Stop now keeps a model
+        assert app.query_params[TRAINING] == job.id  # the link a reload or a classmate keeps
         viewer = new_session()  # a new session, empty state: a second browser with the link
-        viewer.query_params[URL_PARAM] = job.id
+        viewer.query_params[TRAINING] = job.id
         viewer.switch_page("app_pages/train.py").run()
-        assert not viewer.exception and viewer.session_state[keys.TRAINING_JOB] is job
+        assert not viewer.exception and job_of(viewer) is job
         assert not any(b.label == "Stop" for b in viewer.button)
         assert any("only they can stop it" in c.value for c in viewer.caption)
         assert not job.stop(viewer.session_state[keys.OWNER_TOKEN]) and not job.stop_event.is_set()
-        assert job.id in str(viewer.query_params[URL_PARAM]) and job.owner not in str(dict(viewer.query_params))
+        assert job.id in str(viewer.query_params[TRAINING]) and job.owner not in str(dict(viewer.query_params))
+        viewer.switch_page("app_pages/overview.py").run()  # a page change clears the URL; the session puts it back
+        assert viewer.query_params[TRAINING] == job.id
         app.run()
         assert any(b.label == "Stop" for b in app.button)
         by_label(app.button, "Stop").click().run()
-        wait_for(lambda: job.finished, seconds=120)
+        finish(job, seconds=120)
         assert job.status == "stopped"
         app.run()
         viewer.run()
         # A stopped run never replaces the model in use, in the starting session or the watching one.
         assert sidebar_choice(app).startswith("Starter ResNet-20") and sidebar_choice(viewer).startswith("Starter")
-        assert [m.model for m in app.session_state[keys.OWN_MODELS]] == [job.result.model]
+        assert [m.model for m in app.session_state[keys.OWN_MODELS]] == [job.work.result.model]
     finally:
-        job.stop(job.owner)
-        wait_for(lambda: job.finished, seconds=120)
+        stop(job)
 
     gone = new_session()
-    gone.query_params[URL_PARAM] = "a-run-this-server-never-had"
+    gone.query_params[TRAINING] = "a-run-this-server-never-had"
     gone.run()
     assert not gone.exception
     assert any("no longer on the server" in t.value for t in gone.toast)
-    assert keys.TRAINING_JOB not in gone.session_state and URL_PARAM not in gone.query_params
+    assert job_of(gone) is None and TRAINING not in gone.query_params
 
 
 def test_a_run_stopped_before_its_first_step_keeps_nothing(app):
     job = start_custom_run(app, digits=10_000, epochs=20)
-    job.stop(job.owner)
-    wait_for(lambda: job.finished, seconds=120)
+    stop(job)
     app.run()
-    assert job.result is None or job.result.test is None
+    assert not job.work.has_model
     assert keys.OWN_MODELS not in app.session_state or not app.session_state[keys.OWN_MODELS]
     assert sidebar_choice(app).startswith("Starter ResNet-20")
-
-    gone = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-    gone.query_params[URL_PARAM] = "a-run-this-server-never-had"
-    gone.run()
-    assert not gone.exception
-    assert any("no longer on the server" in t.value for t in gone.toast)
-    assert keys.TRAINING_JOB not in gone.session_state and URL_PARAM not in gone.query_params
+    assert any("stopped before its first step" in w.value for w in app.warning)
 
 
-def test_a_checkpoint_loaded_after_a_run_stays_active_on_the_train_page(app, no_starters):
-    train_on_1000(app)
-    loaded = ActiveModel(resnet18().eval(), "resnet18", "mnist", "uploaded other.pt", 98.0)
+def test_a_checkpoint_loaded_after_a_run_stays_active_on_the_train_page(app, no_starters, trained_resnet18):
+    finished_run(app, trained_resnet18)
+    app.run()
+    assert app.session_state[keys.ACTIVE_MODEL].model is trained_resnet18.model  # the run was put in use
+    loaded = ModelEntry(resnet18().eval(), "resnet18", "mnist", "uploaded other.pt", 98.0)
     app.session_state[keys.ACTIVE_MODEL] = loaded  # what the Draw page does with an upload
     app.switch_page("app_pages/train.py").run()
     assert app.session_state[keys.ACTIVE_MODEL] is loaded
@@ -241,17 +287,16 @@ def test_the_identity_start_and_arithmetic_settings_reach_the_training_config(ap
     app.toggle[1].set_value(True)
     arithmetic.set_value("bf16")
     by_label(app.button, "Start training").click().run()
-    job = app.session_state[keys.TRAINING_JOB]
-    job.stop(job.owner)  # the settings are what this test is about, not another training run
-    wait_for(lambda: job.finished, seconds=120)
-    assert job.config.zero_init_residual is True and job.config.residual is True
-    assert job.config.precision == "bf16"
+    job = job_of(app)
+    stop(job)  # the settings are what this test is about, not another training run
+    config = job.work.config
+    assert config.zero_init_residual is True and config.residual is True and config.precision == "bf16"
     assert job.status in ("stopped", "done"), job.error
 
 
 def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18, mnist_test):
     images, labels = mnist_test
-    app.session_state[keys.ACTIVE_MODEL] = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0)
+    app.session_state[keys.ACTIVE_MODEL] = ModelEntry(trained_resnet18.model, "resnet18", "mnist", "test", 97.0)
     index = next(i for i in range(100) if labels[i] == 3)
     app.session_state[keys.DRAWING] = digit_on_canvas(images[index], 200, 40, 40)
     app.switch_page("app_pages/draw.py").run()
@@ -281,7 +326,7 @@ def _png(image) -> bytes:
 
 
 def test_odd_uploads_on_the_draw_page_get_a_message_not_a_traceback(app, trained_resnet18):
-    app.session_state[keys.ACTIVE_MODEL] = ActiveModel(trained_resnet18.model, "resnet18", "imagenet", "test", 97.0)
+    app.session_state[keys.ACTIVE_MODEL] = ModelEntry(trained_resnet18.model, "resnet18", "imagenet", "test", 97.0)
     app.switch_page("app_pages/draw.py").run()
     next(r for r in app.radio if r.label == "Input").set_value("Upload a picture").run()
     uploads = {
@@ -298,7 +343,7 @@ def test_odd_uploads_on_the_draw_page_get_a_message_not_a_traceback(app, trained
 def test_the_draw_page_names_the_classes_the_model_was_trained_on(app, trained_resnet18, mnist_test):
     images, labels = mnist_test
     # The MNIST-trained net under a Fashion-MNIST label: its class 3 must read as Fashion's class 3.
-    active = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
+    active = ModelEntry(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
     app.session_state[keys.ACTIVE_MODEL] = active
     app.session_state[keys.DRAWING] = digit_on_canvas(
         images[next(i for i in range(100) if labels[i] == 3)], 200, 40, 40
@@ -310,7 +355,7 @@ def test_the_draw_page_names_the_classes_the_model_was_trained_on(app, trained_r
 
 def test_the_feature_maps_page_shows_test_images_from_the_models_own_dataset(app, trained_resnet18):
     _, labels = load_split("fashion-mnist", train=False, download=False)
-    active = ActiveModel(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
+    active = ModelEntry(trained_resnet18.model, "resnet18", "mnist", "test", 97.0, dataset="fashion-mnist")
     app.session_state[keys.ACTIVE_MODEL] = active
     app.switch_page("app_pages/feature_maps.py").run()
     maps_of = by_label(app.selectbox, "Maps of")
@@ -321,7 +366,7 @@ def test_the_feature_maps_page_shows_test_images_from_the_models_own_dataset(app
     assert not app.exception
     first_bag = int((labels == bag).nonzero()[0])
     assert f"Fashion-MNIST test image #{first_bag}, label Bag" in [c.value for c in app.caption]
-    assert app.session_state[keys.DIGIT_INDEX] == first_bag
+    assert app.session_state[f"{keys.TEST_IMAGE}:maps"] == first_bag
 
 
 def test_without_a_model_the_pages_offer_a_way_forward(app, no_starters):
@@ -343,17 +388,16 @@ def test_while_the_sessions_run_trains_no_page_offers_a_second_one(app, no_start
             assert not app.exception
             assert not any(b.label == "Train a quick ResNet-18 now" for b in app.button)
             assert any("Your training run is still going" in i.value for i in app.info)
-        assert app.session_state[keys.TRAINING_JOB] is job
+        assert job_of(app) is job
     finally:
-        job.stop(job.owner)
-        wait_for(lambda: job.finished, seconds=120)
+        stop(job)
 
 
 def test_sessions_do_not_share_models(data_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
     first = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
     second = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
-    first.session_state[keys.ACTIVE_MODEL] = ActiveModel(resnet18().eval(), "resnet18", "mnist", "session A", None)
+    first.session_state[keys.ACTIVE_MODEL] = ModelEntry(resnet18().eval(), "resnet18", "mnist", "session A", None)
     first.run()
     second.run()
     assert sidebar_choice(first) == "session A" and sidebar_choice(second).startswith("Starter ResNet-20")
@@ -397,16 +441,18 @@ def test_a_waiting_run_is_told_its_place_in_line_and_when_it_starts(app):
     classmate = new_session()
     second = start_custom_run(classmate)
     try:
-        wait_for(lambda: first.steps, seconds=120)
+        wait_for(lambda: first.work.steps, seconds=120)
         classmate.run()
         waiting = " ".join(i.value for i in classmate.info)
         assert "1 run is ahead of yours (yours is number 2 in line)" in waiting
         assert "Yours starts in about" in waiting and "and then takes about" in waiting
         assert second.estimated_seconds > 0 and second.status == "queued"
+        assert any(b.label == "Stop" for b in classmate.button)  # a run waiting in line can be stopped
+        app.run()  # the first's page: its progress bar says how far it is and how long is left
+        assert not app.exception and not app.info
     finally:
         for job in (second, first):
-            job.stop(job.owner)
-            wait_for(lambda job=job: job.finished, seconds=120)
+            stop(job)
 
 
 def test_a_checkpoint_for_other_images_is_refused_with_the_reason_and_nothing_changes(app, tmp_path):

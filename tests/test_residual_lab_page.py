@@ -4,11 +4,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
-from tests.test_pages import wait_for
+from tests.test_pages import finish, stop
 from ui import keys
-from ui.jobs.lab_job import SWEEP, TWIN_RUN
-from ui.jobs.training_job import OWNER_GONE_S
-from ui.resources import lab_registry
+from ui.caches import made_for
+from ui.jobs.job import OWNER_GONE_S
+from ui.jobs.registry import jobs
+from ui.jobs.session import TWINS
+from ui.lab.settings import sweep_key, twin_key
+from ui.lab.view import lesion_results, loss_slices
 
 PAGE = "app_pages/residual_lab.py"
 
@@ -38,8 +41,8 @@ def markdown(app) -> str:
 
 def train_twins(app):
     by_label(app.button, "Train the twins").click().run()
-    job = lab_registry().get((TWIN_RUN, "resnet8", 1_000, 1))
-    wait_for(lambda: job.finished, seconds=120)
+    job = jobs.find(twin_key("resnet8", "1,000 digits", 1))
+    finish(job, seconds=120)
     assert job.status == "done", job.error
     app.run()
     return job
@@ -53,7 +56,7 @@ def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_p
     assert not app.exception
     text = markdown(app)
     assert "Measured in this run" in text and "Measured:** the gradient reaching the first block" in text
-    final = job.work.final
+    final = job.work.twins.final
     assert f"{final['residual']['test_accuracy']:.1f}% with" in text
     assert len(app.get("plotly_chart")) >= 4  # curves, gradient heatmap, block parts, ratio bars
     assert by_label(app.radio, "Network").options == ["residual", "plain", "model in use (resnet20)"]  # the starter
@@ -63,13 +66,13 @@ def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_p
     by_label(app.button, "Remove each block in turn").click().run()
     assert not app.exception
     assert "removing one block cost the residual net" in markdown(app)
-    assert set(job.analyses["lesions"]) == {"residual", "plain"}
+    assert made_for(job.work.twins, "lesions") and set(lesion_results(job.work.twins)) == {"residual", "plain"}
     by_label(app.multiselect, "Or remove several blocks together").set_value(["layer1.0"]).run()
     assert [m.label for m in app.metric][-2:] == ["residual net without 1 block(s)", "plain net without 1 block(s)"]
 
     by_label(app.button, "Slice the landscape").click().run()
     assert not app.exception
-    slices = job.analyses["loss slices"]
+    slices = loss_slices(job.work.twins)
     assert f"at α = 0: {slices['residual'].losses[10]:.2f}" in markdown(app)
 
 
@@ -79,15 +82,16 @@ def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(d
     owner.switch_page(PAGE).run()
     choose(owner, digits="10,000 digits", depth="resnet20", epochs=5)  # long enough to be caught running
     by_label(owner.button, "Train the twins").click().run()
-    job = lab_registry().get((TWIN_RUN, "resnet20", 10_000, 5))
+    job = jobs.find(twin_key("resnet20", "10,000 digits", 5))
     try:
         assert any(b.label == "Stop" for b in owner.button)
+        assert owner.query_params[TWINS] == job.id
         watcher = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
         watcher.switch_page(PAGE).run()
         choose(watcher, digits="10,000 digits", depth="resnet20", epochs=5)
         assert not watcher.exception
         assert not any(b.label in ("Stop", "Train the twins") for b in watcher.button)
-        assert any("Someone else in the class started this run" in c.value for c in watcher.caption)
+        assert any("only they can stop it" in c.value for c in watcher.caption)
         assert watcher.session_state[keys.OWNER_TOKEN] != owner.session_state[keys.OWNER_TOKEN]
         assert not job.stop(watcher.session_state[keys.OWNER_TOKEN]) and not job.stop_event.is_set()
 
@@ -100,9 +104,17 @@ def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(d
         watcher.run()
         assert any("has left the page, so anyone may stop it" in c.value for c in watcher.caption)
         assert any(b.label == "Stop" for b in watcher.button)
+
+        # The run's link, opened in a new browser, opens the lab with the run's settings, watching it.
+        linked = AppTest.from_file(str(REPO / "app.py"), default_timeout=180)
+        linked.query_params[TWINS] = job.id
+        linked.switch_page(PAGE).run()
+        assert not linked.exception
+        assert by_label(linked.selectbox, "Depth").value == "resnet20"
+        assert by_label(linked.selectbox, "Training digits").value == "10,000 digits"
+        assert not any(b.label == "Train the twins" for b in linked.button)
     finally:
-        job.stop(job.owner)
-        wait_for(lambda: job.finished, seconds=120)
+        stop(job)
     assert job.status == "stopped"
     owner.run()
     assert any(b.label == "Train the twins again" for b in owner.button)
@@ -113,8 +125,8 @@ def test_a_depth_sweep_charts_each_depth_and_says_what_it_measured(lab_page):
     choose(app)
     by_label(app.multiselect, "Depths").set_value(["resnet8", "resnet20"]).run()
     by_label(app.button, "Run the sweep").click().run()
-    job = lab_registry().get((SWEEP, ("resnet8", "resnet20"), 1_000, 1))
-    wait_for(lambda: job.finished, seconds=180)
+    job = jobs.find(sweep_key(["resnet8", "resnet20"], "1,000 digits", 1))
+    finish(job, seconds=180)
     assert job.status == "done", job.error
     app.run()
     assert not app.exception

@@ -6,11 +6,15 @@ from resnet_core.data.datasets import MNISTDataLoader
 from resnet_core.files.checkpoints import load_checkpoint
 from resnet_core.training.trainer import ResNetTrainer
 from tests.conftest import REPO
-from ui.models.model_list import STARTERS
+from ui.models.model_list import STARTER_DIR, STARTERS
 
 ASSETS = REPO / "assets"
 # The floor each starter must clear on all 10,000 test digits (assets/README.md gives what they reach).
 FLOORS = {"starter-resnet20.pt": 99.3, "starter-plain20.pt": 99.0}
+
+
+def test_the_app_looks_for_the_starters_where_they_ship():
+    assert STARTER_DIR == ASSETS and all((STARTER_DIR / file_name).is_file() for file_name in STARTERS)
 
 
 @pytest.mark.parametrize("file_name", list(STARTERS))

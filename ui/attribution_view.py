@@ -16,13 +16,14 @@ from resnet_core.inside.attribution import (
     saliency,
 )
 from resnet_core.networks.resnet import STEMS
+from ui.caches import once_per
 from ui.drawing.overlays import overlay
-from ui.models.model_list import ActiveModel, once_per_model
+from ui.models.model_list import ModelEntry
 
 THUMBNAIL = 112
 
 
-def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: tuple[str, ...]) -> None:
+def where_it_looks(chosen: ModelEntry, x: torch.Tensor, answer: int, classes: tuple[str, ...]) -> None:
     """The section for one prepared input x (1, 1, 28, 28) and the model's answer."""
     st.subheader("Where it looks")
     target = st.selectbox(
@@ -64,7 +65,7 @@ def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: t
         "random weights (the test of Adebayo et al., 2018).",
     ):
         # The model's architecture with random weights: the sanity check's control, made once per model.
-        random_net = once_per_model(chosen.model, "random twin", lambda: randomized_copy(chosen.model))
+        random_net = once_per(chosen.model, "random twin", lambda: randomized_copy(chosen.model))
         stage = list(cams)[-1]
         noise = grad_cam(random_net, x, target, stages=(stage,))[stage]
         right.image(
@@ -85,7 +86,7 @@ def where_it_looks(chosen: ActiveModel, x: torch.Tensor, answer: int, classes: t
         )
 
 
-def _side(chosen: ActiveModel, stage: str) -> str:
+def _side(chosen: ModelEntry, stage: str) -> str:
     side = STEMS[chosen.model.model_kwargs["stem"]].side
     for _ in range(chosen.model.stages.index(stage)):
         side = (side + 1) // 2

@@ -1,11 +1,26 @@
-"""Words for the Feature Maps page: what each layer's maps show, and what the stem did to the digit."""
+"""The Feature Maps page's pieces: the model to look inside, one layer's maps on one colour scale, and
+words for what each layer's maps show and what the stem did to the digit."""
 
 from __future__ import annotations
 
 import math
 
-from resnet_core.inside.feature_maps import STEM
-from resnet_core.networks.resnet import STEMS
+import numpy as np
+import streamlit as st
+import torch
+
+from resnet_core.data.augment import denormalize
+from resnet_core.inside.feature_maps import (
+    STEM,
+    channel_grid,
+    feature_layer_names,
+    feature_maps,
+    layer_statistics,
+    stage_output_name,
+)
+from resnet_core.networks.resnet import STEMS, ResNet
+from ui import charts
+from ui.models.model_list import ModelEntry, predictor_for
 
 DEFAULT_CHANNELS = 16  # a 4×4 grid: tiles large enough to read from the back of a room
 
@@ -60,3 +75,89 @@ def what_to_look_for(layer: str, shape: tuple[int, ...], stages: tuple[str, ...]
         f"Stage {position + 1}, {height}×{width}: each square now sees a larger patch of the digit; "
         "channels light up for parts such as loops, corners and line ends."
     )
+
+
+def _stem(entry: ModelEntry) -> str:
+    return entry.model.model_kwargs["stem"]  # the current name, whatever name its checkpoint used
+
+
+def pick_model(models: list[ModelEntry], active: ModelEntry) -> ModelEntry:
+    """Choose the model to look inside: any of the list, the one with the largest maps first (the starter
+    ResNet-20's are 28×28), the one in use on a tie. Says what its stem did to the digit."""
+    sides = [STEMS[_stem(entry)].side for entry in models]
+    largest = max(range(len(models)), key=lambda i: (sides[i], models[i] is active))
+    position = st.selectbox(
+        "Maps of",
+        range(len(models)),
+        index=largest,
+        format_func=lambda i: f"{models[i].label} ({models[i].arch}, {sides[i]}×{sides[i]} maps after the stem)",
+        help="Any model in the sidebar's list. This page starts with the one whose maps are largest.",
+    )
+    st.caption(stem_sentence(_stem(models[position])))
+    return models[position]
+
+
+def answer_of(model: ResNet, x: torch.Tensor) -> int:
+    """The class the model gives the input (1, 1, 28, 28)."""
+    return int(predictor_for(model)(x)[0].argmax())
+
+
+def layer_section(model: ResNet, x: torch.Tensor) -> None:
+    """Choose a layer; its figures, its strongest channels on one colour scale beside the input, a closer look."""
+    names = feature_layer_names(model)
+    layer = st.select_slider(
+        "Layer",
+        names,
+        value=stage_output_name(model, model.stages[0]),
+        help="stem: the layers before the first block. layer2.0: stage 2's first block. "
+        "A stage's output is its last block's output.",
+    )
+    fmap = feature_maps(model, x, names=[layer])[layer][0]
+    stats = layer_statistics(fmap)
+    st.markdown(f"**{what_to_look_for(layer, stats.shape, model.stages)}**")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Shape", "×".join(map(str, stats.shape)), help="channels × height × width")
+    c2.metric("Mean activation", f"{stats.mean:.3f}")
+    c3.metric(
+        "Zeros after ReLU",
+        f"{100 * stats.zero_fraction:.1f}%",
+        help="Share of values that are exactly 0: ReLU turns every negative value into 0.",
+    )
+    count = st.slider(
+        "Channels shown (strongest first)", 1, min(64, stats.shape[0]), min(DEFAULT_CHANNELS, stats.shape[0])
+    )
+    shown = stats.channel_order[:count]
+    bars = stats.shape[1:] == (1, 1)
+    # The layer's 99th percentile tops the scale: one hot pixel would otherwise dim every tile. Bars
+    # (1×1 maps) have room for every value.
+    low = min(0.0, stats.low)
+    high = max(stats.high if bars else float(np.quantile(fmap.numpy(), 0.99)), 1e-6)
+    picture, maps = st.columns([1, 4])
+    picture.image(
+        np.kron(denormalize(x[0, 0]).clamp(0, 1).numpy(), np.ones((4, 4))),  # 4× nearest: the real 28×28 pixels
+        caption="input (28×28)",
+        width=112,
+        clamp=True,
+    )
+    if bars:
+        figure = charts.channel_bars(shown, [float(fmap[c, 0, 0]) for c in shown], low, high)
+    else:
+        grid = channel_grid(fmap, shown, columns=grid_columns(count), per_channel_scale=False).numpy()
+        figure = charts.feature_grid(grid, low, high)
+    maps.plotly_chart(figure, config=charts.NO_TOOLBAR)
+    st.caption(
+        f"{layer}: the {count} strongest of {stats.shape[0]} channels on one colour scale (0 to {high:.2f}"
+        + (
+            "): a short bar is a channel that barely reacted to this digit."
+            if bars
+            else "; the top 1% of values show in full yellow): a dark tile is a channel that barely reacted "
+            "to this digit."
+        )
+    )
+    if not bars:
+        channel = st.selectbox(
+            "Look closer at channel", shown, format_func=lambda c: f"channel {c} (mean {stats.channel_means[c]:.3f})"
+        )
+        closer = charts.feature_grid(fmap[channel].numpy(), low, high)
+        closer.update_layout(height=360)
+        st.plotly_chart(closer, config=charts.NO_TOOLBAR)

@@ -1,8 +1,6 @@
-"""Things computed once per server and shared, read-only, by every session."""
+"""Things computed once per server and shared, read-only, by every session (made the ui.caches way)."""
 
 from __future__ import annotations
-
-import threading
 
 import streamlit as st
 import torch
@@ -20,23 +18,18 @@ from resnet_core.networks.layer_tables import (
 )
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.speed import Speed, estimate_run_seconds, measure_speed
-from ui.jobs.lab_job import LabRegistry
-from ui.jobs.training_job import DeviceLocks, JobRegistry
+from ui.caches import ServerCache, tensor_bytes
+from ui.jobs.device_queue import device_queues
 
+LAB_DATA_BYTES = 256 * 2**20  # the lab's digits on the device, for every data size asked for: all 60,000 take ~50 MB
 
-@st.cache_resource
-def device_locks() -> DeviceLocks:
-    return DeviceLocks()
-
-
-@st.cache_resource
-def job_registry() -> JobRegistry:
-    return JobRegistry()
-
-
-@st.cache_resource
-def _measured_speeds() -> tuple[dict[tuple, Speed], threading.Lock]:
-    return {}, threading.Lock()
+_speeds: ServerCache[Speed] = ServerCache(most=256)
+_summaries: ServerCache[tuple[LayerTable, dict[str, tuple[int, ...]]]] = ServerCache(most=64)
+_comparisons: ServerCache[list[ArchitectureRow]] = ServerCache(most=16)
+_lab_data: ServerCache[LabData] = ServerCache(
+    LAB_DATA_BYTES,
+    lambda data: tensor_bytes(data.train.images, data.train_images, data.test_images, data.test_uint8),
+)
 
 
 def estimated_run_seconds(config: TrainConfig) -> float | None:
@@ -47,14 +40,17 @@ def estimated_run_seconds(config: TrainConfig) -> float | None:
     """
     device = select_device(config.device)
     key = (config.arch, config.model_stem, config.residual, config.batch_size, config.precision, str(device))
-    speeds, lock = _measured_speeds()
-    with lock:
-        if key not in speeds:
-            if device_locks().for_device(device).busy:
-                return None
+    speed = _speeds.peek(key)
+    if speed is None:
+        if device_queues.for_device(device).busy:
+            return None
+
+        def measure() -> Speed:
             with st.spinner(f"Timing {config.arch} on this machine…"):
-                speeds[key] = measure_speed(config)
-    return estimate_run_seconds(config, speeds[key])
+                return measure_speed(config)
+
+        speed = _speeds.get(key, measure)
+    return estimate_run_seconds(config, speed)
 
 
 def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,16 +62,25 @@ def test_split(dataset: str = "mnist") -> tuple[torch.Tensor, torch.Tensor]:
         return load_split(dataset, train=False)
 
 
-@st.cache_resource(show_spinner="Measuring the network…")
 def architecture_summary(arch: str, stem: str, depth: int) -> tuple[LayerTable, dict[str, tuple[int, ...]]]:
-    model = weightless_model(arch, stem=stem)
-    return layer_table(model, depth=depth), stage_shapes(model)
+    """The net's torchinfo layer table at `depth` and its output shape per stage, for one digit."""
+
+    def measure() -> tuple[LayerTable, dict[str, tuple[int, ...]]]:
+        with st.spinner("Measuring the network…"):
+            model = weightless_model(arch, stem=stem)
+            return layer_table(model, depth=depth), stage_shapes(model)
+
+    return _summaries.get((arch, stem, depth), measure)
 
 
-@st.cache_resource(show_spinner="Measuring the networks…")
 def architecture_comparison(stem: str | None, family: str) -> list[ArchitectureRow]:
     """The family's nets ("imagenet": resnet18..152; "depth": resnet8..110) built with `stem` (None: their own)."""
-    return compare_architectures(stem=stem, family=family)
+
+    def measure() -> list[ArchitectureRow]:
+        with st.spinner("Measuring the networks…"):
+            return compare_architectures(stem=stem, family=family)
+
+    return _comparisons.get((stem, family), measure)
 
 
 def missing_data_message(dataset: str = "mnist") -> str | None:
@@ -87,19 +92,15 @@ def missing_data_message(dataset: str = "mnist") -> str | None:
     return None
 
 
-@st.cache_resource
-def lab_registry() -> LabRegistry:
-    return LabRegistry()
-
-
-@st.cache_resource(max_entries=3, show_spinner="Putting the lab's digits on the device…")
-def _lab_data(train_subset: int | None, test_subset: int, data_dir: str) -> LabData:
-    return lab_data(train_subset=train_subset, test_subset=test_subset, data_dir=data_dir, download=False)
-
-
 def shared_lab_data(train_subset: int | None, test_subset: int = 1_000) -> LabData:
     """The lab's digits, loaded once per server and data folder for every session; raises DatasetUnavailable.
 
     Never downloads: opening a page should not start a download nobody asked for.
     """
-    return _lab_data(train_subset, test_subset, str(resolve_data_dir()))
+    data_dir = str(resolve_data_dir())
+
+    def load() -> LabData:
+        with st.spinner("Putting the lab's digits on the device…"):
+            return lab_data(train_subset=train_subset, test_subset=test_subset, data_dir=data_dir, download=False)
+
+    return _lab_data.get((train_subset, test_subset, data_dir), load)

@@ -1,1 +1,1 @@
-"""Work that runs off the script thread: jobs, the device's queue, their registry and the session's job."""
+"""Long work off the script thread: one job type, device queues, the registry, a session's jobs, their view."""

@@ -1,56 +1,82 @@
-"""This session's training job: starting it, and finding it again after a reload.
+"""A session's jobs: starting one, and finding it again.
 
-A reload (or a link opened in a new tab) starts a new Streamlit session with empty state;
-without this, a run that took minutes would go on training where nobody could see or keep
-it. So the job's id rides in the page URL (`?run=<id>`) and the server keeps recent jobs in
-ui.resources.job_registry(). The link only shows the run: stopping it takes the starting
-session's secret token (ui.jobs.training_job.OwnedRun), which is never in the URL, so a link on the
-projector cannot be used to stop the teacher's run.
+A reload (or a link opened in a new tab) starts a new Streamlit session with empty state; without
+this, a run that took minutes would go on where nobody could see or keep it. So the page URL names
+each of the session's jobs by its id, one parameter per slot (`?run=<id>` for the training run,
+`?twins=<id>` and `?sweep=<id>` for the Residual Lab's), the server keeps recent jobs
+(ui.jobs.registry.jobs), and session state only caches the job the URL names. The link only shows
+the job: stopping it takes the starting session's secret token, which is never in the URL, so a
+link on the projector cannot be used to stop the teacher's run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 import streamlit as st
 
-from resnet_core.training.config import TrainConfig
 from ui import keys
-from ui.jobs.training_job import TrainingJob, new_owner_token
-from ui.resources import device_locks, job_registry
+from ui.jobs.job import Job, Work, new_owner_token
+from ui.jobs.registry import jobs
 
-URL_PARAM = "run"
+TRAINING, TWINS, SWEEP = "run", "twins", "sweep"  # a session's job slots, each named so in the URL
 
 
 def session_token() -> str:
-    """This session's secret: it may stop the runs it started."""
+    """This session's secret: it may stop the jobs it started."""
     return st.session_state.setdefault(keys.OWNER_TOKEN, new_owner_token())
 
 
-def start_job(config: TrainConfig, estimated_seconds: float | None = None) -> TrainingJob:
-    job = TrainingJob(config, owner=session_token(), estimated_seconds=estimated_seconds)
-    job.start(device_locks())
-    job_registry().add(job)
-    st.session_state[keys.TRAINING_JOB] = job
-    st.query_params[URL_PARAM] = job.id
+def _cached() -> dict[str, Job]:
+    return st.session_state.setdefault(keys.JOBS, {})
+
+
+def _remember(slot: str, job: Job) -> None:
+    _cached()[slot] = job
+    if st.query_params.get(slot) != job.id:
+        st.query_params[slot] = job.id
+
+
+def start_job(slot: str, work: Work, key: Hashable | None = None, estimated_seconds: float | None = None) -> Job:
+    """Start `work` as this session's job in `slot`. With a `key`, a job the server already has for those
+    settings (a classmate's, unless stopped or failed) is shared instead and nothing new starts."""
+    job = Job(work, owner=session_token(), key=key, estimated_seconds=estimated_seconds)
+    kept = jobs.add(job)
+    if kept is job:
+        job.start()
+    _remember(slot, kept)
+    return kept
+
+
+def session_job(slot: str) -> Job | None:
+    """The job the URL names in `slot`, else the one cached for it; writes its id back into the URL.
+
+    Streamlit clears query parameters on every page change, so each run puts them back.
+    """
+    job = _cached().get(slot)
+    wanted = st.query_params.get(slot)
+    if wanted and (job is None or job.id != wanted):
+        job = jobs.get(wanted)
+        if job is None:
+            del st.query_params[slot]
+            _cached().pop(slot, None)
+            st.toast(
+                "The run in this link is no longer on the server (it restarted, or let the run go after "
+                "newer ones): start a new one."
+            )
+            return None
+    if job is not None:
+        _remember(slot, job)
     return job
 
 
-def session_job() -> TrainingJob | None:
-    """The session's job, or the one the URL names; writes its id back into the URL.
-
-    Streamlit clears query parameters on every page change, so each run puts it back.
-    """
-    job: TrainingJob | None = st.session_state.get(keys.TRAINING_JOB)
-    wanted = st.query_params.get(URL_PARAM)
-    if job is None and wanted:
-        job = job_registry().get(wanted)
-        if job is None:
-            del st.query_params[URL_PARAM]
-            st.toast(
-                "The training run in this link is no longer on the server (it restarted, or let the "
-                "run go after newer ones): start a new one, or load a saved checkpoint on Draw & Predict."
-            )
-            return None
-        st.session_state[keys.TRAINING_JOB] = job
-    if job is not None and wanted != job.id:
-        st.query_params[URL_PARAM] = job.id
+def shared_job(slot: str, key: Hashable) -> Job | None:
+    """The job for these settings: the server's (perhaps a classmate's), else this session's own when the
+    server has let it go. It becomes the session's job in `slot`."""
+    job = jobs.find(key)
+    mine = _cached().get(slot)
+    if job is None and mine is not None and mine.key == key:
+        job = mine
+    if job is not None:
+        _remember(slot, job)
     return job

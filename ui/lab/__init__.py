@@ -1,1 +1,1 @@
-"""The Residual Lab's pieces: charts, sections that poll its runs, and the sentences that read them."""
+"""The Residual Lab's pieces: its settings, its runs as job work, charts, live sections and their sentences."""

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resnet_core.depth_study.twins import TWINS, LabData, TwinRun, TwinSnapshot
+from resnet_core.depth_study.twins import TWINS, TwinRun, TwinSnapshot
 from resnet_core.inside.anatomy import block_anatomy
 from resnet_core.inside.feature_maps import channel_grid
-from resnet_core.inside.lesion import lesion_study, mean_accuracy_drop, removable_blocks
-from resnet_core.inside.loss_slice import DEFAULT_ALPHAS
-from resnet_core.training.progress import format_duration
+from resnet_core.inside.lesion import LesionResult, lesion_study, mean_accuracy_drop, removable_blocks
+from resnet_core.inside.loss_slice import DEFAULT_ALPHAS, LossSlice, loss_slice
+from ui.caches import made_for, once_per
 from ui.charts import NO_TOOLBAR
-from ui.jobs.lab_job import LabJob
-from ui.jobs.training_job import FAILED, QUEUED, STOPPED
 from ui.lab import charts as lab_charts
 
 LESION_DIGITS = 500  # test digits per lesioned net: 2 x 27 nets for ResNet-56 in well under a minute on 2 cores
@@ -23,42 +21,6 @@ SLICE_DIGITS = 500  # test digits per point of the loss slice: 2 x 21 evaluation
 def teacher_note(read_aloud: str, look_for: str) -> None:
     st.markdown(read_aloud)
     st.caption(f":material/visibility: **What to look for:** {look_for}")
-
-
-def run_status(job: LabJob, token: str, snap: TwinSnapshot | None, what: str, scope: str = "") -> None:
-    """Progress, time left and the Stop button (for the session that started the run, or anyone once it left)."""
-    job.seen_by(token)
-    if job.status == FAILED:
-        st.error(job.error)
-        return
-    if job.status == QUEUED:
-        if job.stop_event.is_set():
-            st.info("Stopped: this run will be dropped as soon as the computer is free.")
-            return
-        st.info("Waiting for the computer: another training run is using it. This one starts when it ends.")
-    if not job.finished:
-        done = snap.steps_done / max(snap.total_steps, 1) if snap else 0.0
-        left = snap.seconds / done - snap.seconds if snap and done > 0 else None
-        if snap and snap.steps_done >= snap.total_steps:
-            text = f"{what}: measuring both networks on the training and test digits…"
-        elif snap and snap.steps_done:
-            text = f"{what}: step {snap.steps_done} of {snap.total_steps}"
-            if left is not None:
-                text += f", about {format_duration(left)} left{scope}"
-        else:
-            text = f"{what}: starting…"
-        st.progress(min(done, 1.0), text=text)
-        if job.stop_event.is_set():
-            st.caption("Stopping after the current step…")
-        elif job.can_stop(token):
-            if st.button("Stop", icon=":material/stop:", key=f"stop-{job.kind}", help="keeps what was trained so far"):
-                job.stop(token)
-            if token != job.owner:
-                st.caption("The person who started this run has left the page, so anyone may stop it.")
-        else:
-            st.caption("Someone else in the class started this run: you are watching it live.")
-    elif job.status == STOPPED:
-        st.caption("This run was stopped early: what is shown is what it trained until then.")
 
 
 def twins_verdict(snap: TwinSnapshot, arch: str) -> None:
@@ -139,22 +101,36 @@ def block_inspector(nets: dict, x) -> None:
     st.plotly_chart(lab_charts.ratio_bars(ratios), key="anatomy-ratios", config=NO_TOOLBAR)
 
 
-def requested(job: LabJob, analysis: str, label: str, icon: str, hint: str) -> bool:
-    """Whether to show a study of the run: it is already computed (by anyone), or its button was pressed now."""
-    if analysis in job.analyses or st.button(label, icon=icon):
+def _test_digits(run: TwinRun, count: int):
+    return run.data.test_images[:count], run.data.test_labels[:count]
+
+
+def lesion_results(run: TwinRun) -> dict[str, list[LesionResult]]:
+    """One-block-at-a-time lesion studies of both twins, made once by the first session that asks."""
+    images, labels = _test_digits(run, LESION_DIGITS)
+    return once_per(run, "lesions", lambda: {twin: lesion_study(run.nets[twin], images, labels) for twin in TWINS})
+
+
+def loss_slices(run: TwinRun) -> dict[str, LossSlice]:
+    """Both twins' loss along a filter-normalised random direction (the same seed for both), made once."""
+    images, labels = _test_digits(run, SLICE_DIGITS)
+    return once_per(run, "loss slices", lambda: {twin: loss_slice(run.nets[twin], images, labels) for twin in TWINS})
+
+
+def requested(run: TwinRun, study: str, label: str, icon: str, hint: str) -> bool:
+    """Whether to show a study of the run: it is already made (by anyone), or its button was pressed now."""
+    if made_for(run, study) or st.button(label, icon=icon):
         return True
     st.caption(hint)
     return False
 
 
-def lesion_section(job: LabJob, data: LabData) -> None:
-    run: TwinRun = job.work
-    images, labels = data.test_images[:LESION_DIGITS], data.test_labels[:LESION_DIGITS]
+def lesion_section(run: TwinRun) -> None:
     hint = f"Tests {2 * len(run.nets['residual'].blocks())} damaged nets on {LESION_DIGITS} test digits."
-    if not requested(job, "lesions", "Remove each block in turn", ":material/content_cut:", hint):
+    if not requested(run, "lesions", "Remove each block in turn", ":material/content_cut:", hint):
         return
     with st.spinner("Removing one block at a time and testing what is left…"):
-        results = job.lesion_results(images, labels)
+        results = lesion_results(run)
     st.plotly_chart(lab_charts.lesion_chart(results), key="lesion-chart", config=NO_TOOLBAR)
     refused = [r.removed[0] for r in results["plain"][1:] if r.accuracy is None]
     if refused:
@@ -191,17 +167,16 @@ def lesion_section(job: LabJob, data: LabData) -> None:
         cols = st.columns(2)
         for col, twin in zip(cols, TWINS):
             # lesion_study works on a copy: other sessions may be looking at these same nets.
-            score = lesion_study(run.nets[twin], images, labels, groups=[several])[1].accuracy
+            score = lesion_study(run.nets[twin], *_test_digits(run, LESION_DIGITS), groups=[several])[1].accuracy
             col.metric(f"{twin} net without {len(several)} block(s)", f"{score:.1f}%")
 
 
-def loss_slice_section(job: LabJob, data: LabData) -> None:
-    images, labels = data.test_images[:SLICE_DIGITS], data.test_labels[:SLICE_DIGITS]
+def loss_slice_section(run: TwinRun) -> None:
     hint = f"Computes each net's loss at {len(DEFAULT_ALPHAS)} points on {SLICE_DIGITS} test digits."
-    if not requested(job, "loss slices", "Slice the landscape", ":material/landscape:", hint):
+    if not requested(run, "loss slices", "Slice the landscape", ":material/landscape:", hint):
         return
     with st.spinner("Moving the weights step by step and measuring the loss…"):
-        slices = job.loss_slices(images, labels)
+        slices = loss_slices(run)
     st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices", config=NO_TOOLBAR)
     edges = {twin: max(s.losses[0], s.losses[-1]) for twin, s in slices.items()}
     at_zero = {twin: s.losses[s.alphas.index(0.0)] for twin, s in slices.items()}

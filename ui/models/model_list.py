@@ -10,12 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import threading
-import weakref
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import streamlit as st
 
@@ -23,8 +19,7 @@ from resnet_core.digits.predictor import Predictor
 from resnet_core.files.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 from resnet_core.networks.resnet import ResNet
 from ui import keys
-
-T = TypeVar("T")
+from ui.caches import ServerCache, model_bytes, once_per
 
 
 def checkpoint_dir() -> Path:
@@ -33,14 +28,19 @@ def checkpoint_dir() -> Path:
 
 
 # The starters ship in assets/; RESNET_STARTER_DIR may point elsewhere (an empty folder: no starters).
-STARTER_DIR = Path(__file__).resolve().parents[1] / "assets"
+STARTER_DIR = Path(__file__).resolve().parents[2] / "assets"
 # File in assets/ -> its name in the model list. The first is every session's starting model.
 STARTERS = {"starter-resnet20.pt": "Starter ResNet-20", "starter-plain20.pt": "Starter plain-20"}
 OWN_MODELS_KEPT = 6  # a session's runs and uploads in its list; older ones drop off (each holds its weights)
+# Checkpoints loaded from uploads and the checkpoints folder, shared by every session that opens the
+# same file: their weights may take this many bytes in all.
+LOADED_CHECKPOINT_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
-class ActiveModel:
+class ModelEntry:
+    """One model of a session's list: a starter, a run or an upload, with what the list says of it."""
+
     model: ResNet  # eval mode; shared (read-only) when it came from a checkpoint
     arch: str
     stem: str
@@ -54,24 +54,29 @@ class ActiveModel:
         return f"{self.source}{accuracy}"
 
 
-def starter_models() -> tuple[ActiveModel, ...]:
+_starters: ServerCache[tuple[ModelEntry, ...]] = ServerCache(most=4)  # by folder
+_checkpoints: ServerCache[Checkpoint] = ServerCache(LOADED_CHECKPOINT_BYTES, lambda c: model_bytes(c.model))
+
+
+def starter_models() -> tuple[ModelEntry, ...]:
     """The starter models, loaded once per server and shared read-only by every session."""
-    return _load_starters(str(Path(os.environ.get("RESNET_STARTER_DIR", STARTER_DIR))))
+    folder = Path(os.environ.get("RESNET_STARTER_DIR", STARTER_DIR))
+    return _starters.get(str(folder), lambda: _load_starters(folder))
 
 
-@st.cache_resource(show_spinner="Loading the starter models…")
-def _load_starters(folder: str) -> tuple[ActiveModel, ...]:
+def _load_starters(folder: Path) -> tuple[ModelEntry, ...]:
     # A missing or unreadable file is left out (the app then starts without it), never a crash.
     loaded = []
-    for file_name, name in STARTERS.items():
-        try:
-            loaded.append(from_checkpoint(load_checkpoint(Path(folder) / file_name), name))
-        except CheckpointError:
-            continue
+    with st.spinner("Loading the starter models…"):
+        for file_name, name in STARTERS.items():
+            try:
+                loaded.append(from_checkpoint(load_checkpoint(folder / file_name), name))
+            except CheckpointError:
+                continue
     return tuple(loaded)
 
 
-def session_models() -> list[ActiveModel]:
+def session_models() -> list[ModelEntry]:
     """The models this session can choose from: the starters, then its own runs and uploads."""
     models = [*starter_models(), *st.session_state.get(keys.OWN_MODELS, [])]
     chosen = st.session_state.get(keys.ACTIVE_MODEL)
@@ -80,7 +85,7 @@ def session_models() -> list[ActiveModel]:
     return models
 
 
-def active_model() -> ActiveModel | None:
+def active_model() -> ModelEntry | None:
     """The model the pages use: the one chosen, else the first starter (None only if no starter loads)."""
     chosen = st.session_state.get(keys.ACTIVE_MODEL)
     if chosen is not None:
@@ -89,9 +94,9 @@ def active_model() -> ActiveModel | None:
     return starters[0] if starters else None
 
 
-def keep_model(model: ActiveModel) -> None:
+def keep_model(model: ModelEntry) -> None:
     """Add a run or an upload to this session's list (once), without making it active."""
-    own: list[ActiveModel] = st.session_state.setdefault(keys.OWN_MODELS, [])
+    own: list[ModelEntry] = st.session_state.setdefault(keys.OWN_MODELS, [])
     if any(kept.model is model.model for kept in own) or model in starter_models():
         return
     own.append(model)
@@ -102,28 +107,30 @@ def keep_model(model: ActiveModel) -> None:
         own.remove(oldest)
 
 
-def set_active_model(model: ActiveModel) -> None:
+def set_active_model(model: ModelEntry) -> None:
     """Keep `model` in the list and make it the one the pages use."""
     keep_model(model)
     st.session_state[keys.ACTIVE_MODEL] = model
 
 
-def from_checkpoint(checkpoint: Checkpoint, source: str) -> ActiveModel:
+def from_checkpoint(checkpoint: Checkpoint, source: str) -> ModelEntry:
     accuracy = checkpoint.metrics.get("test_accuracy")
     dataset = checkpoint.config.dataset if checkpoint.config is not None else "mnist"
     stem = checkpoint.model.model_kwargs["stem"]
-    return ActiveModel(checkpoint.model, checkpoint.arch, stem, source, accuracy, dataset)
-
-
-@st.cache_resource(max_entries=8, show_spinner="Loading checkpoint…")
-def _load_cached(key: str, _data: bytes) -> Checkpoint:
-    # Keyed by content hash: every session that opens the same file shares one read-only model.
-    return load_checkpoint(_data)
+    return ModelEntry(checkpoint.model, checkpoint.arch, stem, source, accuracy, dataset)
 
 
 def load_shared_checkpoint(data: bytes) -> Checkpoint:
-    """Load (once per distinct content, for all sessions) a checkpoint's bytes. Raises CheckpointError."""
-    return _load_cached(hashlib.sha256(data).hexdigest(), data)
+    """Load (once per distinct content, for all sessions) a checkpoint's bytes. Raises CheckpointError.
+
+    Keyed by the content's hash: every session that opens the same file shares one read-only model.
+    """
+
+    def load() -> Checkpoint:
+        with st.spinner("Loading checkpoint…"):
+            return load_checkpoint(data)
+
+    return _checkpoints.get(hashlib.sha256(data).hexdigest(), load)
 
 
 def saved_checkpoints() -> list[Path]:
@@ -147,26 +154,9 @@ def saved_checkpoints() -> list[Path]:
     return [path for _, path in sorted(found, key=lambda item: item[0], reverse=True)]
 
 
-# What is worth making once per model (its fast predictor, its examination, ...), dropped with the
-# model; sessions sharing a model share these. Keyed by the model object, never by id(): an id is
-# reused once its model is gone.
-_per_model: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_per_model_lock = threading.Lock()
-
-
-def once_per_model(model: ResNet, what: Hashable, make: Callable[[], T]) -> T:
-    """`make()`'s result for this model and `what`, made on first use. It is made outside the lock, so a
-    slow one (seconds of testing) never holds up another session's fast one; two sessions asking at
-    once may both make it, and the first kept wins."""
-    with _per_model_lock:
-        made = _per_model.get(model, {})
-        if what in made:
-            return made[what]
-    value = make()
-    with _per_model_lock:
-        return _per_model.setdefault(model, {}).setdefault(what, value)
-
-
 def predictor_for(model: ResNet) -> Predictor:
     """The model's shared predictor (BatchNorm folded, channels-last), built on first use."""
-    return once_per_model(model, "predictor", lambda: Predictor(model))
+    return once_per(model, "predictor", lambda: Predictor(model))
+
+
+once_per_model = once_per  # what ui.models.examination imports

@@ -7,10 +7,9 @@ import streamlit as st
 from resnet_core.files.checkpoints import CheckpointError, check_fits_dataset
 from resnet_core.training.progress import format_duration
 from ui import keys
-from ui.jobs.session import session_job, start_job
-from ui.jobs.training_job import quick_config
+from ui.jobs.session import TRAINING, session_job, start_job
 from ui.models.model_list import (
-    ActiveModel,
+    ModelEntry,
     active_model,
     from_checkpoint,
     load_shared_checkpoint,
@@ -18,9 +17,11 @@ from ui.models.model_list import (
     set_active_model,
 )
 from ui.resources import estimated_run_seconds, missing_data_message
+from ui.training.lengths import quick_config
+from ui.training.work import TrainingWork
 
 
-def pick_model() -> ActiveModel | None:
+def pick_model() -> ModelEntry | None:
     """The model in use, under controls that load another one (a saved checkpoint or a file) into the list."""
     current = active_model()
     with st.expander(
@@ -70,7 +71,7 @@ def offer_quick_training(checkpoint_hint: str) -> None:
 
     checkpoint_hint says where this page's user can load a checkpoint instead.
     """
-    job = session_job()
+    job = session_job(TRAINING)
     if job is not None and not job.finished:
         # A second run would queue behind this one and take its place in the session: the first
         # would train on where nobody could see or stop it, and its model would never be used.
@@ -84,7 +85,7 @@ def offer_quick_training(checkpoint_hint: str) -> None:
     if st.button(
         "Train a quick ResNet-18 now", type="primary", icon=":material/model_training:", disabled=problem is not None
     ):
-        start_job(quick_config())
+        start_job(TRAINING, TrainingWork(quick_config()), estimated_seconds=seconds)
         st.switch_page("app_pages/train.py")
     if problem:
         st.caption("Training needs the MNIST files, which are missing: see the Train page. A checkpoint still works.")

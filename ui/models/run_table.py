@@ -4,23 +4,26 @@ files and this server's finished runs."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-
-import streamlit as st
 
 from resnet_core.files.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 from resnet_core.networks.resnet import ARCHITECTURES
 from resnet_core.training.run_records import RunRecord, run_record
+from ui.caches import ServerCache
+from ui.jobs.registry import jobs
 from ui.models.model_list import STARTER_DIR, STARTERS, checkpoint_dir, saved_checkpoints
-from ui.resources import architecture_comparison, job_registry
+from ui.resources import architecture_comparison
 from ui.training.view import run_model
+from ui.training.work import TrainingWork
+
+_records: ServerCache[RunRecord | None] = ServerCache(most=64)  # a file's row, by its path, name and version
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _record_of_file(path: str, modified: float, size: int, name: str, source: str) -> RunRecord | None:
-    """A file's row, read once per version of the file (its time and size name the version)."""
+def _record_of_file(path: Path, modified: float, name: str, source: str) -> RunRecord | None:
+    """A file's row, or None when it cannot be read."""
     try:
-        checkpoint = load_checkpoint(Path(path))
+        checkpoint = load_checkpoint(path)
     except (CheckpointError, OSError):
         return None  # unreadable: left out, as the Draw page leaves it out
     return run_record(name, source, checkpoint, datetime.fromtimestamp(modified))
@@ -33,7 +36,10 @@ def _file_records(paths: list[Path], names: dict[Path, str], source: str) -> lis
             status = path.stat()
         except OSError:
             continue
-        record = _record_of_file(str(path), status.st_mtime, status.st_size, names.get(path, path.name), source)
+        name = names.get(path, path.name)
+        # Read once per version of the file: its time and size name the version.
+        key = (str(path), status.st_mtime, status.st_size, name, source)
+        record = _records.get(key, partial(_record_of_file, path, status.st_mtime, name, source))
         if record is not None:
             records.append(record)
     return records
@@ -43,18 +49,20 @@ def all_runs() -> list[RunRecord]:
     starters = {STARTER_DIR / file: name for file, name in STARTERS.items()}
     records = _file_records(list(starters), starters, "starter")
     records += _file_records(saved_checkpoints(), {}, f"saved in {checkpoint_dir()}")
-    for job in job_registry().finished_runs():
-        result = job.result
+    for job in jobs.newest_first():
+        work = job.work
+        if not (isinstance(work, TrainingWork) and job.finished and work.has_model):
+            continue
         checkpoint = Checkpoint(
-            model=result.model,
-            arch=job.config.arch,
-            config=job.config,
-            metrics={"test_accuracy": result.test.accuracy},
-            history=result.history,
+            model=work.result.model,
+            arch=work.config.arch,
+            config=work.config,
+            metrics={"test_accuracy": work.result.test.accuracy},
+            history=work.result.history,
             training_state=None,
-            epoch=len(job.epochs),
+            epoch=len(work.epochs),
         )
-        records.append(run_record(run_model(job).source, "run on this server", checkpoint, job.ended_at))
+        records.append(run_record(run_model(job).source, "run on this server", checkpoint, work.ended_at))
     return records
 
 

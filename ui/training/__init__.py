@@ -1,1 +1,1 @@
-"""The Train page's pieces: its settings, its run lengths and the view of a run."""
+"""The Train page's pieces: its settings form, its run lengths, a training run as a job's work, and the view of a run."""

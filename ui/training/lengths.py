@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from resnet_core.training.config import TrainConfig
+from resnet_core.training.config import TrainConfig, recipe
 from resnet_core.training.progress import format_duration
 
 CUSTOM = "Custom"
@@ -47,3 +47,8 @@ def run_length_label(name: str, settings: TrainConfig, estimate: Callable[[Train
     seconds = estimate(length.apply(settings))
     about = f", about {format_duration(seconds)}" if seconds is not None else ""
     return f"{name}: {length.describe()}{about}"
+
+
+def quick_config(device: str = "auto") -> TrainConfig:
+    """The classroom run: the fast recipe's ResNet-18 at the Quick length."""
+    return RUN_LENGTHS["Quick"].apply(recipe("fast", device=device))

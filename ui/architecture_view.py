@@ -1,0 +1,62 @@
+"""Tables of networks, the way every page shows them: a family side by side, and a net's layer table."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from resnet_core.networks.layer_tables import LayerRow
+from ui.resources import architecture_comparison
+
+TABLE_ROWS = 30  # rows the layer table shows before it scrolls
+ROW_PX = 35  # Streamlit's row height in a dataframe
+# Whole numbers with thousands separators, still sortable as numbers.
+COUNTS = {name: st.column_config.NumberColumn(name, format="localized") for name in ("parameters", "multiply-adds")}
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """(1, 64, 7, 7) -> "64×7×7": one digit's shape, without torchinfo's batch dimension."""
+    return "×".join(map(str, shape[1:]))
+
+
+def comparison_table(stem: str | None, family: str) -> None:
+    """The family's nets side by side ("imagenet": ResNet-18…152; "depth": ResNet-8…110), each built with
+    `stem` (None: its own), measured on one 28×28 digit."""
+    rows = architecture_comparison(stem, family)
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "network": [r.name for r in rows],
+                "layers": [r.depth for r in rows],
+                "block": [r.block for r in rows],
+                "blocks per stage": [str(list(r.blocks_per_stage)) for r in rows],
+                "parameters": [r.parameters for r in rows],
+                "multiply-adds": [r.mult_adds for r in rows],
+                "size (MB)": [round(r.size_mb, 1) for r in rows],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config=COUNTS,
+    )
+
+
+def layer_table(rows: list[LayerRow], show_all: bool) -> None:
+    """torchinfo's rows, indented by depth; TABLE_ROWS of them on screen unless `show_all`."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "layer": [("· " * (r.depth - 1)) + r.name for r in rows],
+                "type": [r.type for r in rows],
+                "input": [shape_text(r.input_shape) for r in rows],
+                "output": [shape_text(r.output_shape) for r in rows],
+                "parameters": [r.parameters for r in rows],
+                "multiply-adds": [r.mult_adds for r in rows],
+                "trainable": [r.trainable for r in rows],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        height=ROW_PX * (min(len(rows), len(rows) if show_all else TABLE_ROWS) + 1) + 3,
+        column_config=COUNTS,
+    )
