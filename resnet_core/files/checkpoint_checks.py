@@ -55,6 +55,7 @@ def _short(value) -> str:
 
 
 def check_metrics(metrics) -> dict:
+    """The metrics as a dict ({} for none), the test accuracy a percentage if there is one."""
     if metrics is None:
         return {}
     if not isinstance(metrics, dict):
@@ -68,6 +69,7 @@ def check_metrics(metrics) -> dict:
 
 
 def check_training_state(state) -> dict | None:
+    """The optimiser, schedule and history --resume needs, or None in a slim file."""
     if state is None:
         return None
     if not isinstance(state, dict) or not isinstance(state.get("history"), (dict, type(None))):
@@ -76,7 +78,7 @@ def check_training_state(state) -> dict | None:
 
 
 def check_history(history) -> dict | None:
-    # Per-epoch curves: a page draws them, --resume appends to them, so each is a list of one length.
+    """The per-epoch curves: a page draws them, --resume appends to them, so each is a list of one length."""
     if history is None:
         return None
     if (
@@ -89,6 +91,7 @@ def check_history(history) -> dict | None:
 
 
 def check_epoch(epoch) -> int:
+    """The epochs trained, a whole number from 0."""
     if epoch is None:
         return 0
     if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
@@ -96,7 +99,8 @@ def check_epoch(epoch) -> int:
     return epoch
 
 
-def read_payload(source, map_location):
+def read_payload(source, map_location: str):
+    """The dict a checkpoint file (a path, bytes or a binary file) holds, read without running any code."""
     try:
         if isinstance(source, (bytes, bytearray)):
             source = io.BytesIO(source)
