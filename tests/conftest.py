@@ -50,24 +50,26 @@ def bad_checkpoint(folder: Path, kind: str, name: str = "model.pt") -> Path:
     return path
 
 
-def _find_data_dir() -> Path | None:
-    candidates = [os.environ.get("RESNET_DATA_DIR"), REPO.parent / "shared" / "data"]
-    for candidate in filter(None, candidates):
-        root = Path(candidate)
-        if all((root / "MNIST" / "raw" / f).is_file() for f in RAW_FILES):
-            return root
+def _missing_data() -> str | None:
+    """Why the MNIST files cannot be read from RESNET_DATA_DIR; None when they can."""
+    folder = os.environ.get("RESNET_DATA_DIR")
+    if not folder:
+        return "RESNET_DATA_DIR is not set: point it at a folder holding MNIST/raw/ (the four IDX files)."
+    missing = [name for name in RAW_FILES if not (Path(folder) / "MNIST" / "raw" / name).is_file()]
+    if missing:
+        return f"RESNET_DATA_DIR={folder} lacks MNIST/raw/{missing[0]} (and {len(missing) - 1} more)."
     return None
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
-    found = _find_data_dir()
-    if found is None:
-        message = "MNIST not found: set RESNET_DATA_DIR to a folder holding MNIST/raw/"
+    """The folder RESNET_DATA_DIR names; the tests fail in CI and skip elsewhere when it lacks MNIST."""
+    problem = _missing_data()
+    if problem is not None:
         if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return Path(os.environ["RESNET_DATA_DIR"])
 
 
 @pytest.fixture(scope="session")

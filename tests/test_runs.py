@@ -3,8 +3,8 @@
 import pytest
 
 from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.files.run_records import recipe_name, run_record
 from resnet_core.training.config import TrainConfig, recipe
-from resnet_core.training.run_records import recipe_name, run_record
 from tests.conftest import REPO
 from ui.training.form import DEFAULTS, settings_of
 

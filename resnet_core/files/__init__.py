@@ -1,1 +1,1 @@
-"""Files in and out: checkpoints and exports."""
+"""Files in and out: checkpoints, what a checkpoint records of its run, exports and pictures."""

@@ -122,8 +122,19 @@ def chromium():
             browser.close()
 
 
+# Every chart drawn at its container's width, every picture decoded: what a screenshot should show.
+DRAWN_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
+        .every(p => p._fullLayout && Math.abs(p._fullLayout.width - p.getBoundingClientRect().width) < 2)
+    && [...document.querySelectorAll('[data-testid=stMain] img')].every(i => i.complete)"""
+
+
+def wait_until_drawn(page, timeout: float = 30_000) -> None:
+    """Wait until every chart is drawn for the current width and every picture is decoded."""
+    page.wait_for_function(DRAWN_JS, timeout=timeout)
+
+
 def wait_until_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the script run is over: no running indicator and no placeholder skeletons left."""
+    """Wait until the script run is over (no running indicator, no placeholder skeletons) and drawn."""
     page.wait_for_selector("[data-testid=stApp]", timeout=timeout)
     page.wait_for_function(
         """() => {
@@ -133,7 +144,7 @@ def wait_until_idle(page, timeout: float = 60_000) -> None:
         }""",
         timeout=timeout,
     )
-    page.wait_for_timeout(500)  # let charts finish drawing before a screenshot
+    wait_until_drawn(page, timeout)
 
 
 def choose(page, label: str, option: str) -> None:

@@ -20,7 +20,6 @@ def test_draw_see_where_it_looks_open_a_confusion_cell_and_run_the_onnx_download
     page.locator(CANVAS).wait_for(timeout=90_000)
     page.get_by_text("Draw a digit on the black canvas.").wait_for()
     wait_until_idle(page)
-    page.wait_for_timeout(1000)
     draw(page, [[(140, 40), (140, 250)]])  # a 1
     page.get_by_text("Where it looks").wait_for(timeout=90_000)
     page.wait_for_function(LOADED_GRAD_CAM_JS, timeout=60_000)  # the overlay is drawn, not just named
@@ -37,7 +36,6 @@ def test_draw_see_where_it_looks_open_a_confusion_cell_and_run_the_onnx_download
     assert embedding.evaluate("plot => plot.data.some(trace => trace.name === 'your drawing')")
 
     # The selection reruns the page; a download clicked during a rerun would ask for the last run's file.
-    page.wait_for_timeout(2000)
     wait_until_idle(page)
     button = page.get_by_role("button", name="Download ONNX")
     button.scroll_into_view_if_needed()

@@ -154,20 +154,18 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     expect(model_in_use(page)).to_have_value(re.compile(r"^uploaded resnet18-cli.pt"))
 
     draw(page, [[(140, 40), (140, 240)]])  # a 1
-    page.wait_for_timeout(500)
-    wait_until_idle(page)
     expect_prediction(page, "1")
 
     page.get_by_title("Reset canvas & history").or_(page.get_by_label("Reset canvas & history")).first.click()
-    page.wait_for_timeout(500)
+    page.get_by_text("Draw a digit on the black canvas.").wait_for()
+    wait_until_idle(page)
     three = [
         [(90, 60), (130, 40), (180, 50), (190, 90), (170, 125), (130, 140)],
         [(130, 140), (180, 155), (195, 195), (170, 235), (120, 245), (85, 225)],
     ]
     draw(page, three)
-    page.wait_for_timeout(500)
-    wait_until_idle(page)
     expect_prediction(page, "3")
+    wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
     # "What the model sees": the five preparation steps, then "Where it looks": Grad-CAM of the CLI
     # ResNet-18's four stages, saliency and Integrated Gradients; each decoded by the browser.

@@ -1,6 +1,6 @@
 """A model examined once on a fixed sample of test images: its answers, how sure it was, and its features.
 
-Kept per model object for as long as the model lives (ui.models.model_list.once_per_model), so every session
+Kept per model object for as long as the model lives (ui.caches.once_per), so every session
 and page that looks at the starter shares one examination, and a dropped model takes its own along.
 """
 
@@ -15,7 +15,7 @@ from resnet_core.data.datasets import DATASETS, load_split, stratified_indices
 from resnet_core.inside.embedding import Projection, pca_2d
 from resnet_core.networks.resnet import for_inference
 from resnet_core.training.evaluation import TestResult, evaluate, summarize_test, tensor_batches
-from ui.models.model_list import once_per_model
+from ui.caches import once_per
 
 EXAMINED = 2_000  # test images, 200 of each class, the same ones every time: a few seconds on a CPU
 
@@ -31,7 +31,7 @@ class Examination:
 
 def examine(model: torch.nn.Module, dataset: str) -> Examination:
     """The model's examination on `dataset` (made on first call; raises DatasetUnavailable)."""
-    return once_per_model(model, ("examination", dataset), lambda: _examined(model, dataset))
+    return once_per(model, ("examination", dataset), lambda: _examined(model, dataset))
 
 
 def _examined(model: torch.nn.Module, dataset: str) -> Examination:

@@ -157,6 +157,3 @@ def saved_checkpoints() -> list[Path]:
 def predictor_for(model: ResNet) -> Predictor:
     """The model's shared predictor (BatchNorm folded, channels-last), built on first use."""
     return once_per(model, "predictor", lambda: Predictor(model))
-
-
-once_per_model = once_per  # what ui.models.examination imports

@@ -8,8 +8,8 @@ from functools import partial
 from pathlib import Path
 
 from resnet_core.files.checkpoints import Checkpoint, CheckpointError, load_checkpoint
+from resnet_core.files.run_records import RunRecord, run_record
 from resnet_core.networks.resnet import ARCHITECTURES
-from resnet_core.training.run_records import RunRecord, run_record
 from ui.caches import ServerCache
 from ui.jobs.registry import jobs
 from ui.models.model_list import STARTER_DIR, STARTERS, checkpoint_dir, saved_checkpoints
