@@ -49,3 +49,13 @@ def test_every_library_module_imports_only_its_own_layer_and_those_below():
                 if parts[1] in TOP or LAYERS.index(parts[1]) > LAYERS.index(layer):
                     upward.append(f"{path.relative_to(REPO)} ({layer}) imports {module}")
     assert upward == []
+
+
+def test_the_app_pieces_never_import_the_pages():
+    found = [
+        f"{path.relative_to(REPO)} imports {module}"
+        for path in sorted((REPO / "ui").rglob("*.py"))
+        for module in _runtime_imports(ast.parse(path.read_text()))
+        if module.split(".")[0] == "app_pages"
+    ]
+    assert found == []
