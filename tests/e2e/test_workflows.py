@@ -156,7 +156,7 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     draw(page, [[(140, 40), (140, 240)]])  # a 1
     expect_prediction(page, "1")
 
-    page.get_by_title("Reset canvas & history").or_(page.get_by_label("Reset canvas & history")).first.click()
+    page.get_by_role("button", name="Clear").click()
     page.get_by_text("Draw a digit on the black canvas.").wait_for()
     wait_until_idle(page)
     three = [
