@@ -71,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     digits, twin_arch, sweep_depths = LAB_TRAIN_DIGITS, "resnet56", SWEEP_DEPTHS
     if args.smoke:
-        digits, twin_arch, sweep_depths = 1_000, "resnet8", ("resnet8", "resnet20")
+        digits, twin_arch, sweep_depths = 320, "resnet8", ("resnet8", "resnet20")
         args.turns, args.turn = 2, 3
     print(f"machine: {machine()}")
     if args.reference:

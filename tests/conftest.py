@@ -83,7 +83,7 @@ def trained_resnet18(data_dir):
     from resnet_core.training.config import recipe
     from resnet_core.training.runner import run_training
 
-    config = recipe("fast", epochs=1, train_subset=10_000, test_subset=2_000, device="cpu", seed=0)
+    config = recipe("fast", epochs=1, train_subset=10_000, validation_size=500, test_subset=2_000, device="cpu", seed=0)
     result = run_training(config, data_dir)
     return result
 

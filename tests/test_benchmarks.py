@@ -74,7 +74,7 @@ def test_residual_lab_smoke_run_reports_recording_cost_twins_and_sweep(data_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert "resnet8 residual every 10: off" in out and "resnet8 plain    every 10: off" in out
-    assert "twin run (resnet8 and its plain twin, 1,000 digits, 1 epoch)" in out
+    assert "twin run (resnet8 and its plain twin, 320 digits, 1 epoch)" in out
     assert "resnet8 residual train loss" in out and "resnet8 plain    train loss" in out
     assert "gradient at the first block / at the last" in out
     assert "lesions, residual: intact" in out and "lesions, plain: intact" in out

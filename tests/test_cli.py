@@ -19,7 +19,11 @@ from resnet_core.networks.resnet import resnet8, resnet18
 from resnet_core.training.config import TrainConfig
 from tests.conftest import REPO, bad_checkpoint
 
-TINY_RUN = ["--epochs", "1", "--train-subset", "512", "--test-subset", "200", "--batch-size", "64", "--device", "cpu"]
+# 512 training digits, 200 held out for the validation line, 200 test digits: seconds per run.
+TINY_RUN = [
+    *("--epochs", "1", "--train-subset", "512", "--validation-size", "200"),
+    *("--test-subset", "200", "--batch-size", "64", "--device", "cpu"),
+]
 
 
 def run_cli(*args, data_dir=None, module=("-m", "resnet_core"), launcher=(sys.executable,), timeout=300):
@@ -73,7 +77,8 @@ def test_resume_continues_from_the_saved_epoch(cli_checkpoint, data_dir, tmp_pat
 
 def test_a_one_cycle_run_resumed_for_more_epochs_is_refused_with_a_way_forward(data_dir, tmp_path):
     out = tmp_path / "fast.pt"
-    tiny = ["--recipe", "fast", "--epochs", "1", "--train-subset", "128", "--test-subset", "100", "--batch-size", "64"]
+    tiny = ["--recipe", "fast", "--epochs", "1", "--train-subset", "128", "--validation-size", "100"]
+    tiny += ["--test-subset", "100", "--batch-size", "64"]
     assert run_cli("train", *tiny, "--device", "cpu", "--out", out, data_dir=data_dir).returncode == 0
     result = run_cli("train", "--resume", out, "--epochs", "3", "--out", tmp_path / "longer.pt", data_dir=data_dir)
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -9,24 +9,12 @@ import pytest
 from resnet_core.depth_study.twins import DepthSweep, TwinRun, default_twin_config
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.trainer import StepProgress
+from tests.waiting import finish, wait_until
 from ui.jobs.device_queue import DeviceQueues
 from ui.jobs.job import DONE, FAILED, QUEUED, RUNNING, STOPPED, Job
 from ui.jobs.registry import JobRegistry
 from ui.lab.works import SweepWork, TwinWork
 from ui.training.work import TrainingWork
-
-
-def wait_until(condition, seconds: float = 300) -> None:
-    """Poll `condition` until it holds; fail with a timeout if it never does."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def finish(job: Job, seconds: float = 300) -> None:
-    job.thread.join(timeout=seconds)
-    assert job.finished, "timed out"
 
 
 def long_run(owner: str, data_dir) -> Job:

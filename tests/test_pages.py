@@ -2,7 +2,6 @@
 
 import io
 import re
-import time
 
 import pytest
 from PIL import Image
@@ -15,6 +14,7 @@ from resnet_core.networks.layer_tables import layer_table
 from resnet_core.networks.resnet import resnet18
 from resnet_core.training.runner import make_loaders
 from tests.conftest import REPO, bad_checkpoint, digit_on_canvas
+from tests.waiting import finish, wait_until
 from ui import keys
 from ui.jobs.job import DONE, Job
 from ui.jobs.registry import jobs
@@ -33,20 +33,6 @@ PAGES = [
     "app_pages/runs.py",
     "app_pages/residual_lab.py",
 ]
-
-
-def wait_for(condition, seconds: float) -> None:
-    """Poll a background thread's result until `condition` holds; fail with a timeout if it never does."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def finish(job: Job, seconds: float = 300) -> None:
-    """Wait for a job's thread to end."""
-    job.thread.join(timeout=seconds)
-    assert job.finished, "timed out"
 
 
 def stop(job: Job) -> None:
@@ -224,7 +210,7 @@ def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
 def test_a_link_to_a_run_shows_it_to_another_session_without_stop(app):
     job = start_custom_run(app, digits=10_000, epochs=20)  # long enough to be caught running
     try:
-        wait_for(lambda: job.work.steps, seconds=120)  # trained a little: a Stop now keeps a model
+        wait_until(lambda: job.work.steps, seconds=120)  # trained a little: a Stop now keeps a model
         assert app.query_params[TRAINING] == job.id  # the link a reload or a classmate keeps
         viewer = new_session()  # a new session, empty state: a second browser with the link
         viewer.query_params[TRAINING] = job.id
@@ -441,7 +427,7 @@ def test_a_waiting_run_is_told_its_place_in_line_and_when_it_starts(app):
     classmate = new_session()
     second = start_custom_run(classmate)
     try:
-        wait_for(lambda: first.work.steps, seconds=120)
+        wait_until(lambda: first.work.steps, seconds=120)
         classmate.run()
         waiting = " ".join(i.value for i in classmate.info)
         assert "1 run is ahead of yours (yours is number 2 in line)" in waiting

@@ -35,7 +35,9 @@ def test_draw_see_where_it_looks_open_a_confusion_cell_and_run_the_onnx_download
     embedding = page.locator(".js-plotly-plot").nth(2)  # after the per-class bars and the matrix
     assert embedding.evaluate("plot => plot.data.some(trace => trace.name === 'your drawing')")
 
-    # The selection reruns the page; a download clicked during a rerun would ask for the last run's file.
+    # The selection reruns the page, and a download clicked while that rerun's page is still being replaced
+    # asks for the last run's file and never comes; the status widget does not show this last phase.
+    page.wait_for_timeout(2000)
     wait_until_idle(page)
     button = page.get_by_role("button", name="Download ONNX")
     button.scroll_into_view_if_needed()
