@@ -35,6 +35,11 @@ def run_cli(*args, data_dir=None, module=("-m", "resnet_core"), launcher=(sys.ex
     )
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A process started from a background job inherits an ignored Ctrl-C (SIGINT); in a terminal it never is.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def cli_checkpoint(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "tiny.pt"
@@ -229,6 +234,7 @@ def test_ctrl_c_keeps_the_last_complete_epoch(data_dir, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     deadline = time.monotonic() + 240
     while not out.exists() and time.monotonic() < deadline and process.poll() is None:
@@ -425,6 +431,7 @@ def _interrupted(args, data_dir, started):
         text=True,
         env=env,
         cwd=REPO,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     line = process.stdout.readline()
     assert line.startswith(started), line
