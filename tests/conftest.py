@@ -15,6 +15,15 @@ from resnet_core.data.datasets import RAW_FILES, load_split
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CANVAS = 280  # the Draw page's canvas, in pixels
+# Where the tests train and evaluate: the CPU, or "cuda" when a GPU machine runs the suite
+# (RESNET_TEST_DEVICE=cuda, as benchmarks/gpu_check.sh does) so every device path meets a real GPU.
+TEST_DEVICE = os.environ.get("RESNET_TEST_DEVICE", "cpu")
+
+
+def child_env(**variables: str) -> dict[str, str]:
+    """This environment for a child process, with the project first on PYTHONPATH (what was there stays)."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, **variables}
 
 
 def digit_on_canvas(digit: np.ndarray | torch.Tensor, size: int, top: int, left: int) -> np.ndarray:
@@ -83,17 +92,19 @@ def trained_resnet18(data_dir):
     from resnet_core.training.config import recipe
     from resnet_core.training.runner import run_training
 
-    config = recipe("fast", epochs=1, train_subset=10_000, validation_size=500, test_subset=2_000, device="cpu", seed=0)
+    config = recipe(
+        "fast", epochs=1, train_subset=10_000, validation_size=500, test_subset=2_000, device=TEST_DEVICE, seed=0
+    )
     result = run_training(config, data_dir)
     return result
 
 
 @pytest.fixture(scope="session")
 def lab(data_dir):
-    """Real digits on the CPU for the Residual Lab: 1,000 training and 500 test digits."""
+    """Real digits on the test device for the Residual Lab: 1,000 training and 500 test digits."""
     from resnet_core.depth_study.twins import lab_data
 
-    return lab_data(train_subset=1_000, test_subset=500, device="cpu", data_dir=data_dir)
+    return lab_data(train_subset=1_000, test_subset=500, device=TEST_DEVICE, data_dir=data_dir)
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +112,6 @@ def trained_twins(lab):
     """ResNet-8 and its plain twin, trained together for three epochs on the lab's 1,000 digits."""
     from resnet_core.depth_study.twins import TwinRun, default_twin_config
 
-    run = TwinRun(default_twin_config("resnet8", device="cpu", epochs=3), lab, evaluations=2)
+    run = TwinRun(default_twin_config("resnet8", device=TEST_DEVICE, epochs=3), lab, evaluations=2)
     run.run()
     return run

@@ -1,10 +1,9 @@
 """The benchmark scripts run end to end on tiny subsets on the CPU, so a run on a GPU machine can trust them."""
 
-import os
 import subprocess
 import sys
 
-from tests.conftest import REPO
+from tests.conftest import REPO, child_env
 
 # Packages the GPU machine's image lacks (device tool's KINDS.md): its run must not import them.
 NOT_ON_THE_GPU_MACHINE = ("torchinfo", "streamlit", "plotly", "streamlit_drawable_canvas")
@@ -17,7 +16,7 @@ RUN_WITHOUT_THEM = (
 
 
 def test_gpu_benchmark_smoke_run_reports_every_figure_with_only_the_gpu_machines_packages(data_dir):
-    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
     command = [sys.executable, "-c", RUN_WITHOUT_THEM, "--smoke", "--seeds", "2", "--workers", "0"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -30,7 +29,7 @@ def test_gpu_benchmark_smoke_run_reports_every_figure_with_only_the_gpu_machines
 
 
 def test_gpu_benchmark_without_a_gpu_says_what_to_do(data_dir):
-    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO), "CUDA_VISIBLE_DEVICES": ""}
+    env = child_env(RESNET_DATA_DIR=str(data_dir), CUDA_VISIBLE_DEVICES="")
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.gpu"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
     )
@@ -39,7 +38,7 @@ def test_gpu_benchmark_without_a_gpu_says_what_to_do(data_dir):
 
 
 def test_accuracy_levers_smoke_run_measures_the_variant_and_its_averaged_weights(data_dir):
-    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
     command = [sys.executable, "-m", "benchmarks.accuracy_levers", "--smoke", "--variant", "scale"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -47,7 +46,7 @@ def test_accuracy_levers_smoke_run_measures_the_variant_and_its_averaged_weights
 
 
 def test_cpu_precision_smoke_run_compares_both_arithmetics(data_dir):
-    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
     command = [sys.executable, "-m", "benchmarks.cpu_precision", "--smoke"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -56,7 +55,7 @@ def test_cpu_precision_smoke_run_compares_both_arithmetics(data_dir):
 
 
 def test_pipeline_benchmark_compares_both_pipelines_and_the_bare_loop_in_turns(data_dir):
-    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
     command = [sys.executable, "-m", "benchmarks.pipeline", "--steps", "5"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -68,7 +67,7 @@ def test_pipeline_benchmark_compares_both_pipelines_and_the_bare_loop_in_turns(d
 
 
 def test_residual_lab_smoke_run_reports_recording_cost_twins_and_sweep(data_dir):
-    env = {**os.environ, "RESNET_DATA_DIR": str(data_dir), "PYTHONPATH": str(REPO)}
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
     command = [sys.executable, "-m", "benchmarks.residual_lab", "--smoke"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,5 +1,6 @@
 import os
 import pickle
+import signal
 import stat
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from resnet_core.files.checkpoints import (
 from resnet_core.networks.resnet import resnet8, resnet18, resnet20, resnet34
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.trainer import new_history
-from tests.conftest import REPO, bad_checkpoint
+from tests.conftest import bad_checkpoint, child_env
 
 
 def _saved(tmp_path, model=None, **kwargs):
@@ -54,6 +55,23 @@ def test_saving_is_atomic_and_leaves_no_temporary_files(tmp_path):
 class _RunsCode:
     def __reduce__(self):
         return (os.system, ("touch pwned-by-checkpoint",))
+
+
+class _CtrlCWhilePickled:
+    """A metric that presses Ctrl-C (SIGINT to this process) while torch.save pickles it."""
+
+    def __reduce__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        return (float, (97.5,))
+
+
+def test_ctrl_c_while_a_checkpoint_is_written_comes_after_a_whole_file(tmp_path):
+    path = tmp_path / "model.pt"
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, resnet8(), metrics={"test_accuracy": _CtrlCWhilePickled()})
+    assert torch.load(path, weights_only=False)["metrics"]["test_accuracy"] == 97.5
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
 
 
 def test_a_pickle_that_would_run_code_is_refused_and_not_run(tmp_path, monkeypatch):
@@ -200,7 +218,7 @@ def test_a_tiny_file_claiming_a_huge_model_is_refused_without_allocating_it(tmp_
         [sys.executable, "-c", code, str(path)],
         capture_output=True,
         text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        env=child_env(),
         timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -14,20 +14,22 @@ from PIL import Image
 
 from resnet_core.cli.parser import build_parser
 from resnet_core.data.datasets import load_split
+from resnet_core.devices import describe_device, select_device
 from resnet_core.files.checkpoints import load_checkpoint, save_checkpoint
 from resnet_core.networks.resnet import resnet8, resnet18
 from resnet_core.training.config import TrainConfig
-from tests.conftest import REPO, bad_checkpoint
+from resnet_core.training.distributed import gpu_for
+from tests.conftest import REPO, TEST_DEVICE, bad_checkpoint, child_env
 
 # 512 training digits, 200 held out for the validation line, 200 test digits: seconds per run.
 TINY_RUN = [
     *("--epochs", "1", "--train-subset", "512", "--validation-size", "200"),
-    *("--test-subset", "200", "--batch-size", "64", "--device", "cpu"),
+    *("--test-subset", "200", "--batch-size", "64", "--device", TEST_DEVICE),
 ]
 
 
 def run_cli(*args, data_dir=None, module=("-m", "resnet_core"), launcher=(sys.executable,), timeout=300):
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = child_env()
     if data_dir is not None:
         env["RESNET_DATA_DIR"] = str(data_dir)
     return subprocess.run(
@@ -53,7 +55,8 @@ def test_train_prints_progress_and_epoch_summary_and_saves(cli_checkpoint):
     assert "epoch 1/1 [" in result.stderr and "img/s" in result.stderr
     assert "epoch 1/1  train loss" in result.stdout and "val loss" in result.stdout
     assert f"on 200 digits; saved {out}" in result.stdout
-    assert "(imagenet stem) on CPU" in result.stdout
+    device_name = describe_device(select_device(TEST_DEVICE)).split(" (")[0]  # "CPU", "NVIDIA H200"
+    assert f"(imagenet stem) on {device_name}" in result.stdout
     assert "in fp32 (auto: bf16 is used on a CUDA GPU only)" in result.stdout
     checkpoint = load_checkpoint(out)
     assert checkpoint.config.train_subset == 512 and checkpoint.metrics["test_samples"] == 200
@@ -66,7 +69,9 @@ def test_a_fashion_mnist_run_keeps_its_dataset_and_speaks_of_images(data_dir, tm
     assert result.returncode == 0, result.stderr
     assert f"on 200 images; saved {out}" in result.stdout
     assert load_checkpoint(out).config.dataset == "fashion-mnist"
-    evaluated = run_cli("evaluate", "--checkpoint", out, "--test-subset", "200", "--device", "cpu", data_dir=data_dir)
+    evaluated = run_cli(
+        "evaluate", "--checkpoint", out, "--test-subset", "200", "--device", TEST_DEVICE, data_dir=data_dir
+    )
     assert evaluated.returncode == 0, evaluated.stderr
     assert "on 200 Fashion-MNIST test images" in evaluated.stdout and "per class: T-shirt " in evaluated.stdout
 
@@ -84,7 +89,7 @@ def test_a_one_cycle_run_resumed_for_more_epochs_is_refused_with_a_way_forward(d
     out = tmp_path / "fast.pt"
     tiny = ["--recipe", "fast", "--epochs", "1", "--train-subset", "128", "--validation-size", "100"]
     tiny += ["--test-subset", "100", "--batch-size", "64"]
-    assert run_cli("train", *tiny, "--device", "cpu", "--out", out, data_dir=data_dir).returncode == 0
+    assert run_cli("train", *tiny, "--device", TEST_DEVICE, "--out", out, data_dir=data_dir).returncode == 0
     result = run_cli("train", "--resume", out, "--epochs", "3", "--out", tmp_path / "longer.pt", data_dir=data_dir)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "cannot be lengthened" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -104,7 +109,9 @@ def test_stems_recipes_and_precision_are_choices_of_flags():
 
 def test_evaluate_reports_accuracy_and_per_class(cli_checkpoint, data_dir):
     out, _ = cli_checkpoint
-    result = run_cli("evaluate", "--checkpoint", out, "--test-subset", "200", "--device", "cpu", data_dir=data_dir)
+    result = run_cli(
+        "evaluate", "--checkpoint", out, "--test-subset", "200", "--device", TEST_DEVICE, data_dir=data_dir
+    )
     assert result.returncode == 0, result.stderr
     trained_accuracy = load_checkpoint(out).metrics["test_accuracy"]
     assert f"accuracy {trained_accuracy:.2f}%" in result.stdout
@@ -201,13 +208,21 @@ def train_with_torchrun(*args, data_dir, timeout=600):
 
 def test_torchrun_trains_with_two_cpu_processes_on_their_shards(data_dir, tmp_path):
     out = tmp_path / "ddp.pt"
-    result = train_with_torchrun(*TINY_RUN, "--out", out, data_dir=data_dir)
+    result = train_with_torchrun(*TINY_RUN, "--device", "cpu", "--out", out, data_dir=data_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 process(es)" in result.stdout
     assert result.stdout.count("epoch 1/1  train loss") == 1  # only rank 0 reports
     checkpoint = load_checkpoint(out)
     # 256 images per rank per epoch, summed over both ranks.
     assert checkpoint.history["train_images"] == [512]
+
+
+def test_each_gpu_process_takes_its_own_gpu_and_more_processes_than_gpus_are_refused():
+    assert [gpu_for(rank, visible=2) for rank in (0, 1)] == [0, 1]
+    with pytest.raises(
+        ValueError, match=r"more processes on this machine than it has GPUs \(1 visible\): use --nproc_per_node=1"
+    ):
+        gpu_for(1, visible=1)
 
 
 def test_torchrun_with_shards_of_unequal_size_finishes(data_dir, tmp_path):
@@ -225,8 +240,8 @@ def test_ctrl_c_keeps_the_last_complete_epoch(data_dir, tmp_path):
     import time
 
     out = tmp_path / "interrupted.pt"
-    env = dict(os.environ, PYTHONPATH=str(REPO), RESNET_DATA_DIR=str(data_dir))
-    args = ["train", "--epochs", "50", "--train-subset", "256", "--test-subset", "100", "--device", "cpu"]
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
+    args = ["train", "--epochs", "50", "--train-subset", "256", "--test-subset", "100", "--device", TEST_DEVICE]
     process = subprocess.Popen(
         [sys.executable, "-m", "resnet_core", *args, "--out", str(out)],
         cwd=REPO,
@@ -349,7 +364,7 @@ def test_resume_refuses_what_it_cannot_go_on_from(resnet8_full, data_dir, tmp_pa
 def test_evaluate_and_predict_refuse_a_model_for_other_images(data_dir, tmp_path, command, kwargs, built):
     checkpoint = save_checkpoint(tmp_path / "other.pt", resnet8(**kwargs), TrainConfig(arch="resnet8"))
     Image.fromarray(np.eye(28, dtype=np.uint8) * 255).save(tmp_path / "line.png")
-    args = ["--test-subset", "100", "--device", "cpu"] if command == "evaluate" else [tmp_path / "line.png"]
+    args = ["--test-subset", "100", "--device", TEST_DEVICE] if command == "evaluate" else [tmp_path / "line.png"]
     result = run_cli(command, "--checkpoint", checkpoint, *args, data_dir=data_dir)
     _one_line_error(result, f"This model was built for {built}; MNIST needs 1-channel 28×28 images and 10 classes")
 
@@ -369,7 +384,7 @@ def test_evaluate_and_predict_refuse_a_model_for_other_images(data_dir, tmp_path
 def test_a_bad_checkpoint_file_is_one_line_for_every_command(data_dir, tmp_path, command, kind, message):
     path = bad_checkpoint(tmp_path, kind)
     args = {
-        "evaluate": ["--checkpoint", path, "--device", "cpu"],
+        "evaluate": ["--checkpoint", path, "--device", TEST_DEVICE],
         "predict": ["--checkpoint", path, tmp_path / "digit.png"],
         "train": ["--resume", path, "--out", tmp_path / "out.pt"],
     }[command]
@@ -408,7 +423,7 @@ def test_predict_reports_a_decompression_bomb_and_bad_paths_and_goes_on(cli_chec
 
 def test_a_reader_that_goes_away_ends_the_output_quietly():
     # `python -m resnet_core archs | head -0`: the pipe is closed before the first line is written.
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = child_env()
     process = subprocess.Popen(
         [sys.executable, "-m", "resnet_core", "archs"],
         stdout=subprocess.PIPE,
@@ -423,7 +438,7 @@ def test_a_reader_that_goes_away_ends_the_output_quietly():
 
 def _interrupted(args, data_dir, started):
     """Run the CLI, press Ctrl-C once `started` (a stdout line's beginning) is printed; (exit code, stderr)."""
-    env = dict(os.environ, PYTHONPATH=str(REPO), RESNET_DATA_DIR=str(data_dir))
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
     process = subprocess.Popen(
         [sys.executable, "-m", "resnet_core", *map(str, args)],
         stdout=subprocess.PIPE,
@@ -454,7 +469,7 @@ def test_ctrl_c_before_the_first_epoch_does_not_offer_an_older_file_to_resume(da
     save_checkpoint(out, resnet18())
     before = out.read_bytes()
     # All 60,000 digits: the first epoch takes minutes on a CPU, the Ctrl-C comes in seconds.
-    args = ["train", "--epochs", "2", "--test-subset", "100", "--device", "cpu", "--out", out]
+    args = ["train", "--epochs", "2", "--test-subset", "100", "--device", TEST_DEVICE, "--out", out]
     code, stderr = _interrupted(args, data_dir, "training resnet18")
     assert code == 130 and "Traceback" not in stderr
     assert "interrupted: no epoch had completed, nothing saved" in stderr and "--resume" not in stderr

@@ -12,7 +12,7 @@ from resnet_core.data.datasets import (
     resolve_data_dir,
     stratified_indices,
 )
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, TEST_DEVICE
 
 
 def test_full_splits_have_mnist_shapes(data_dir):
@@ -71,7 +71,7 @@ def test_stratified_subset_keeps_class_shares_and_is_reproducible(mnist_test):
 
 def test_loader_yields_normalised_batches_covering_each_sample_once(data_dir):
     train, test = MNISTDataLoader(
-        batch_size=128, data_dir=data_dir, device="cpu", train_subset=1000, test_subset=500, augment=False
+        batch_size=128, data_dir=data_dir, device=TEST_DEVICE, train_subset=1000, test_subset=500, augment=False
     ).get_data_loaders()
     assert len(train) == 8 and len(test) == 1
     batches = list(train)
@@ -90,10 +90,10 @@ def test_loader_yields_normalised_batches_covering_each_sample_once(data_dir):
 
 def test_augmented_batches_differ_between_epochs(data_dir):
     images, labels = load_split("mnist", train=False, data_dir=data_dir, download=False)
-    loader = DeviceBatches(images[:64], labels[:64], 64, shuffle=False, augment=True, device="cpu")
+    loader = DeviceBatches(images[:64], labels[:64], 64, shuffle=False, augment=True, device=TEST_DEVICE)
     first, second = next(iter(loader))[0], next(iter(loader))[0]
     assert not torch.allclose(first, second)
-    plain = DeviceBatches(images[:64], labels[:64], 64, shuffle=False, augment=False, device="cpu")
+    plain = DeviceBatches(images[:64], labels[:64], 64, shuffle=False, augment=False, device=TEST_DEVICE)
     assert (next(iter(plain))[0] - first).abs().mean() > 0.05
 
 
@@ -102,7 +102,7 @@ def test_shards_split_an_epoch_into_equal_shares(mnist_test):
     ids = torch.arange(1003)  # stand in for labels, to see which sample went where
     seen = []
     for rank in range(2):
-        loader = DeviceBatches(images[:1003], ids, 100, True, False, "cpu", seed=5).shard(rank, 2)
+        loader = DeviceBatches(images[:1003], ids, 100, True, False, TEST_DEVICE, seed=5).shard(rank, 2)
         # Equal shares: a DDP process with one batch more would wait forever in its all-reduce.
         assert loader.num_samples == 502 and len(loader) == 6
         seen.append(torch.cat([y for _, y in loader]))
@@ -113,9 +113,9 @@ def test_shards_split_an_epoch_into_equal_shares(mnist_test):
 
 def test_a_training_batch_of_one_image_is_dropped(mnist_test):
     images, labels = mnist_test
-    training = DeviceBatches(images[:201], labels[:201], 100, True, True, "cpu")
+    training = DeviceBatches(images[:201], labels[:201], 100, True, True, TEST_DEVICE)
     assert len(training) == 2 and [len(y) for _, y in training] == [100, 100]
-    testing = DeviceBatches(images[:201], labels[:201], 100, False, False, "cpu")
+    testing = DeviceBatches(images[:201], labels[:201], 100, False, False, TEST_DEVICE)
     assert [len(y) for _, y in testing] == [100, 100, 1]  # every test image counts
 
 
@@ -135,15 +135,17 @@ def test_unknown_dataset_is_refused():
 
 def test_validation_digits_are_held_out_of_training_stratified_and_fixed(data_dir):
     def split(train_subset):
-        loader = MNISTDataLoader(data_dir=data_dir, device="cpu", train_subset=train_subset, validation_size=5_000)
+        loader = MNISTDataLoader(
+            data_dir=data_dir, device=TEST_DEVICE, train_subset=train_subset, validation_size=5_000
+        )
         train, validation, _ = loader.get_split_loaders()
         return train, validation
 
     train, validation = split(None)
     assert validation.labels.numel() == 5_000 and train.labels.numel() == 55_000
     # No held-out digit is trained on: compare the images themselves, not positions.
-    trained = {bytes(image.numpy()) for image in train.images}
-    assert not any(bytes(image.numpy()) in trained for image in validation.images[:500])
+    trained = {bytes(image.cpu().numpy()) for image in train.images}
+    assert not any(bytes(image.cpu().numpy()) in trained for image in validation.images[:500])
     all_labels = load_split("mnist", train=True, data_dir=data_dir, download=False)[1]
     expected = all_labels.bincount(minlength=10).float() / all_labels.numel()
     assert ((validation.labels.bincount(minlength=10).float() / 5_000) - expected).abs().max() <= 0.001
@@ -155,6 +157,8 @@ def test_validation_digits_are_held_out_of_training_stratified_and_fixed(data_di
 
 def test_asking_for_validation_digits_that_are_not_held_out_says_how(data_dir):
     with pytest.raises(ValueError, match="validation_size > 0"):
-        MNISTDataLoader(data_dir=data_dir, device="cpu").get_validation_loader()
+        MNISTDataLoader(data_dir=data_dir, device=TEST_DEVICE).get_validation_loader()
     with pytest.raises(ValueError, match="left after holding out 5,000"):
-        MNISTDataLoader(data_dir=data_dir, device="cpu", train_subset=58_000, validation_size=5_000).get_train_loader()
+        MNISTDataLoader(
+            data_dir=data_dir, device=TEST_DEVICE, train_subset=58_000, validation_size=5_000
+        ).get_train_loader()

@@ -7,10 +7,11 @@ from resnet_core.inside.gradient_flow import GradientFlowRecorder
 from resnet_core.networks.resnet import build_model
 from resnet_core.training.config import recipe
 from resnet_core.training.trainer import ResNetTrainer
+from tests.conftest import TEST_DEVICE
 
 
 def _train(model, lab, recorder=None):
-    trainer = ResNetTrainer(model, "cpu", recipe("fast", batch_size=100, device="cpu", augment=False))
+    trainer = ResNetTrainer(model, TEST_DEVICE, recipe("fast", batch_size=100, device=TEST_DEVICE, augment=False))
     callbacks = [recorder] if recorder is not None else []
     return trainer.train(lab.train, callbacks=callbacks, report_every=5)
 
@@ -33,7 +34,7 @@ def test_records_one_finite_norm_per_block_every_n_steps_and_removes_its_hooks(l
 
 
 def test_hooks_come_off_when_training_raises(lab):
-    model = build_model("resnet8")
+    model = build_model("resnet8").to(lab.test_images.device)
     with pytest.raises(RuntimeError, match="boom"):
         with GradientFlowRecorder(model, every=1):
             model(lab.test_images[:4]).sum().backward()
@@ -43,7 +44,7 @@ def test_hooks_come_off_when_training_raises(lab):
 
 def test_output_gradient_is_what_autograd_computes_for_the_block(lab):
     torch.manual_seed(0)
-    model = build_model("resnet8").train()
+    model = build_model("resnet8").to(lab.test_images.device).train()
     x, y = lab.test_images[:32], lab.test_labels[:32]
     captured = {}
 
@@ -62,7 +63,7 @@ def test_output_gradient_is_what_autograd_computes_for_the_block(lab):
 
 
 def test_a_recorder_outside_its_with_records_nothing(lab):
-    model = build_model("resnet8")
+    model = build_model("resnet8").to(lab.test_images.device)
     recorder = GradientFlowRecorder(model, every=1)
     recorder.before_step(0)
     model(lab.test_images[:8]).sum().backward()

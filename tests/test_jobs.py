@@ -9,6 +9,7 @@ import pytest
 from resnet_core.depth_study.twins import DepthSweep, TwinRun, default_twin_config
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.trainer import StepProgress
+from tests.conftest import TEST_DEVICE
 from tests.waiting import finish, wait_until
 from ui.jobs.device_queue import DeviceQueues
 from ui.jobs.job import DONE, FAILED, QUEUED, RUNNING, STOPPED, Job
@@ -19,7 +20,7 @@ from ui.training.work import TrainingWork
 
 def long_run(owner: str, data_dir) -> Job:
     """A run long enough to be caught running; the tests stop it."""
-    config = TrainConfig(arch="resnet8", epochs=50, train_subset=1000, test_subset=200, device="cpu")
+    config = TrainConfig(arch="resnet8", epochs=50, train_subset=1000, test_subset=200, device=TEST_DEVICE)
     return Job(TrainingWork(config, str(data_dir)), owner)
 
 
@@ -29,21 +30,21 @@ def test_a_second_job_on_the_same_device_waits_its_turn(data_dir):
     first.start(queues)
     wait_until(lambda: first.status == RUNNING)
     second.start(queues)
-    wait_until(lambda: queues.for_device("cpu").ahead_of(second) == [first])  # what the waiting page tells
+    wait_until(lambda: queues.for_device(TEST_DEVICE).ahead_of(second) == [first])  # what the waiting page tells
     assert second.status == QUEUED and not second.work.steps
     assert not first.stop("second") and not first.stop_event.is_set()  # only its own session stops a run
     assert first.stop("first")
     finish(first)
     assert first.status == STOPPED
     wait_until(lambda: second.status == RUNNING)
-    assert queues.for_device("cpu").ahead_of(second) == []
+    assert queues.for_device(TEST_DEVICE).ahead_of(second) == []
     second.stop("second")
     finish(second)
     assert second.status == STOPPED
 
 
 def test_a_finished_job_keeps_model_test_images_and_curves(data_dir):
-    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=500, test_subset=100, device="cpu"), str(data_dir)))
+    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=500, test_subset=100, device=TEST_DEVICE), str(data_dir)))
     job.start(DeviceQueues())
     finish(job)
     work = job.work
@@ -60,7 +61,7 @@ def test_missing_data_fails_the_job_with_the_remedy(tmp_path):
     # so this fails the same way on a machine with internet as on one without.
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=100, device="cpu"), str(blocker / "data")))
+    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=100, device=TEST_DEVICE), str(blocker / "data")))
     job.start(DeviceQueues())
     finish(job, seconds=60)
     assert job.status == FAILED and "MNIST is not available" in job.error
@@ -75,7 +76,7 @@ def test_a_device_that_is_not_there_fails_the_job_with_a_message():
 
 def test_the_registry_keeps_unfinished_jobs_and_only_the_newest_finished_ones_of_each_kind(lab):
     registry = JobRegistry(keep_finished=2)
-    config = TrainConfig(device="cpu")
+    config = TrainConfig(device=TEST_DEVICE)
     running = Job(TrainingWork(config), status=RUNNING)  # never started: the registry only reads status
     old, middle, new = (Job(TrainingWork(config), status=DONE) for _ in range(3))
     lab_run = Job(TwinWork(TwinRun(default_twin_config("resnet8"), lab)), status=DONE, key=("twins", 1))
@@ -108,14 +109,14 @@ def test_a_run_the_registry_lets_go_frees_its_model(data_dir):
     # Nothing else (the finished worker thread, the progress callbacks, torch) may keep an
     # evicted run's model alive, or the server's memory would grow with every run.
     registry = JobRegistry(keep_finished=1)
-    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=200, test_subset=100, device="cpu"), str(data_dir)))
+    job = Job(TrainingWork(TrainConfig(epochs=1, train_subset=200, test_subset=100, device=TEST_DEVICE), str(data_dir)))
     registry.add(job)
     job.start(DeviceQueues())
     finish(job)
     assert job.status == DONE, job.error
     model = weakref.ref(job.work.result.model)
     del job
-    registry.add(Job(TrainingWork(TrainConfig(device="cpu")), status=DONE))
+    registry.add(Job(TrainingWork(TrainConfig(device=TEST_DEVICE)), status=DONE))
     gc.collect()
     assert model() is None
 
@@ -126,13 +127,13 @@ def test_a_queued_run_that_is_stopped_leaves_the_line_at_once(data_dir):
     first.start(queues)
     wait_until(lambda: first.status == RUNNING)
     second.start(queues)
-    wait_until(lambda: queues.for_device("cpu").ahead_of(second) == [first])
+    wait_until(lambda: queues.for_device(TEST_DEVICE).ahead_of(second) == [first])
     third.start(queues)
-    wait_until(lambda: queues.for_device("cpu").ahead_of(third) == [first, second])
+    wait_until(lambda: queues.for_device(TEST_DEVICE).ahead_of(third) == [first, second])
     second.stop("b")
     finish(second, seconds=5)  # the line is checked twice a second
     assert second.status == STOPPED and not second.work.steps and first.status == RUNNING
-    assert queues.for_device("cpu").ahead_of(third) == [first]
+    assert queues.for_device(TEST_DEVICE).ahead_of(third) == [first]
     first.stop("a")
     wait_until(lambda: third.status == RUNNING)
     third.stop("c")

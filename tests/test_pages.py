@@ -68,11 +68,18 @@ def no_starters(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_every_page_renders_without_exception(app, page):
+def test_every_page_renders_without_exception_for_a_model_trained_on_the_test_device(
+    app, trained_resnet18, mnist_test, page
+):
+    """With RESNET_TEST_DEVICE=cuda the model in use lives on the GPU, and every page must meet it there."""
+    images, _ = mnist_test
+    app.session_state[keys.ACTIVE_MODEL] = ModelEntry(trained_resnet18.model, "resnet18", "mnist", "test", 97.0)
+    app.session_state[keys.DRAWING] = digit_on_canvas(images[0], 200, 40, 40)
     app.run()
     app.switch_page(page).run()
     assert not app.exception
     assert not app.error
+    assert app.session_state[keys.ACTIVE_MODEL].model is trained_resnet18.model
 
 
 def test_architecture_table_has_the_rows_torchinfo_reports(app):

@@ -17,7 +17,9 @@ def test_predictor_gives_the_models_probabilities_and_leaves_it_alone(builder, t
     before = {k: v.clone() for k, v in model.state_dict().items()}
     x = torch.randn(4, 1, 28, 28)
     fast = Predictor(model)
-    torch.testing.assert_close(fast(x), predict(model, x), atol=1e-4, rtol=1e-3)
+    # On a GPU, cuDNN convolutions run in TF32 (a 10-bit mantissa), and the folded weights round apart.
+    on_gpu = next(model.parameters()).is_cuda
+    torch.testing.assert_close(fast(x), predict(model, x), atol=2e-3 if on_gpu else 1e-4, rtol=1e-2 if on_gpu else 1e-3)
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())
     assert next(model.parameters()).is_contiguous()  # the original keeps its layout
 

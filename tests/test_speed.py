@@ -4,10 +4,11 @@ import pytest
 
 from resnet_core.training.config import recipe
 from resnet_core.training.speed import Speed, estimate_run_seconds, measure_speed, run_sizes
+from tests.conftest import TEST_DEVICE
 
 
 def test_speed_is_measured_with_real_steps_and_testing_is_faster_than_training():
-    speed = measure_speed(recipe("fast", arch="resnet8", batch_size=32, device="cpu"), steps=2)
+    speed = measure_speed(recipe("fast", arch="resnet8", batch_size=32, device=TEST_DEVICE), steps=2)
     assert 0 < speed.training < speed.testing
 
 

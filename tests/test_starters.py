@@ -5,7 +5,7 @@ import pytest
 from resnet_core.data.datasets import MNISTDataLoader
 from resnet_core.files.checkpoints import load_checkpoint
 from resnet_core.training.trainer import ResNetTrainer
-from tests.conftest import REPO
+from tests.conftest import REPO, TEST_DEVICE
 from ui.models.model_list import STARTER_DIR, STARTERS
 
 ASSETS = REPO / "assets"
@@ -34,8 +34,8 @@ def test_a_starter_is_small_loads_without_code_and_was_made_as_documented(file_n
 @pytest.mark.parametrize("file_name", list(STARTERS))
 def test_a_starter_scores_what_it_claims_on_the_full_test_set(file_name, data_dir):
     checkpoint = load_checkpoint(ASSETS / file_name)
-    test = MNISTDataLoader(data_dir=data_dir, device="cpu", download=False).get_test_loader()
-    result = ResNetTrainer(checkpoint.model, device="cpu").test(test)
+    test = MNISTDataLoader(data_dir=data_dir, device=TEST_DEVICE, download=False).get_test_loader()
+    result = ResNetTrainer(checkpoint.model, device=TEST_DEVICE).test(test)
     assert len(result.labels) == 10_000
     assert result.accuracy >= FLOORS[file_name]
     assert result.accuracy == pytest.approx(checkpoint.metrics["test_accuracy"], abs=0.01)

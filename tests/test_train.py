@@ -11,6 +11,7 @@ from resnet_core.training.config import RECIPES, TrainConfig, recipe
 from resnet_core.training.evaluation import evaluate
 from resnet_core.training.runner import make_loaders, new_model, run_training
 from resnet_core.training.trainer import HISTORY_KEYS, ResNetTrainer, TrainingDiverged
+from tests.conftest import TEST_DEVICE
 
 
 def test_one_epoch_on_10k_digits_reaches_97_percent_on_2k(trained_resnet18):
@@ -24,7 +25,7 @@ def test_history_has_one_entry_per_epoch_with_every_field(trained_resnet18, data
     assert set(history) == set(HISTORY_KEYS)
     assert all(len(values) == 1 for values in history.values())
     validation = make_loaders(trained_resnet18.config, data_dir).validation
-    assert history["val_acc"][0] == pytest.approx(evaluate(trained_resnet18.model, validation, "cpu").accuracy)
+    assert history["val_acc"][0] == pytest.approx(evaluate(trained_resnet18.model, validation, TEST_DEVICE).accuracy)
     assert history["images_per_second"][0] > 0 and history["complete"] == [True]
 
 
@@ -33,7 +34,7 @@ def test_the_original_api_trains_reports_progress_and_stops_cleanly(data_dir):
         batch_size=64, data_dir=data_dir, train_subset=640, test_subset=200
     ).get_data_loaders()
     torch.manual_seed(0)
-    trainer = ResNetTrainer(resnet18(), device="cpu")
+    trainer = ResNetTrainer(resnet18(), device=TEST_DEVICE)
     stop = threading.Event()
     steps, epochs = [], []
 
@@ -64,7 +65,7 @@ def test_the_original_api_trains_reports_progress_and_stops_cleanly(data_dir):
 
 def test_the_trainer_follows_its_config_and_the_original_arguments_override_it(data_dir):
     train_loader, _ = MNISTDataLoader(batch_size=100, data_dir=data_dir, train_subset=100).get_data_loaders()
-    trainer = ResNetTrainer(resnet18(), device="cpu", config=TrainConfig(step_size=2, gamma=0.1, epochs=5))
+    trainer = ResNetTrainer(resnet18(), device=TEST_DEVICE, config=TrainConfig(step_size=2, gamma=0.1, epochs=5))
     history = trainer.train(train_loader, None, num_epochs=3, learning_rate=1e-3)
     assert history["lr"] == pytest.approx([1e-3, 1e-4, 1e-4])  # step decay after every 2 epochs
     assert history["val_acc"] == [None, None, None]
@@ -73,7 +74,7 @@ def test_the_trainer_follows_its_config_and_the_original_arguments_override_it(d
 
 def test_a_fast_config_runs_one_cycle_from_warm_up_to_almost_zero(data_dir):
     train_loader, _ = MNISTDataLoader(batch_size=50, data_dir=data_dir, train_subset=200).get_data_loaders()
-    config = recipe("fast", epochs=2, device="cpu")
+    config = recipe("fast", epochs=2, device=TEST_DEVICE)
     lrs = []
     trainer = ResNetTrainer(resnet18(), config=config)
     trainer.train(train_loader, None, on_step=lambda p: lrs.append(p.lr), report_every=1)
@@ -85,7 +86,7 @@ def test_a_fast_config_runs_one_cycle_from_warm_up_to_almost_zero(data_dir):
 
 def test_a_loss_that_turns_nan_stops_training_with_advice():
     batches = [(torch.full((8, 1, 28, 28), float("nan")), torch.zeros(8, dtype=torch.long))] * 3
-    trainer = ResNetTrainer(resnet18(), device="cpu")
+    trainer = ResNetTrainer(resnet18(), device=TEST_DEVICE)
     with pytest.raises(TrainingDiverged, match="learning rate .* too high; try 0.0001"):
         trainer.train(batches, None, num_epochs=1, learning_rate=1e-3)
 
@@ -136,7 +137,7 @@ def test_missing_gpu_is_a_clear_error():
 
 def test_a_damaged_resume_state_is_refused_with_a_way_forward():
     batches = [(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]))]
-    trainer = ResNetTrainer(resnet18(), device="cpu")
+    trainer = ResNetTrainer(resnet18(), device=TEST_DEVICE)
     damaged = {"optimizer": {"state": {}, "param_groups": "none"}, "scheduler": {}, "history": {}}
     with pytest.raises(ValueError, match="Cannot resume: .* Start a new run instead of --resume"):
         trainer.train(batches, None, num_epochs=1, resume_state=damaged)
@@ -144,7 +145,9 @@ def test_a_damaged_resume_state_is_refused_with_a_way_forward():
 
 
 def _tiny_classic(epochs: int, **overrides) -> TrainConfig:
-    return recipe("classic", epochs=epochs, train_subset=256, test_subset=100, batch_size=64, device="cpu", **overrides)
+    return recipe(
+        "classic", epochs=epochs, train_subset=256, test_subset=100, batch_size=64, device=TEST_DEVICE, **overrides
+    )
 
 
 def test_a_resumed_run_trains_on_the_same_batches_as_an_uninterrupted_one(data_dir, tmp_path):
@@ -160,7 +163,7 @@ def test_a_resumed_run_trains_on_the_same_batches_as_an_uninterrupted_one(data_d
 
 
 def test_a_one_cycle_run_cannot_be_resumed_longer_and_says_what_to_do(data_dir, tmp_path):
-    config = recipe("fast", epochs=1, train_subset=128, test_subset=100, batch_size=64, device="cpu")
+    config = recipe("fast", epochs=1, train_subset=128, test_subset=100, batch_size=64, device=TEST_DEVICE)
     first = run_training(config, data_dir)
     path = save_checkpoint(tmp_path / "fast.pt", first.model, config, {}, first.trainer.training_state(), epoch=1)
     with pytest.raises(
@@ -170,7 +173,7 @@ def test_a_one_cycle_run_cannot_be_resumed_longer_and_says_what_to_do(data_dir, 
 
 
 def test_a_run_is_tested_once_at_the_end_and_a_stop_before_any_step_keeps_no_result(data_dir):
-    config = recipe("fast", arch="resnet8", train_subset=256, test_subset=300, validation_size=500, device="cpu")
+    config = recipe("fast", arch="resnet8", train_subset=256, test_subset=300, validation_size=500, device=TEST_DEVICE)
     result = run_training(config, data_dir)
     assert len(result.test.labels) == 300 and len(result.history["val_acc"]) == 1
     assert result.test.accuracy == pytest.approx(evaluate(result.model, make_loaders(config, data_dir).test).accuracy)

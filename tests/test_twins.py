@@ -5,10 +5,11 @@ import torch
 
 from resnet_core.depth_study.twins import TWINS, DepthSweep, TwinRun, default_twin_config
 from resnet_core.training.evaluation import evaluate, tensor_batches
+from tests.conftest import TEST_DEVICE
 
 
 def test_twins_start_alike_and_differ_only_in_their_shortcuts(lab):
-    run = TwinRun(default_twin_config("resnet20", device="cpu"), lab)
+    run = TwinRun(default_twin_config("resnet20", device=TEST_DEVICE), lab)
     residual, plain = (run.nets[t].state_dict() for t in TWINS)
     assert set(plain) == {k for k in residual if "downsample" not in k}
     assert all(torch.equal(plain[k], residual[k]) for k in plain)
@@ -38,7 +39,7 @@ def test_a_finished_run_has_both_curves_gradients_and_final_scores(trained_twins
 
 
 def test_same_settings_give_the_same_run(lab):
-    config = default_twin_config("resnet8", device="cpu", train_subset=None)
+    config = default_twin_config("resnet8", device=TEST_DEVICE, train_subset=None)
     first, second = TwinRun(config, lab, evaluations=0), TwinRun(config, lab, evaluations=0)
     first.run()
     second.run()
@@ -47,7 +48,7 @@ def test_same_settings_give_the_same_run(lab):
 
 def test_stop_keeps_what_was_trained(lab):
     stop = threading.Event()
-    run = TwinRun(default_twin_config("resnet8", device="cpu"), lab)
+    run = TwinRun(default_twin_config("resnet8", device=TEST_DEVICE), lab)
     run.run(stop, on_report=stop.set)
     snap = run.snapshot()
     assert run.stopped and snap.finished and snap.steps_done == 1  # the first report comes after step 1
@@ -55,7 +56,7 @@ def test_stop_keeps_what_was_trained(lab):
 
 
 def test_depth_sweep_measures_each_depth_in_order(lab):
-    sweep = DepthSweep(["resnet8", "resnet20"], default_twin_config(device="cpu", batch_size=250), lab)
+    sweep = DepthSweep(["resnet8", "resnet20"], default_twin_config(device=TEST_DEVICE, batch_size=250), lab)
     sweep.run()
     points, running = sweep.snapshot()
     assert running is None and [p.depth for p in points] == [8, 20]

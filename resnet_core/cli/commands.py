@@ -83,8 +83,6 @@ def _resumable(path: Path, overrides: dict) -> Checkpoint:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from resnet_core.training.distributed import init_from_env, shutdown
-    from resnet_core.training.progress import ProgressBar
-    from resnet_core.training.runner import run_training
 
     overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
     check_can_save(args.out)
@@ -109,38 +107,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     rank, world_size = init_from_env(select_device(config.device).type)
     leader = rank == 0
     try:
-        if leader:
-            device = select_device(config.device)
-            print(
-                f"training {config.arch} ({config.model_stem} stem) on {describe_device(device)}, {world_size} process(es), "
-                f"in {describe_precision(config.precision, device)}",
-                flush=True,
-            )
-        bar = ProgressBar(config.epochs) if leader else None
-
-        def on_step(progress):
-            if bar is not None:
-                bar.update(progress)
-
-        def on_epoch(stats, trainer):
-            if not leader:
-                return
-            _print_epoch(stats, config.epochs)
-            if stats.complete:
-                save(trainer.model, {"val_accuracy": stats.val_acc}, trainer, stats.epoch)
-            if bar is not None:
-                bar.start_epoch()
-
+        # One Ctrl-C handler from the first line printed to the last file saved, so the message
+        # always says what was saved: a Ctrl-C while a checkpoint is written waits for the write.
         try:
-            result = run_training(
-                config,
-                args.data_dir,
-                on_step=on_step,
-                on_epoch=on_epoch,
-                resume=resume,
-                rank=rank,
-                world_size=world_size,
-            )
+            result = _train_and_save(config, args, resume, save, rank, world_size)
         except KeyboardInterrupt:
             if leader:
                 then = (
@@ -155,17 +125,58 @@ def cmd_train(args: argparse.Namespace) -> int:
                 )
             return EXIT_INTERRUPTED
         if leader and result.test is not None:
-            metrics = {
-                "test_accuracy": result.test.accuracy,
-                "test_loss": result.test.loss,
-                "test_samples": len(result.test.labels),
-            }
-            save(result.model, metrics, result.trainer, result.trainer.epochs_done)
             tested = f"{len(result.test.labels):,} {DATASETS[config.dataset].items}"
             print(f"test accuracy {result.test.accuracy:.2f}% on {tested}; saved {args.out}")
         return 0
     finally:
         shutdown()
+
+
+def _train_and_save(config: TrainConfig, args: argparse.Namespace, resume, save, rank: int, world_size: int):
+    """Trains with a progress bar on the leading process, saving each complete epoch and the tested end."""
+    from resnet_core.training.progress import ProgressBar
+    from resnet_core.training.runner import run_training
+
+    leader = rank == 0
+    if leader:
+        device = select_device(config.device)
+        print(
+            f"training {config.arch} ({config.model_stem} stem) on {describe_device(device)}, {world_size} process(es), "
+            f"in {describe_precision(config.precision, device)}",
+            flush=True,
+        )
+    bar = ProgressBar(config.epochs) if leader else None
+
+    def on_step(progress):
+        if bar is not None:
+            bar.update(progress)
+
+    def on_epoch(stats, trainer):
+        if not leader:
+            return
+        _print_epoch(stats, config.epochs)
+        if stats.complete:
+            save(trainer.model, {"val_accuracy": stats.val_acc}, trainer, stats.epoch)
+        if bar is not None:
+            bar.start_epoch()
+
+    result = run_training(
+        config,
+        args.data_dir,
+        on_step=on_step,
+        on_epoch=on_epoch,
+        resume=resume,
+        rank=rank,
+        world_size=world_size,
+    )
+    if leader and result.test is not None:
+        metrics = {
+            "test_accuracy": result.test.accuracy,
+            "test_loss": result.test.loss,
+            "test_samples": len(result.test.labels),
+        }
+        save(result.model, metrics, result.trainer, result.trainer.epochs_done)
+    return result
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

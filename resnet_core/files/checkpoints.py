@@ -10,11 +10,14 @@ holds the checks).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import signal
 import stat
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +56,28 @@ class Checkpoint:
     history: dict | None  # per-epoch curves (train.new_history's keys), also in files saved without training_state
     training_state: dict | None  # optimizer, scheduler, history, data order: for --resume; None in a slim file
     epoch: int
+
+
+@contextlib.contextmanager
+def _ctrl_c_waits():
+    """Holds a Ctrl-C pressed while a checkpoint is written until the file is whole, then raises it.
+
+    torch.save cut short by a KeyboardInterrupt fails again while closing its zip archive, so the
+    interrupt would surface as a RuntimeError and the epoch being saved would be lost. Signals reach
+    only the main thread, so elsewhere nothing needs holding.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    pressed = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        previous(signal.SIGINT, pressed[-1])
 
 
 def save_checkpoint(
@@ -96,15 +121,16 @@ def save_checkpoint(
     _check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _create_temporary(path)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _ctrl_c_waits():
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(payload, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     _remove_stale_temporaries(path)
     return path
 

@@ -13,9 +13,22 @@ def init_from_env(device_type: str) -> tuple[int, int]:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     if world_size > 1 and not dist.is_initialized():
-        backend = "nccl" if device_type == "cuda" and torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend=backend)
+        on_gpus = device_type == "cuda" and torch.cuda.is_available()
+        if on_gpus:
+            # "cuda" then means this process's own GPU, wherever the run names the device.
+            torch.cuda.set_device(gpu_for(int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()))
+        dist.init_process_group(backend="nccl" if on_gpus else "gloo")
     return rank, world_size
+
+
+def gpu_for(local_rank: int, visible: int) -> int:
+    """The GPU of the process with this local rank: one each, since NCCL refuses two ranks on one GPU."""
+    if local_rank >= visible:
+        raise ValueError(
+            f"torchrun started more processes on this machine than it has GPUs ({visible} visible): "
+            f"use --nproc_per_node={visible}, or --device cpu."
+        )
+    return local_rank
 
 
 def shutdown() -> None:

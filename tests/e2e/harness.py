@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO, child_env
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -89,7 +90,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 def serve_app(data_dir: Path | str, checkpoint_dir: Path | str | None = None) -> Iterator[Server]:
     """`streamlit run app.py` on a free port; yields once /_stcore/health answers, stops it after."""
     port = _free_port()
-    env = dict(os.environ, RESNET_DATA_DIR=str(data_dir), PYTHONPATH=str(REPO))
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
     if checkpoint_dir is not None:
         env["RESNET_CHECKPOINT_DIR"] = str(checkpoint_dir)
     process = subprocess.Popen(
