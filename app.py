@@ -11,7 +11,7 @@ import streamlit as st
 
 from resnet_core.data.datasets import DATASETS
 from resnet_core.devices import describe_device, select_device
-from ui import keys, style, widget_state
+from ui import keys, style, teacher, widget_state
 from ui.jobs.session import TRAINING, session_job
 from ui.models.model_list import active_model, session_models, set_active_model, starter_models
 from ui.training.view import adopt_result
@@ -29,6 +29,9 @@ pages = [
     st.Page("app_pages/runs.py", title="Runs", icon=":material/table_chart:"),
     st.Page("app_pages/residual_lab.py", title="Residual Lab", icon=":material/science:"),
 ]
+teacher.teacher_code()  # made (and printed on the server's console) when the first page opens
+if teacher.is_teacher():
+    pages.append(st.Page("app_pages/teacher.py", title="Teacher", icon=":material/supervisor_account:"))
 navigation = st.navigation(pages)
 style.apply()
 widget_state.keep_values()
@@ -64,6 +67,7 @@ with st.sidebar:
         st.caption(f"{active.arch} ({active.stem} stem){plain}{trained_on}.{ready}")
     st.subheader("Compute device")
     st.caption(describe_device(select_device("auto")))
+    teacher.sign_in_box()
 
 try:
     navigation.run()

@@ -54,7 +54,13 @@ with side_col:
         label = st.radio(
             "This drawing is a", range(len(names)), format_func=names.__getitem__, horizontal=True, key="teach:label"
         )
-        if st.button(f"Add as an example of {names[label]}", icon=":material/add:", disabled=drawing is None):
+        full = sum(1 for held, _ in examples if held == label) >= teaching.MOST_EXAMPLES_PER_SYMBOL
+        if full:
+            st.caption(
+                f"{names[label]} has {teaching.MOST_EXAMPLES_PER_SYMBOL} examples, the most it takes: "
+                "a few good ones teach it as well as many."
+            )
+        if st.button(f"Add as an example of {names[label]}", icon=":material/add:", disabled=drawing is None or full):
             try:
                 examples.append((label, preprocess_canvas(drawing).tensor))
                 clear_canvas("teach")  # reruns with an empty canvas for the next example

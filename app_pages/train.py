@@ -3,6 +3,8 @@
 import streamlit as st
 
 from resnet_core.data.datasets import DatasetUnavailable
+from resnet_core.devices import select_device
+from resnet_core.training.step_memory import too_big_message
 from ui import keys, widget_state
 from ui.jobs.session import TRAINING, session_job, session_token, start_job
 from ui.jobs.status_view import job_status
@@ -42,8 +44,11 @@ if start:
     except DatasetUnavailable as err:
         st.error(str(err))
         st.stop()
-    start_job(TRAINING, TrainingWork(config), estimated_seconds=estimated_run_seconds(config))
-    st.rerun()  # folds the settings away and shows the run
+    too_big = too_big_message(config, select_device(config.device))
+    if too_big:
+        st.error(too_big, icon=":material/memory:")
+    elif start_job(TRAINING, TrainingWork(config), estimated_seconds=estimated_run_seconds(config)):
+        st.rerun()  # folds the settings away and shows the run
 
 if job is None:
     st.info(
@@ -66,7 +71,7 @@ def job_panel() -> None:
         return
     if running:  # it just ended: rerun the whole app, which files the new model before drawing the sidebar
         st.rerun(scope="app")
-    training_view.results(current)
+    training_view.results(current, token)
 
 
 job_panel()

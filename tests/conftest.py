@@ -81,6 +81,21 @@ def data_dir() -> Path:
     return Path(os.environ["RESNET_DATA_DIR"])
 
 
+def new_session():
+    """A fresh browser session of the app, through Streamlit's AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+
+
+@pytest.fixture
+def app(data_dir, monkeypatch, tmp_path):
+    """A session of the app on the real MNIST files, saving checkpoints to a folder of its own."""
+    monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("RESNET_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    return new_session()
+
+
 @pytest.fixture(scope="session")
 def mnist_test(data_dir) -> tuple[torch.Tensor, torch.Tensor]:
     return load_split("mnist", train=False, data_dir=data_dir, download=False)

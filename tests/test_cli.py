@@ -1,5 +1,7 @@
 """The command line, run as a user runs it: a real `python -m resnet_core` process."""
 
+import contextlib
+import io
 import os
 import signal
 import struct
@@ -12,6 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
+from resnet_core.cli import main as cli_main
 from resnet_core.cli.parser import build_parser
 from resnet_core.data.datasets import load_split
 from resnet_core.devices import describe_device, select_device
@@ -28,13 +31,41 @@ TINY_RUN = [
 ]
 
 
-def run_cli(*args, data_dir=None, module=("-m", "resnet_core"), launcher=(sys.executable,), timeout=300):
+def run_cli(*args, data_dir=None, module=None, launcher=None, timeout=300):
+    """`python -m resnet_core ARGS`: its exit code, stdout and stderr.
+
+    Run in this process through resnet_core.cli.main, as the module's __main__ does: a new Python
+    spends about 4 s importing torch before the command starts. A `launcher` or `module` (torchrun,
+    another entry point) runs it as a process of its own, as does `separate=True` below.
+    """
+    if module is None and launcher is None:
+        return _run_here([str(a) for a in args], data_dir)
     env = child_env()
     if data_dir is not None:
         env["RESNET_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [*launcher, *module, *map(str, args)], capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout
-    )
+    launcher = (sys.executable,) if launcher is None else launcher
+    module = ("-m", "resnet_core") if module is None else module
+    command = [*launcher, *module, *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout)
+
+
+def _run_here(argv: list[str], data_dir) -> subprocess.CompletedProcess:
+    out, err = io.StringIO(), io.StringIO()
+    before = os.environ.get("RESNET_DATA_DIR")
+    if data_dir is not None:
+        os.environ["RESNET_DATA_DIR"] = str(data_dir)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli_main(argv)
+            except SystemExit as exit:  # argparse's usage errors and --help
+                code = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+    finally:
+        if before is None:
+            os.environ.pop("RESNET_DATA_DIR", None)
+        else:
+            os.environ["RESNET_DATA_DIR"] = before
+    return subprocess.CompletedProcess(["python", "-m", "resnet_core", *argv], code, out.getvalue(), err.getvalue())
 
 
 def _ctrl_c_as_in_a_terminal() -> None:
@@ -45,7 +76,8 @@ def _ctrl_c_as_in_a_terminal() -> None:
 @pytest.fixture(scope="module")
 def cli_checkpoint(data_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "tiny.pt"
-    result = run_cli("train", *TINY_RUN, "--out", out, data_dir=data_dir)
+    # As a process of its own: `python -m resnet_core` end to end, once.
+    result = run_cli("train", *TINY_RUN, "--out", out, data_dir=data_dir, module=("-m", "resnet_core"))
     assert result.returncode == 0, result.stderr
     return out, result
 

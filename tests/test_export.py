@@ -2,6 +2,7 @@
 
 import io
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import onnx
@@ -11,7 +12,8 @@ import torch
 
 from resnet_core.data.augment import to_model_input
 from resnet_core.files.checkpoints import load_checkpoint
-from resnet_core.files.export import ONNX_OPSET, onnx_bytes, torchscript_bytes
+from resnet_core.files.export import ONNX_OPSET, export_bytes, onnx_bytes, torchscript_bytes
+from resnet_core.networks.resnet import resnet8
 from tests.conftest import REPO
 from tests.test_cli import run_cli
 
@@ -48,6 +50,19 @@ def test_the_torchscript_export_gives_the_models_outputs_in_torch(starter, test_
     with torch.no_grad():
         torch.testing.assert_close(scripted(test_digits), starter(test_digits), atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(scripted(test_digits[:3]), starter(test_digits[:3]), atol=1e-5, rtol=1e-5)
+
+
+def test_exports_asked_for_at_once_each_get_their_file(test_digits):
+    # Three students pressing Download together: each export runs on its own server thread.
+    model = resnet8().eval()
+    with ThreadPoolExecutor(3) as pool:
+        files = list(pool.map(lambda fmt: export_bytes(model, fmt), ["onnx", "torchscript", "onnx"]))
+    with torch.no_grad():
+        expected = model(test_digits)
+        for data in (files[0], files[2]):
+            np.testing.assert_allclose(_onnx_logits(data, test_digits), expected.numpy(), atol=1e-4, rtol=1e-4)
+        traced = torch.jit.load(io.BytesIO(files[1]))
+        torch.testing.assert_close(traced(test_digits), expected, atol=1e-5, rtol=1e-5)
 
 
 def test_the_export_command_writes_each_format_next_to_the_checkpoint(tmp_path, test_digits, starter):

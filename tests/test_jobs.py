@@ -12,7 +12,7 @@ from resnet_core.training.trainer import StepProgress
 from tests.conftest import TEST_DEVICE
 from tests.waiting import finish, wait_until
 from ui.jobs.device_queue import DeviceQueues
-from ui.jobs.job import DONE, FAILED, QUEUED, RUNNING, STOPPED, Job
+from ui.jobs.job import DONE, FAILED, OWNER_GONE_S, QUEUED, RUNNING, STOPPED, Job
 from ui.jobs.registry import JobRegistry
 from ui.lab.works import SweepWork, TwinWork
 from ui.training.work import TrainingWork
@@ -189,3 +189,14 @@ def test_time_left_counts_down_through_a_pause_and_follows_the_runs_own_pace():
         reach(t // 2)
         left = job.seconds_left(now=float(t))
     assert left == pytest.approx(200 - 150, abs=10)  # 75 of 100 steps done at 150 s
+
+
+def test_the_starter_keeps_their_run_while_connected_on_any_page_and_the_teacher_may_always_stop_it():
+    connected = [True]
+    job = Job(TrainingWork(TrainConfig(device=TEST_DEVICE)), owner="starter", owner_connected=lambda: connected[0])
+    job.owner_seen -= OWNER_GONE_S + 1  # no page has polled the run for a while: the starter is on another page
+    assert not job.can_stop("classmate") and not job.stop("classmate")
+    assert job.can_stop("starter") and job.can_stop("classmate", teacher=True)
+    connected[0] = False  # the starter's tab closed
+    job.owner_seen -= OWNER_GONE_S + 1
+    assert job.stop("classmate") and job.stop_event.is_set()

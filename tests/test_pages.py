@@ -13,7 +13,7 @@ from resnet_core.files.checkpoints import load_checkpoint
 from resnet_core.networks.layer_tables import layer_table
 from resnet_core.networks.resnet import resnet18
 from resnet_core.training.runner import make_loaders
-from tests.conftest import REPO, bad_checkpoint, digit_on_canvas
+from tests.conftest import REPO, bad_checkpoint, digit_on_canvas, new_session
 from tests.waiting import finish, wait_until
 from ui import keys
 from ui.jobs.job import DONE, Job
@@ -47,17 +47,6 @@ def job_of(app: AppTest) -> Job | None:
 
 def by_label(widgets, label):
     return next(w for w in widgets if w.label == label)
-
-
-def new_session() -> AppTest:
-    return AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
-
-
-@pytest.fixture
-def app(data_dir, monkeypatch, tmp_path):
-    monkeypatch.setenv("RESNET_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("RESNET_CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
-    return new_session()
 
 
 @pytest.fixture
@@ -215,7 +204,7 @@ def test_a_fashion_mnist_run_speaks_of_images_and_keeps_its_dataset(app):
 
 
 def test_a_link_to_a_run_shows_it_to_another_session_without_stop(app):
-    job = start_custom_run(app, digits=10_000, epochs=20)  # long enough to be caught running
+    job = start_custom_run(app, digits=10_000, epochs=5)  # long enough to be caught running
     try:
         wait_until(lambda: job.work.steps, seconds=120)  # trained a little: a Stop now keeps a model
         assert app.query_params[TRAINING] == job.id  # the link a reload or a classmate keeps
@@ -251,7 +240,7 @@ def test_a_link_to_a_run_shows_it_to_another_session_without_stop(app):
 
 
 def test_a_run_stopped_before_its_first_step_keeps_nothing(app):
-    job = start_custom_run(app, digits=10_000, epochs=20)
+    job = start_custom_run(app, digits=10_000, epochs=5)
     stop(job)
     app.run()
     assert not job.work.has_model
@@ -430,7 +419,7 @@ def test_odd_entries_in_the_checkpoints_folder_do_not_break_the_draw_page(app, t
 
 
 def test_a_waiting_run_is_told_its_place_in_line_and_when_it_starts(app):
-    first = start_custom_run(app, digits=10_000, epochs=20)
+    first = start_custom_run(app, digits=10_000, epochs=5)
     classmate = new_session()
     second = start_custom_run(classmate)
     try:

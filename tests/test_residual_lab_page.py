@@ -102,7 +102,7 @@ def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(d
 
         job.owner_seen -= OWNER_GONE_S + 1  # the owner closed the tab (a reload is a new session)
         watcher.run()
-        assert any("has left the page, so anyone may stop it" in c.value for c in watcher.caption)
+        assert any("has left, so anyone may stop it" in c.value for c in watcher.caption)
         assert any(b.label == "Stop" for b in watcher.button)
 
         # The run's link, opened in a new browser, opens the lab with the run's settings, watching it.

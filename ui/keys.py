@@ -8,6 +8,7 @@ ACTIVE_MODEL = "active_model"  # ui.models.model_list.ModelEntry the pages use, 
 MODEL_CHOICE = "model_choice"  # the sidebar's "Model in use" box: a position in ui.models.model_list.session_models()
 OWN_MODELS = "own_models"  # this session's runs and uploads: list of ui.models.model_list.ModelEntry
 JOBS = "jobs"  # slot ("run", "twins", "sweep") -> ui.jobs.job.Job the page URL names (ui.jobs.session)
+TEACHER = "teacher"  # True once this session entered the teacher code (ui.teacher)
 OWNER_TOKEN = "owner_token"  # this session's secret: it stops the jobs it started (ui.jobs.job.Job); never in a URL
 ADOPTED_UPLOAD = "adopted_upload"  # (file_id, why it was refused or None) of the checkpoint upload tried last
 ADOPTED_JOB = "adopted_job"  # id of the job whose model this session made active (once), or absent

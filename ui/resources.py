@@ -18,6 +18,7 @@ from resnet_core.networks.layer_tables import (
 )
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.speed import Speed, estimate_run_seconds, measure_speed
+from resnet_core.training.step_memory import too_big_message
 from ui.caches import ServerCache, tensor_bytes
 from ui.jobs.device_queue import device_queues
 
@@ -36,9 +37,11 @@ def estimated_run_seconds(config: TrainConfig) -> float | None:
     """How long a run of `config` takes on this server, from its network's speed measured here once.
 
     None while the device trains: timing then would slow that run down and measure the crowd,
-    not the network.
+    not the network; and None for settings too big to train here (timing them would take the memory).
     """
     device = select_device(config.device)
+    if too_big_message(config, device):
+        return None
     key = (config.arch, config.model_stem, config.residual, config.batch_size, config.precision, str(device))
     speed = _speeds.peek(key)
     if speed is None:

@@ -11,6 +11,9 @@ from resnet_core.data.augment import denormalize
 from resnet_core.training.finetune import LEARNS, FineTuned
 
 MOST_CLASSES = 4
+# Examples kept per symbol: five already teach three symbols (docs/benchmarks.md), and each one
+# makes every teaching pass longer on the server that the whole class shares.
+MOST_EXAMPLES_PER_SYMBOL = 20
 HOLD_OUT_FROM = 3  # a symbol with this many drawings keeps its last one back for the accuracy test
 
 

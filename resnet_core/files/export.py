@@ -12,6 +12,7 @@ import copy
 import io
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,9 @@ FORMATS = ("onnx", "torchscript")
 # How an export's file name ends, after the checkpoint's name: r18.pt -> r18.onnx, r18-torchscript.pt.
 FILE_ENDINGS = {"onnx": ".onnx", "torchscript": "-torchscript.pt"}
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
+# torch.export and torch.jit.trace keep tracing state for the whole process: two exports at once
+# (two students pressing Download) break each other, and once left ONNX export broken until restart.
+_ONE_EXPORT_AT_A_TIME = threading.Lock()
 
 
 def _cpu_copy(model: nn.Module) -> tuple[nn.Module, torch.Tensor]:
@@ -64,8 +68,9 @@ def onnx_bytes(model: nn.Module, opset: int = ONNX_OPSET) -> bytes:
 
 
 def export_bytes(model: nn.Module, fmt: str) -> bytes:
-    """The model as "onnx" or "torchscript", as the file's bytes."""
-    return onnx_bytes(model) if fmt == "onnx" else torchscript_bytes(model)
+    """The model as "onnx" or "torchscript", as the file's bytes; exports from other threads wait their turn."""
+    with _ONE_EXPORT_AT_A_TIME:
+        return onnx_bytes(model) if fmt == "onnx" else torchscript_bytes(model)
 
 
 def export_model(model: nn.Module, path: Path | str, fmt: str) -> Path:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 from tests.conftest import REPO, child_env
 
+TEACHER_CODE = "e2e-teacher"  # the served app's teacher code (RESNET_TEACHER_CODE)
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -90,7 +92,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 def serve_app(data_dir: Path | str, checkpoint_dir: Path | str | None = None) -> Iterator[Server]:
     """`streamlit run app.py` on a free port; yields once /_stcore/health answers, stops it after."""
     port = _free_port()
-    env = child_env(RESNET_DATA_DIR=str(data_dir))
+    env = child_env(RESNET_DATA_DIR=str(data_dir), RESNET_TEACHER_CODE=TEACHER_CODE)
     if checkpoint_dir is not None:
         env["RESNET_CHECKPOINT_DIR"] = str(checkpoint_dir)
     process = subprocess.Popen(

@@ -1,5 +1,5 @@
-"""What a teacher does in class, in a real browser: train and stop, train to the end, download the
-checkpoint and reload the page, load a CLI checkpoint, draw a digit."""
+"""What a teacher does in class, in a real browser: a student's run stopped from the teacher's panel,
+train to the end, download the checkpoint and reload the page, load a CLI checkpoint, draw a digit."""
 
 import re
 import subprocess
@@ -10,7 +10,15 @@ from playwright.sync_api import expect
 
 from resnet_core.files.checkpoints import load_checkpoint
 from tests.conftest import REPO
-from tests.e2e.harness import CANVAS, draw, model_in_use, open_another_mistake, stop_button, wait_until_idle
+from tests.e2e.harness import (
+    CANVAS,
+    TEACHER_CODE,
+    draw,
+    model_in_use,
+    open_another_mistake,
+    stop_button,
+    wait_until_idle,
+)
 
 CHART_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
@@ -61,8 +69,22 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, browser, app_url,
         timeout=300_000,
     )  # the first epoch's validation accuracy is in (10,000 digits: minutes on a busy 2-core machine)
     page.screenshot(path=screenshots / "train_running.png")
-    stop.click()
+
+    # The teacher, at another computer, signs in with the code and stops the student's run.
+    desk = browser.new_context(viewport={"width": 1400, "height": 1000})
+    teacher = desk.new_page()
+    teacher.goto(app_url, wait_until="domcontentloaded", timeout=90_000)
+    teacher.locator("[data-testid=stSidebar] summary").filter(has_text="Teacher").click()
+    teacher.get_by_label("Teacher code").fill(TEACHER_CODE)
+    teacher.get_by_role("button", name="Sign in").click()
+    teacher.get_by_role("link", name="Teacher").click()
+    row = teacher.get_by_text(re.compile(r"a student's · running"))
+    row.wait_for(timeout=60_000)
+    expect(teacher.get_by_text("Training: resnet18, 10,000 digits × 2 passes")).to_be_visible()
+    teacher.screenshot(path=screenshots / "teacher_panel.png")
+    teacher.get_by_role("button", name="Stop").click()
     page.get_by_text("stopped early; the weights so far are kept").wait_for(timeout=120_000)
+    desk.close()
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
     # A stopped run never replaces the model in use: it waits in the list.

@@ -12,7 +12,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -74,8 +74,8 @@ def _yield_to_pages() -> None:
 
 @dataclass(eq=False)
 class Job:
-    """One piece of work every session can see. Who may stop it: the session that started it (it holds
-    `owner`, a token that is never in a URL), or anyone once that session's page has been gone for
+    """One piece of work every session can see. Who may stop it: the teacher, the session that started it
+    (it holds `owner`, a token that is never in a URL), or anyone once that session has been gone for
     OWNER_GONE_S. A reload starts a new session without the token; without the second rule a job whose
     starter closed the tab could not be stopped, and every job after it would wait in line behind it.
     """
@@ -88,7 +88,10 @@ class Job:
     status: str = QUEUED
     error: str | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
-    owner_seen: float = field(default_factory=time.monotonic)  # when the owner's page last showed the job
+    owner_seen: float = field(default_factory=time.monotonic)  # when the owner's session was last seen
+    # Whether the starting session is still connected, whatever page it shows; None where the server
+    # cannot tell (then a page polling the job is what keeps it the owner's).
+    owner_connected: Callable[[], bool] | None = None
     started: float = field(default_factory=time.monotonic)  # when it got the device
     thread: threading.Thread | None = None
     _time_left: tuple[float, float, Hashable] | None = None  # (seconds left, when, progress step then) last measured
@@ -97,17 +100,24 @@ class Job:
     def finished(self) -> bool:
         return self.status in (DONE, STOPPED, FAILED)
 
-    def can_stop(self, token: str) -> bool:
-        return token == self.owner or time.monotonic() - self.owner_seen > OWNER_GONE_S
+    def can_stop(self, token: str, teacher: bool = False) -> bool:
+        return teacher or token == self.owner or self.owner_gone()
+
+    def owner_gone(self) -> bool:
+        """True once the starting session has been away OWNER_GONE_S: closed (where the server can tell),
+        else showing no page that polls the job."""
+        if self.owner_connected is not None and self.owner_connected():
+            self.owner_seen = time.monotonic()
+        return time.monotonic() - self.owner_seen > OWNER_GONE_S
 
     def seen_by(self, token: str) -> None:
         """Called by each poll of a page showing the job: the owner's keeps the job theirs."""
         if token == self.owner:
             self.owner_seen = time.monotonic()
 
-    def stop(self, token: str) -> bool:
-        """Stop the job if `token` may (can_stop); False (nothing done) otherwise."""
-        if not self.can_stop(token):
+    def stop(self, token: str, teacher: bool = False) -> bool:
+        """Stop the job if `token` (or the teacher) may (can_stop); False (nothing done) otherwise."""
+        if not self.can_stop(token, teacher):
             return False
         self.stop_event.set()
         return True

@@ -11,13 +11,16 @@ link on the projector cannot be used to stop the teacher's run.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import keys
-from ui.jobs.job import Job, Work, new_owner_token
+from ui.jobs.job import FAILED, STOPPED, Job, Work, new_owner_token
 from ui.jobs.registry import jobs
+from ui.teacher import refusal
 
 TRAINING, TWINS, SWEEP = "run", "twins", "sweep"  # a session's job slots, each named so in the URL
 
@@ -37,15 +40,34 @@ def _remember(slot: str, job: Job) -> None:
         st.query_params[slot] = job.id
 
 
-def start_job(slot: str, work: Work, key: Hashable | None = None, estimated_seconds: float | None = None) -> Job:
+def start_job(slot: str, work: Work, key: Hashable | None = None, estimated_seconds: float | None = None) -> Job | None:
     """Start `work` as this session's job in `slot`. With a `key`, a job the server already has for those
-    settings (a classmate's, unless stopped or failed) is shared instead and nothing new starts."""
-    job = Job(work, owner=session_token(), key=key, estimated_seconds=estimated_seconds)
+    settings (a classmate's, unless stopped or failed) is shared instead and nothing new starts.
+
+    A student's run outside the teacher's limits (ui.teacher) is not started: the page says why, and
+    None comes back.
+    """
+    shared = jobs.find(key) if key is not None else None
+    if shared is None or shared.status in (STOPPED, FAILED):
+        why = refusal(session_token(), estimated_seconds)
+        if why is not None:
+            st.warning(why, icon=":material/block:")
+            return None
+    job = Job(work, owner=session_token(), key=key, estimated_seconds=estimated_seconds, owner_connected=_connected())
     kept = jobs.add(job)
     if kept is job:
         job.start()
     _remember(slot, kept)
     return kept
+
+
+def _connected() -> Callable[[], bool] | None:
+    """Whether this session is still connected to the server, on whichever page; None outside a server."""
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return None
+    runtime, session_id = Runtime.instance(), context.session_id
+    return lambda: runtime.is_active_session(session_id) is True  # AppTest's stand-in runtime answers a mock
 
 
 def session_job(slot: str) -> Job | None:

@@ -9,6 +9,7 @@ from resnet_core.devices import select_device
 from resnet_core.training.progress import format_duration
 from ui.jobs.device_queue import device_queues
 from ui.jobs.job import FAILED, QUEUED, Job
+from ui.teacher import is_teacher
 
 
 def job_status(job: Job, token: str) -> None:
@@ -34,16 +35,16 @@ def stop_control(job: Job, token: str) -> None:
     """Stop for the session that started the job; a sentence for everyone else watching it."""
     if job.stop_event.is_set():
         st.caption("Stopping after the current step…")
-    elif job.can_stop(token):
+    elif job.can_stop(token, teacher=is_teacher()):
         if st.button(
             "Stop",
             icon=":material/stop:",
             key=f"stop-{job.id}",
             help="ends it after the current step and keeps what was trained so far",
         ):
-            job.stop(token)
-        if token != job.owner:
-            st.caption("The person who started this run has left the page, so anyone may stop it.")
+            job.stop(token, teacher=is_teacher())
+        if token != job.owner and not is_teacher():
+            st.caption("The person who started this run has left, so anyone may stop it.")
     else:
         st.caption(
             "Someone else started this run (in another tab or browser): you are watching it, and only they can "

@@ -26,8 +26,8 @@ def start_controls(
         return job
     again = "" if job is None else " again"
     if st.button(label + again, type="primary" if primary else "secondary", icon=":material/play_arrow:"):
-        start_job(slot, make_work(), key=key)
-        st.rerun()  # draw the page for the started run: progress and Stop instead of this button
+        if start_job(slot, make_work(), key=key):
+            st.rerun()  # draw the page for the started run: progress and Stop instead of this button
     return job
 
 

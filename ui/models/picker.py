@@ -85,7 +85,7 @@ def offer_quick_training(checkpoint_hint: str) -> None:
     if st.button(
         "Train a quick ResNet-18 now", type="primary", icon=":material/model_training:", disabled=problem is not None
     ):
-        start_job(TRAINING, TrainingWork(quick_config()), estimated_seconds=seconds)
-        st.switch_page("app_pages/train.py")
+        if start_job(TRAINING, TrainingWork(quick_config()), estimated_seconds=seconds):
+            st.switch_page("app_pages/train.py")
     if problem:
         st.caption("Training needs the MNIST files, which are missing: see the Train page. A checkpoint still works.")

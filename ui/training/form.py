@@ -22,12 +22,14 @@ DEVICES = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 BATCH_SIZES = [32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2]
 WEIGHT_DECAYS = [0.0, 1e-5, 1e-4, 1e-3]
+# The stem box's first choice: a name, not None, which a select box would show as "Choose an option".
+OWN_STEM = "own"
 DIGIT_COUNTS = [1_000, 2_000, 5_000, 10_000, 20_000, 55_000]
 MOST_EPOCHS = 50
 
 DEFAULTS = {
     "train:arch": "resnet18",
-    "train:stem": None,
+    "train:stem": OWN_STEM,
     "train:dataset": "mnist",
     "train:batch_size": 128,
     "train:lr": 3e-3,
@@ -53,7 +55,7 @@ def settings_of(config: TrainConfig) -> dict:
     digits = config.train_subset or DIGIT_COUNTS[-1]
     return {
         "train:arch": config.arch if config.arch in ARCHITECTURES else DEFAULTS["train:arch"],
-        "train:stem": config.stem if config.stem in STEMS else None,
+        "train:stem": config.stem if config.stem in STEMS else OWN_STEM,
         "train:dataset": config.dataset,
         "train:batch_size": _nearest(BATCH_SIZES, config.batch_size),
         "train:lr": _nearest(LEARNING_RATES, config.lr),
@@ -79,9 +81,9 @@ def settings_form(busy: bool) -> tuple[TrainConfig, bool]:
     arch = c1.selectbox("Network", list(ARCHITECTURES), key="train:arch")
     stem = c2.selectbox(
         "Stem",
-        [None, *STEMS],
+        [OWN_STEM, *STEMS],
         key="train:stem",
-        format_func=lambda s: "the network's own" if s is None else STEMS[s].description,
+        format_func=lambda s: "the network's own" if s == OWN_STEM else STEMS[s].description,
         help="The first layer, before the residual blocks. imagenet shrinks a digit to 7×7; medium keeps "
         "14×14 and small 28×28: nicer maps to look at, several times slower to train "
         "(the Architecture page shows each stem's multiply-adds). The network's own: imagenet for "
@@ -130,7 +132,7 @@ def settings_form(busy: bool) -> tuple[TrainConfig, bool]:
     )
     settings = TrainConfig(
         arch=arch,
-        stem=stem,
+        stem=None if stem == OWN_STEM else stem,
         dataset=dataset,
         batch_size=batch_size,
         lr=lr,

@@ -12,6 +12,7 @@ from ui import charts, keys
 from ui.confusion_view import confusion_section
 from ui.jobs.job import DONE, STOPPED, Job
 from ui.models.model_list import ModelEntry, active_model, checkpoint_dir, keep_model, set_active_model
+from ui.teacher import is_teacher
 from ui.training.work import TrainingWork
 
 
@@ -42,7 +43,7 @@ def curves(work: TrainingWork) -> None:
     )
 
 
-def results(job: Job) -> None:
+def results(job: Job, token: str) -> None:
     """A finished run's test, its model's place in the list, the confusion matrix, Save and Download."""
     work: TrainingWork = job.work
     if not work.has_model:  # failed (the status says why), or stopped before its first step
@@ -70,20 +71,27 @@ def results(job: Job) -> None:
     st.caption(f"Arithmetic: {result.trainer.precision}.")
     confusion_section(test, work.test_images, config.dataset, key="confusion-matrix")
     save, download = st.columns(2)
-    if save.button("Save to checkpoints folder", icon=":material/save:"):
-        path = checkpoint_dir() / f"{config.arch}-{config.model_stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-        try:
-            save_checkpoint(
-                path,
-                result.model,
-                config,
-                {"test_accuracy": test.accuracy},
-                epoch=len(work.epochs),
-                history=result.history,
-            )
-            st.toast(f"Saved {path}")
-        except OSError as err:
-            st.error(f"Could not save to {path}: {err.strerror or err}. Use Download instead.")
+    # The server's folder is shared: a run is saved once, by whoever started it (or the teacher).
+    saving = save.empty()  # the button, then in its place where the run was saved
+    if work.saved_to is not None:
+        saving.caption(f"Saved on the server as {work.saved_to.name}.")
+    elif token == job.owner or is_teacher():
+        if saving.button("Save to checkpoints folder", icon=":material/save:"):
+            path = checkpoint_dir() / f"{config.arch}-{config.model_stem}-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+            try:
+                save_checkpoint(
+                    path,
+                    result.model,
+                    config,
+                    {"test_accuracy": test.accuracy},
+                    epoch=len(work.epochs),
+                    history=result.history,
+                )
+                work.saved_to = path
+                saving.caption(f"Saved on the server as {path.name}.")
+                st.toast(f"Saved {path}")
+            except OSError as err:
+                st.error(f"Could not save to {path}: {err.strerror or err}. Use Download instead.")
     download.download_button(
         "Download checkpoint",
         icon=":material/download:",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import torch
 
@@ -30,6 +31,7 @@ class TrainingWork:
     test_images: torch.Tensor | None = None  # uint8 (N, 28, 28), in the test loader's order
     ended_at: datetime | None = None  # wall-clock time the training ended (the Runs page's date)
     entry: ModelEntry | None = None  # the finished run's model as a model-list entry, made once and shared
+    saved_to: Path | None = None  # the checkpoints folder's file it was saved as, once
 
     kind = "training"
     out_of_memory = "choose a smaller batch size or a smaller network."
