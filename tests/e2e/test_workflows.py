@@ -75,7 +75,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, browser, app_url,
     teacher = desk.new_page()
     teacher.goto(app_url, wait_until="domcontentloaded", timeout=90_000)
     teacher.locator("[data-testid=stSidebar] summary").filter(has_text="Teacher").click()
-    teacher.get_by_label("Teacher code").fill(TEACHER_CODE)
+    teacher.get_by_label("Teacher code", exact=True).fill(TEACHER_CODE)
     teacher.get_by_role("button", name="Sign in").click()
     teacher.get_by_role("link", name="Teacher").click()
     row = teacher.get_by_text(re.compile(r"a student's · running"))
