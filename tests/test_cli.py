@@ -36,7 +36,7 @@ def run_cli(*args, data_dir=None, module=None, launcher=None, timeout=300):
 
     Run in this process through resnet_core.cli.main, as the module's __main__ does: a new Python
     spends about 4 s importing torch before the command starts. A `launcher` or `module` (torchrun,
-    another entry point) runs it as a process of its own, as does `separate=True` below.
+    or `-m resnet_core` named outright) runs it as a process of its own.
     """
     if module is None and launcher is None:
         return _run_here([str(a) for a in args], data_dir)
@@ -238,17 +238,6 @@ def train_with_torchrun(*args, data_dir, timeout=600):
     )
 
 
-def test_torchrun_trains_with_two_cpu_processes_on_their_shards(data_dir, tmp_path):
-    out = tmp_path / "ddp.pt"
-    result = train_with_torchrun(*TINY_RUN, "--device", "cpu", "--out", out, data_dir=data_dir)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "2 process(es)" in result.stdout
-    assert result.stdout.count("epoch 1/1  train loss") == 1  # only rank 0 reports
-    checkpoint = load_checkpoint(out)
-    # 256 images per rank per epoch, summed over both ranks.
-    assert checkpoint.history["train_images"] == [512]
-
-
 def test_each_gpu_process_takes_its_own_gpu_and_more_processes_than_gpus_are_refused():
     assert [gpu_for(rank, visible=2) for rank in (0, 1)] == [0, 1]
     with pytest.raises(
@@ -257,13 +246,17 @@ def test_each_gpu_process_takes_its_own_gpu_and_more_processes_than_gpus_are_ref
         gpu_for(1, visible=1)
 
 
-def test_torchrun_with_shards_of_unequal_size_finishes(data_dir, tmp_path):
+def test_torchrun_trains_two_cpu_processes_on_their_shards_even_of_unequal_size(data_dir, tmp_path):
     # 1,003 digits at batch 100 on 2 processes: unpadded, the ranks get 502 and 501 (6 batches and,
     # without its batch of one, 5), and the one with more would wait forever in its gradient all-reduce.
     out = tmp_path / "uneven.pt"
-    uneven = ["--epochs", "1", "--train-subset", "1003", "--test-subset", "100", "--batch-size", "100"]
-    result = train_with_torchrun(*uneven, "--device", "cpu", "--out", out, data_dir=data_dir, timeout=300)
+    uneven = ["--epochs", "1", "--train-subset", "1003", "--validation-size", "200", "--test-subset", "100"]
+    result = train_with_torchrun(
+        *uneven, "--batch-size", "100", "--device", "cpu", "--out", out, data_dir=data_dir, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "2 process(es)" in result.stdout
+    assert result.stdout.count("epoch 1/1  train loss") == 1  # only rank 0 reports
     assert load_checkpoint(out).history["train_images"] == [1004]  # 502 per rank: one digit seen twice
 
 
