@@ -30,8 +30,15 @@ pages = [
     st.Page("app_pages/residual_lab.py", title="Residual Lab", icon=":material/science:"),
 ]
 teacher.teacher_code()  # made (and printed on the server's console) when the first page opens
-if teacher.is_teacher():
-    pages.append(st.Page("app_pages/teacher.py", title="Teacher", icon=":material/supervisor_account:"))
+# Always routable, so a reload of /teacher finds it (and says how to sign in); listed for the teacher only.
+pages.append(
+    st.Page(
+        "app_pages/teacher.py",
+        title="Teacher",
+        icon=":material/supervisor_account:",
+        visibility="visible" if teacher.is_teacher() else "hidden",
+    )
+)
 navigation = st.navigation(pages)
 style.apply()
 widget_state.keep_values()

@@ -56,9 +56,10 @@ def runs_panel() -> None:
         st.caption("No run is going or waiting.")
         return
     for job in reversed(going):  # oldest first: the order of the line
-        started = format_duration(time.monotonic() - job.started)
+        since = format_duration(time.monotonic() - job.started)
+        when = f"asked for {since} ago" if job.status == QUEUED else f"started {since} ago"
         text, stop = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"**{_what(job)}** · {_whose(job)} · {_where(job)} · started {started} ago")
+        text.markdown(f"**{_what(job)}** · {_whose(job)} · {_where(job)} · {when}")
         if job.stop_event.is_set():
             stop.caption("Stopping…")
         elif stop.button("Stop", key=f"teacher-stop-{job.id}", icon=":material/stop:"):
@@ -77,7 +78,7 @@ st.subheader("Limits for students' runs")
 st.caption("Your own runs are not limited. A run over the limits is refused before it starts, with the reason.")
 limits = teacher.limits
 minutes = st.number_input(
-    "Longest run a student may start (minutes, by the speed measured here)",
+    "Longest run a student may start (minutes, as this computer's speed predicts)",
     min_value=1,
     max_value=240,
     value=int(limits.student_minutes),

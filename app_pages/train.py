@@ -44,9 +44,10 @@ if start:
     except DatasetUnavailable as err:
         st.error(str(err))
         st.stop()
-    too_big = too_big_message(config, select_device(config.device))
+    too_big = too_big_message(config, select_device(config.device), train_form.BATCH_SIZES)
     if too_big:
         st.error(too_big, icon=":material/memory:")
+        st.toast(too_big, icon=":material/memory:")  # on a phone the error can be a screen below the button
     elif start_job(TRAINING, TrainingWork(config), estimated_seconds=estimated_run_seconds(config)):
         st.rerun()  # folds the settings away and shows the run
 

@@ -5,14 +5,18 @@ import streamlit as st
 
 from resnet_core.data.augment import to_model_input
 from resnet_core.devices import select_device
+from resnet_core.training.config import TrainConfig
 from tests.conftest import TEST_DEVICE, digit_on_canvas, new_session
 from tests.test_pages import by_label, finished_run, job_of, start_custom_run, stop
 from tests.waiting import wait_until
 from ui import keys, teacher
 from ui.jobs.device_queue import device_queues
-from ui.jobs.job import STOPPED
+from ui.jobs.job import STOPPED, Job
+from ui.jobs.registry import jobs
 from ui.jobs.session import TRAINING
 from ui.models.model_list import checkpoint_dir
+from ui.teacher import refusal
+from ui.training.work import TrainingWork
 
 
 def sign_in_as_teacher(session, code: str) -> None:
@@ -25,7 +29,7 @@ def sign_in_as_teacher(session, code: str) -> None:
 def test_a_students_run_longer_than_the_limit_is_refused_with_the_reason(app):
     assert start_custom_run(app, digits=55_000, epochs=50) is None
     warning = " ".join(w.value for w in app.warning)
-    assert "longer than the 5:00 the teacher allows a student's run" in warning and not app.exception
+    assert "longer than the 5 minutes the teacher allows a student's run" in warning and not app.exception
 
 
 def test_a_student_has_one_run_at_a_time_and_the_teacher_stops_it_from_the_panel(app):
@@ -40,6 +44,9 @@ def test_a_student_has_one_run_at_a_time_and_the_teacher_stops_it_from_the_panel
 
         # Another session cannot stop it, nor see the Teacher page, until it signs in with the code.
         room = new_session()
+        room.switch_page("app_pages/teacher.py").run()  # a reload of /teacher before signing in
+        assert any("enter the teacher code under **Teacher** in the sidebar" in w.value for w in room.warning)
+        assert not any(b.label == "Stop" for b in room.button)
         sign_in_as_teacher(room, "not-the-code")
         assert any("That is not the teacher code" in e.value for e in room.sidebar.error)
         assert keys.TEACHER not in room.session_state
@@ -50,6 +57,8 @@ def test_a_student_has_one_run_at_a_time_and_the_teacher_stops_it_from_the_panel
         assert "a student's" in row
         next(b for b in room.button if b.label == "Stop").click().run()
         wait_until(lambda: job.status == STOPPED, seconds=120)
+        app.switch_page("app_pages/train.py").run()
+        assert any("stopped by the teacher; the weights so far are kept" in i.value for i in app.info)
     finally:
         stop(job)
 
@@ -58,9 +67,9 @@ def test_the_teachers_own_runs_and_the_limits_they_set_apply(app, monkeypatch):
     monkeypatch.setattr(teacher.limits, "student_minutes", teacher.limits.student_minutes)
     sign_in_as_teacher(app, teacher.teacher_code())
     app.switch_page("app_pages/teacher.py").run()
-    by_label(app.number_input, "Longest run a student may start (minutes, by the speed measured here)").set_value(
-        1
-    ).run()
+    by_label(
+        app.number_input, "Longest run a student may start (minutes, as this computer's speed predicts)"
+    ).set_value(1).run()
     assert teacher.limits.student_minutes == 1
     job = start_custom_run(app, digits=55_000, epochs=50)  # the teacher's own: not limited
     try:
@@ -77,7 +86,7 @@ def test_settings_too_big_for_this_machine_are_refused_before_anything_runs(app)
     by_label(app.button, "Start training").click().run()
     error = " ".join(e.value for e in app.error)
     assert "resnet152 with the small stem at batch 512 needs about 31.9 GB for one training step" in error
-    assert "choose a batch of at most" in error and not app.exception
+    assert "choose a batch of at most 128," in error and not app.exception  # the largest offered that fits
     assert job_of(app) is None
 
 
@@ -119,3 +128,13 @@ def test_a_clients_clear_cache_loses_no_run_and_no_place_in_line(app):
         assert device_queues.for_device(select_device(TEST_DEVICE)).busy
     finally:
         stop(job)
+
+
+def test_a_reload_does_not_make_a_student_new_runs_from_their_device_still_count():
+    job = jobs.add(Job(TrainingWork(TrainConfig(device=TEST_DEVICE)), owner="before-reload", owner_address="10.0.0.7"))
+    try:
+        assert "You have 1 run going already" in refusal("after-reload", "10.0.0.7", None)
+        assert refusal("after-reload", "10.0.0.8", None) is None  # a classmate's phone
+        assert refusal("after-reload", None, None) is None  # address unknown: the session alone counts
+    finally:
+        job.status = STOPPED  # never started: nothing runs

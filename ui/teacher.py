@@ -94,19 +94,34 @@ def sign_in_box() -> None:
             st.button("Sign out", key="teacher:sign-out", on_click=sign_out)
             return
         with st.form("teacher:sign-in", border=False, clear_on_submit=True):
-            code = st.text_input("Teacher code", type="password", help="printed on the server's console at start")
+            code = st.text_input(
+                "Teacher code",
+                type="password",
+                help=f"the one set in {CODE_VARIABLE}, else the one printed on the server's console at start",
+            )
             pressed = st.form_submit_button("Sign in")
         if pressed:
-            if sign_in(code):
+            if not code.strip():
+                st.error("Enter the teacher code first.")
+            elif sign_in(code):
                 st.rerun()  # the navigation gains the Teacher page
-            st.error("That is not the teacher code: it is printed on the console of the computer running the app.")
+            else:
+                st.error(
+                    f"That is not the teacher code: it is the one set in {CODE_VARIABLE}, or else the one "
+                    "printed on the console of the computer running the app."
+                )
 
 
-def refusal(owner: str, estimated_seconds: float | None) -> str | None:
-    """Why a student with this token may not start a run estimated at `estimated_seconds`; None: they may."""
+def refusal(owner: str, address: str | None, estimated_seconds: float | None) -> str | None:
+    """Why a student with this token (asking from `address`) may not start a run estimated at
+    `estimated_seconds`; None: they may. Runs from the same device count even after a reload."""
     if is_teacher():
         return None
-    theirs = [job for job in jobs.newest_first() if job.owner == owner and not job.finished]
+    theirs = [
+        job
+        for job in jobs.newest_first()
+        if not job.finished and (job.owner == owner or (address is not None and job.owner_address == address))
+    ]
     if len(theirs) >= limits.runs_per_student:
         return (
             f"You have {_runs(len(theirs))} going already ({_what(theirs[0])}): stop it or let it end first. "
@@ -115,7 +130,7 @@ def refusal(owner: str, estimated_seconds: float | None) -> str | None:
     if estimated_seconds is not None and estimated_seconds > limits.student_minutes * 60:
         return (
             f"This run would take about {format_duration(estimated_seconds)} here, longer than the "
-            f"{format_duration(limits.student_minutes * 60)} the teacher allows a student's run: "
+            f"{limits.student_minutes:g} minutes the teacher allows a student's run: "
             "use fewer training digits or passes (Quick fits)."
         )
     return None

@@ -70,13 +70,16 @@ def memory_budget(device: torch.device) -> int:
     return int(total * SHARE_OF_MEMORY)
 
 
-def too_big_message(config: TrainConfig, device: torch.device) -> str | None:
-    """Why `config` would not fit on `device`, with the batch that would; None when it fits."""
+def too_big_message(config: TrainConfig, device: torch.device, batch_sizes: list[int] | None = None) -> str | None:
+    """Why `config` would not fit on `device`, with the batch that would (the largest of `batch_sizes`,
+    where only those are offered); None when it fits."""
     need = step_memory(config)
     budget = memory_budget(device)
     if need.at(config.batch_size) <= budget:
         return None
     largest = need.largest_batch(budget)
+    if batch_sizes is not None:
+        largest = max((size for size in batch_sizes if size <= largest), default=0)
     fix = f"choose a batch of at most {largest}" if largest >= 1 else "choose a smaller network"
     return (
         f"{config.arch} with the {config.model_stem} stem at batch {config.batch_size} needs about "

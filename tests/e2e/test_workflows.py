@@ -83,7 +83,7 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, browser, app_url,
     expect(teacher.get_by_text("Training: resnet18, 10,000 digits × 2 passes")).to_be_visible()
     teacher.screenshot(path=screenshots / "teacher_panel.png")
     teacher.get_by_role("button", name="Stop").click()
-    page.get_by_text("stopped early; the weights so far are kept").wait_for(timeout=120_000)
+    page.get_by_text("stopped by the teacher; the weights so far are kept").wait_for(timeout=120_000)
     desk.close()
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0

@@ -92,6 +92,10 @@ class Job:
     # Whether the starting session is still connected, whatever page it shows; None where the server
     # cannot tell (then a page polling the job is what keeps it the owner's).
     owner_connected: Callable[[], bool] | None = None
+    # The starting device's network address, where the server knows it and it is not this computer:
+    # a reload starts a new session (a new token), but the same phone asks from the same address.
+    owner_address: str | None = None
+    stopped_by_teacher: bool = False
     started: float = field(default_factory=time.monotonic)  # when it got the device
     thread: threading.Thread | None = None
     _time_left: tuple[float, float, Hashable] | None = None  # (seconds left, when, progress step then) last measured
@@ -119,6 +123,7 @@ class Job:
         """Stop the job if `token` (or the teacher) may (can_stop); False (nothing done) otherwise."""
         if not self.can_stop(token, teacher):
             return False
+        self.stopped_by_teacher = teacher and token != self.owner
         self.stop_event.set()
         return True
 

@@ -49,16 +49,35 @@ def start_job(slot: str, work: Work, key: Hashable | None = None, estimated_seco
     """
     shared = jobs.find(key) if key is not None else None
     if shared is None or shared.status in (STOPPED, FAILED):
-        why = refusal(session_token(), estimated_seconds)
+        why = refusal(session_token(), client_address(), estimated_seconds)
         if why is not None:
             st.warning(why, icon=":material/block:")
+            st.toast(why, icon=":material/block:")  # on a phone the warning can be a screen below the button
             return None
-    job = Job(work, owner=session_token(), key=key, estimated_seconds=estimated_seconds, owner_connected=_connected())
+    job = Job(
+        work,
+        owner=session_token(),
+        key=key,
+        estimated_seconds=estimated_seconds,
+        owner_connected=_connected(),
+        owner_address=client_address(),
+    )
     kept = jobs.add(job)
     if kept is job:
         job.start()
     _remember(slot, kept)
     return kept
+
+
+def client_address() -> str | None:
+    """The network address this session's browser asks from; None where unknown or on this computer."""
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - outside a served app (AppTest) there is none
+        return None
+    if not isinstance(address, str) or address in ("127.0.0.1", "::1", "localhost"):
+        return None
+    return address
 
 
 def _connected() -> Callable[[], bool] | None:

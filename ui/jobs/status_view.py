@@ -34,7 +34,8 @@ def job_status(job: Job, token: str) -> None:
 def stop_control(job: Job, token: str) -> None:
     """Stop for the session that started the job; a sentence for everyone else watching it."""
     if job.stop_event.is_set():
-        st.caption("Stopping after the current step…")
+        who = "The teacher stopped this run: " if job.stopped_by_teacher else ""
+        st.caption(f"{who}Stopping after the current step…")
     elif job.can_stop(token, teacher=is_teacher()):
         if st.button(
             "Stop",

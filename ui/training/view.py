@@ -51,9 +51,13 @@ def results(job: Job, token: str) -> None:
             st.warning("Training was stopped before its first step: there is no model to show.")
         return
     test, config, result = work.result.test, work.config, work.result
-    verb = "finished" if job.status == DONE else "stopped early; the weights so far are kept"
+    if job.status == DONE:
+        verb, box = "finished", st.success
+    else:
+        who = "by the teacher" if job.stopped_by_teacher else "early"
+        verb, box = f"stopped {who}; the weights so far are kept", st.info
     dataset = DATASETS[config.dataset]
-    st.success(
+    box(
         f"Training {verb}. Test accuracy **{test.accuracy:.2f}%**, measured once, now, on {len(test.labels):,} "
         f"test {dataset.items} the network never saw (the curves used {config.validation_size:,} training "
         f"{dataset.items} held out for validation)."
