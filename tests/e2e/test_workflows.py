@@ -1,6 +1,7 @@
 """What a teacher does in class, in a real browser: a student's run stopped from the teacher's panel,
 train to the end, download the checkpoint and reload the page, load a CLI checkpoint, draw a digit."""
 
+import os
 import re
 import subprocess
 import sys
@@ -64,10 +65,11 @@ def test_train_from_the_page_updates_the_chart_and_stops(page, browser, app_url,
     first = chart_points(page)
     page.wait_for_function(f"({CHART_POINTS_JS}) > {first}", timeout=60_000)
     assert chart_points(page) > first  # the chart updates while training runs
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(m => m.innerText.includes('%'))",
-        timeout=300_000,
-    )  # the first epoch's validation accuracy is in (10,000 digits: minutes on a busy 2-core machine)
+    if os.environ.get("RESNET_SCREENSHOTS"):  # the README's picture shows the first epoch's accuracy too
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=stMetricValue]')].some(m => m.innerText.includes('%'))",
+            timeout=300_000,
+        )  # 10,000 digits: minutes on a busy 2-core machine, which the stop below does not need
     page.screenshot(path=screenshots / "train_running.png")
 
     # The teacher, at another computer, signs in with the code and stops the student's run.
