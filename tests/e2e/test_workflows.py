@@ -1,16 +1,13 @@
 """What a teacher does in class, in a real browser: a student's run stopped from the teacher's panel,
-train to the end, download the checkpoint and reload the page, load a CLI checkpoint, draw a digit."""
+train to the end, download the checkpoint and reload the page, load a saved checkpoint, draw a digit."""
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 from playwright.sync_api import expect
 
-from resnet_core.files.checkpoints import load_checkpoint
-from tests.conftest import REPO
+from resnet_core.files.checkpoints import load_checkpoint, save_checkpoint
 from tests.e2e.harness import (
     CANVAS,
     TEACHER_CODE,
@@ -129,37 +126,12 @@ def test_the_default_run_finishes_with_results_and_a_checkpoint_to_download(page
 
 
 @pytest.fixture(scope="module")
-def cli_checkpoint(data_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("cli") / "resnet18-cli.pt"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "resnet_core",
-            "train",
-            "--recipe",
-            "fast",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "128",
-            "--lr",
-            "3e-3",
-            "--train-subset",
-            "10000",
-            "--test-subset",
-            "1000",
-            "--device",
-            "cpu",
-            "--out",
-            str(out),
-        ],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        env={"RESNET_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
-    )
-    return out
+def saved_checkpoint(trained_resnet18, tmp_path_factory):
+    """The test session's ResNet-18 (10,000 digits, one epoch) as a file, as `python -m resnet_core train`
+    writes one (tests/test_cli.py runs that command end to end)."""
+    out = tmp_path_factory.mktemp("saved") / "resnet18-saved.pt"
+    metrics = {"test_accuracy": trained_resnet18.test.accuracy}
+    return save_checkpoint(out, trained_resnet18.model, trained_resnet18.config, metrics)
 
 
 def expect_prediction(page, digit: str) -> None:
@@ -169,13 +141,13 @@ def expect_prediction(page, digit: str) -> None:
     expect(metric.locator("[data-testid=stMetricValue]")).to_have_text(digit, timeout=60_000)
 
 
-def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, page, screenshots):
+def test_load_a_saved_checkpoint_and_draw_digits(saved_checkpoint, fresh_app_url, page, screenshots):
     app_url = fresh_app_url
     page.goto(f"{app_url}/draw", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_text("Load another model").first.click()
-    page.locator("input[type=file]").set_input_files(str(cli_checkpoint))
+    page.locator("input[type=file]").set_input_files(str(saved_checkpoint))
     page.locator(CANVAS).wait_for(timeout=60_000)
-    expect(model_in_use(page)).to_have_value(re.compile(r"^uploaded resnet18-cli.pt"))
+    expect(model_in_use(page)).to_have_value(re.compile(r"^uploaded resnet18-saved.pt"))
 
     draw(page, [[(140, 40), (140, 240)]])  # a 1
     expect_prediction(page, "1")
@@ -191,7 +163,7 @@ def test_load_a_cli_checkpoint_and_draw_digits(cli_checkpoint, fresh_app_url, pa
     expect_prediction(page, "3")
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
-    # "What the model sees": the five preparation steps, then "Where it looks": Grad-CAM of the CLI
+    # "What the model sees": the five preparation steps, then "Where it looks": Grad-CAM of the
     # ResNet-18's four stages, saliency and Integrated Gradients; each decoded by the browser.
     page.wait_for_function(LOADED_IMAGES_JS + " === 11", timeout=30_000)
     page.screenshot(path=screenshots / "draw_predict.png")
