@@ -1,6 +1,6 @@
 """Training throughput, side by side in one process: a plain DataLoader pipeline vs resnet_core's.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.pipeline [--steps 100]
+    RESNET_DATA_DIR=../shared/data python -m benchmarks.pipeline [--steps 100] [--turn 5]
 
 Baseline = what a user writes with torchvision alone: MNIST + DataLoader(batch 128, shuffle)
 with RandomRotation(10), RandomAffine(translate=0.1), ToTensor, Normalize, and torchvision's
@@ -33,7 +33,7 @@ from resnet_core.networks.resnet import resnet18
 from resnet_core.training.trainer import ResNetTrainer
 
 BATCH = 128
-SEGMENT = 5  # steps per turn; the app's trainer reports every 5 steps too
+SEGMENT = 5  # steps per turn by default; the app's trainer reports every 5 steps too
 BASELINE_TRANSFORM = transforms.Compose(
     [
         transforms.RandomRotation(10),
@@ -75,11 +75,11 @@ def bare_stepper(batches: list):
     return lambda: bare_step(model, optimizer, *batches[next(position)])
 
 
-def interleaved(loader, other_step, segments: int) -> tuple[float, float]:
+def interleaved(loader, other_step, segments: int, segment: int = SEGMENT) -> tuple[float, float]:
     """(ResNetTrainer images/s over `loader`, `other_step` images/s), in alternating segments.
 
-    The trainer reports every SEGMENT steps (as the app does); each report runs SEGMENT of the
-    other side's steps, timed apart. The first segment of each side warms up and is not counted.
+    The trainer reports every `segment` steps (as the app does, every 5); each report runs `segment`
+    of the other side's steps, timed apart. The first segment of each side warms up and is not counted.
     Taking turns every second or so, both sides see the same machine: a 2-core VM's speed drifts
     by 10% from one minute to the next, more than the difference measured.
     """
@@ -89,25 +89,25 @@ def interleaved(loader, other_step, segments: int) -> tuple[float, float]:
     resumed = [0.0]  # when the trainer went on after the other side's turn
 
     def take_turn(progress) -> None:
-        if progress.step > SEGMENT:
+        if progress.step > segment:
             seconds["trainer"] += time.perf_counter() - resumed[0]
         start = time.perf_counter()
-        for _ in range(SEGMENT):
+        for _ in range(segment):
             other_step()
-        if progress.step > SEGMENT:
+        if progress.step > segment:
             seconds["other"] += time.perf_counter() - start
         resumed[0] = time.perf_counter()
 
-    assert len(loader) == (segments + 1) * SEGMENT
+    assert len(loader) == (segments + 1) * segment
     trainer.train(
-        loader, None, num_epochs=1, learning_rate=1e-3, weight_decay=1e-4, on_step=take_turn, report_every=SEGMENT
+        loader, None, num_epochs=1, learning_rate=1e-3, weight_decay=1e-4, on_step=take_turn, report_every=segment
     )
-    images = segments * SEGMENT * BATCH
+    images = segments * segment * BATCH
     return images / seconds["trainer"], images / seconds["other"]
 
 
-def training_batches(segments: int) -> MNISTDataLoader:
-    subset = (segments + 1) * SEGMENT * BATCH
+def training_batches(segments: int, segment: int = SEGMENT) -> MNISTDataLoader:
+    subset = (segments + 1) * segment * BATCH
     return MNISTDataLoader(batch_size=BATCH, data_dir=data_dir(), device="cpu", train_subset=subset).get_train_loader()
 
 
@@ -140,19 +140,21 @@ def matmul_peak_gflops(n: int = 2048, repeats: int = 10) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=100, help="timed training steps per side and comparison")
+    parser.add_argument("--turn", type=int, default=SEGMENT, help="steps each side takes before the other's turn")
     args = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
-    segments = max(1, args.steps // SEGMENT)
-    print(f"{segments * SEGMENT} timed steps of batch {BATCH} per side, in turns of {SEGMENT} steps")
+    turn = args.turn
+    segments = max(1, args.steps // turn)
+    print(f"{segments * turn} timed steps of batch {BATCH} per side, in turns of {turn} steps")
     for workers in (0, 1, 2):
-        ours, baseline = interleaved(training_batches(segments), baseline_stepper(workers), segments)
+        ours, baseline = interleaved(training_batches(segments, turn), baseline_stepper(workers), segments, turn)
         print(
             f"DataLoader baseline, num_workers={workers}: {baseline:7.1f} images/s; "
             f"resnet_core loader + ResNetTrainer: {ours:7.1f} images/s; ratio {ours / baseline:.2f}x",
             flush=True,
         )
-    batches = list(training_batches(segments))
-    trainer, bare = interleaved(batches, bare_stepper(batches), segments)
+    batches = list(training_batches(segments, turn))
+    trainer, bare = interleaved(batches, bare_stepper(batches), segments, turn)
     print(f"same batches: bare loop {bare:7.1f}, ResNetTrainer {trainer:7.1f} images/s; ratio {trainer / bare:.2f}x")
     pil_us, ours_us = augmentation_us_per_sample()
     print(f"augmentation per sample: PIL {pil_us:.1f} us, batched {ours_us:.2f} us: {pil_us / ours_us:.0f}x faster")

@@ -56,11 +56,11 @@ def test_cpu_precision_smoke_run_compares_both_arithmetics(data_dir):
 
 def test_pipeline_benchmark_compares_both_pipelines_and_the_bare_loop_in_turns(data_dir):
     env = child_env(RESNET_DATA_DIR=str(data_dir))
-    command = [sys.executable, "-m", "benchmarks.pipeline", "--steps", "5"]
+    command = [sys.executable, "-m", "benchmarks.pipeline", "--steps", "2", "--turn", "2"]
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert "5 timed steps of batch 128 per side, in turns of 5 steps" in out
+    assert "2 timed steps of batch 128 per side, in turns of 2 steps" in out
     for workers in (0, 1, 2):
         assert f"DataLoader baseline, num_workers={workers}: " in out
     assert "same batches: bare loop " in out and "augmentation per sample: PIL " in out

@@ -5,6 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
+from resnet_core.data.augment import to_model_input
 from resnet_core.data.datasets import stratified_indices
 from resnet_core.digits.preprocess import (
     SMALL_DIGIT,
@@ -23,17 +24,22 @@ from tests.pictures import encoded, stroke_canvas
 
 
 def test_canvas_digits_are_classified_as_well_as_the_test_set(trained_resnet18, mnist_test):
+    """1,000 test digits drawn at random sizes and places on the canvas are read about as well as the
+    same 1,000 as MNIST gives them."""
     images, labels = mnist_test
-    idx = stratified_indices(labels, 2000, seed=0)  # the subset the fixture was tested on
+    idx = stratified_indices(labels, 1000, seed=0)
     rng = np.random.default_rng(0)
     inputs = []
     for digit in images[idx].numpy():
         size = int(rng.uniform(0.4, 0.9) * CANVAS)
         top, left = rng.integers(0, CANVAS - size + 1, size=2)
         inputs.append(preprocess_canvas(digit_on_canvas(digit, size, top, left)).tensor)
-    probabilities = predict(trained_resnet18.model, torch.cat(inputs))
-    canvas_accuracy = 100 * (probabilities.argmax(1) == labels[idx]).float().mean().item()
-    assert abs(canvas_accuracy - trained_resnet18.test.accuracy) <= 1.0
+    model = trained_resnet18.model
+    canvas_accuracy = 100 * (predict(model, torch.cat(inputs)).argmax(1) == labels[idx]).float().mean().item()
+    as_given = to_model_input(images[idx])
+    plain_accuracy = 100 * (predict(model, as_given).argmax(1) == labels[idx]).float().mean().item()
+    assert plain_accuracy > 90
+    assert abs(canvas_accuracy - plain_accuracy) <= 1.0
 
 
 def test_result_is_mnist_shaped_centred_and_normalised():

@@ -12,6 +12,7 @@ from tests.waiting import wait_until
 from ui import keys, teacher
 from ui.jobs.device_queue import device_queues
 from ui.jobs.job import STOPPED, Job
+from ui.jobs.session import remote_address
 from ui.jobs.registry import jobs
 from ui.jobs.session import TRAINING
 from ui.models.model_list import checkpoint_dir
@@ -138,3 +139,11 @@ def test_a_reload_does_not_make_a_student_new_runs_from_their_device_still_count
         assert refusal("after-reload", None, None) is None  # address unknown: the session alone counts
     finally:
         job.status = STOPPED  # never started: nothing runs
+
+
+def test_every_browser_on_the_teachers_computer_is_its_own_student_and_a_device_is_one_student():
+    # Tornado reports a local IPv4 connection on a dual-stack socket as "::ffff:127.0.0.1".
+    for here in ("127.0.0.1", "::1", "::ffff:127.0.0.1", None, "", "not an address"):
+        assert remote_address(here) is None
+    assert remote_address("::ffff:192.168.1.23") == "192.168.1.23" == remote_address("192.168.1.23")
+    assert remote_address("fe80::1") == "fe80::1"

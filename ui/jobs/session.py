@@ -11,6 +11,7 @@ link on the projector cannot be used to stop the teacher's run.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Hashable
 
 import streamlit as st
@@ -75,9 +76,19 @@ def client_address() -> str | None:
         address = st.context.ip_address
     except Exception:  # noqa: BLE001 - outside a served app (AppTest) there is none
         return None
-    if not isinstance(address, str) or address in ("127.0.0.1", "::1", "localhost"):
+    return remote_address(address)
+
+
+def remote_address(address: object) -> str | None:
+    """A connection's address as one student's device: None for this computer or an unreadable address.
+    An IPv4 address seen through IPv6 ("::ffff:127.0.0.1") is the IPv4 address it carries."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
         return None
-    return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    return None if parsed.is_loopback or parsed.is_unspecified else str(parsed)
 
 
 def _connected() -> Callable[[], bool] | None:

@@ -48,7 +48,8 @@ def results(job: Job, token: str) -> None:
     work: TrainingWork = job.work
     if not work.has_model:  # failed (the status says why), or stopped before its first step
         if job.status == STOPPED:
-            st.warning("Training was stopped before its first step: there is no model to show.")
+            who = "The teacher stopped this run" if job.stopped_by_teacher else "Training was stopped"
+            st.warning(f"{who} before its first step: there is no model to show.")
         return
     test, config, result = work.result.test, work.config, work.result
     if job.status == DONE:
