@@ -12,9 +12,8 @@ from tests.waiting import wait_until
 from ui import keys, teacher
 from ui.jobs.device_queue import device_queues
 from ui.jobs.job import STOPPED, Job
-from ui.jobs.session import remote_address
 from ui.jobs.registry import jobs
-from ui.jobs.session import TRAINING
+from ui.jobs.session import TRAINING, remote_address
 from ui.models.model_list import checkpoint_dir
 from ui.teacher import refusal
 from ui.training.work import TrainingWork
