@@ -23,5 +23,11 @@ if x is None:
 with layer_col:
     feature_view.layer_section(chosen.model, x)
 
-with st.expander("Where it looks: which parts of this input made the answer", icon=":material/visibility:"):
-    where_it_looks(chosen, x, feature_view.answer_of(chosen.model, x), DATASETS[chosen.dataset].classes)
+where_it_looks(
+    chosen,
+    x,
+    feature_view.answer_of(chosen.model, x),
+    DATASETS[chosen.dataset].classes,
+    key="maps:where",
+    label="Where it looks: which parts of this input made the answer",
+)

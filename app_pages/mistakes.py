@@ -95,7 +95,14 @@ position = st.selectbox(
     ),
     help="A dot clicked in the picture above, then the confusion matrix's cell, then the hardest ones.",
 )
-where_it_looks(chosen, to_model_input(exam.images[position : position + 1]), result.predictions[position], classes)
+where_it_looks(
+    chosen,
+    to_model_input(exam.images[position : position + 1]),
+    result.predictions[position],
+    classes,
+    key="mistakes:where",
+    expanded=True,  # this section is the close look asked for
+)
 
 
 st.subheader("Take it away")

@@ -154,7 +154,7 @@ def test_every_session_starts_with_the_starter_model_shared_by_all(app):
     assert active_model_of(app) is active_model_of(other)  # one model per server, read-only
     app.sidebar.selectbox[0].set_value(1).run()  # a student picks the plain twin
     assert not app.exception and sidebar_choice(app).startswith("Starter plain-20")
-    assert any("Answering: Starter plain-20" in c.value for c in app.caption)
+    assert any("Starter plain-20 reads it" in i.value for i in app.info)
     assert app.session_state[keys.ACTIVE_MODEL].model is not active_model_of(other)
 
 
@@ -285,7 +285,8 @@ def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18,
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Prediction"] == "3"
-    assert float(metrics["Confidence"].rstrip("%")) > 50
+    confidence = next(m.proto.delta for m in app.metric if m.label == "Prediction")
+    assert float(confidence.removesuffix("% sure")) > 50
     # The same drawing feeds the Feature Maps page, which opens on the model with the largest maps.
     app.switch_page("app_pages/feature_maps.py").run()
     assert not app.exception
@@ -298,7 +299,9 @@ def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18,
     assert not app.exception
     assert {m.label: m.value for m in app.metric}[SHAPE] == "512×1×1"
     assert any("Each bar is one of 512 channels" in m.value for m in app.markdown)  # 1×1 maps as bars
-    assert "Where it looks" in [s.value for s in app.subheader]  # the input's attribution maps, folded away
+    # The input's attribution maps, folded away: worked out only once opened.
+    assert "Where it looks: which parts of this input made the answer" in [e.label for e in app.expander]
+    assert "Explain the class" not in [s.label for s in app.selectbox]
 
 
 def _png(image) -> bytes:
@@ -481,7 +484,10 @@ def test_the_draw_page_shows_where_the_model_looks_with_occlusion_and_the_sanity
     app.session_state[keys.DRAWING] = digit_on_canvas(images[index], 200, 40, 40)
     app.switch_page("app_pages/draw.py").run()
     assert not app.exception
-    assert "Where it looks" in [s.value for s in app.subheader]
+    assert "Where it looks" in [e.label for e in app.expander]
+    assert "Explain the class" not in [s.label for s in app.selectbox]  # folded: no maps worked out per stroke
+    app.session_state["draw:where"] = True  # the student opens it
+    app.run()
     assert by_label(app.selectbox, "Explain the class").value == 7  # the starter's answer
     assert app.get("image")[-1].captions == [
         "Grad-CAM, layer1 (28×28)",
@@ -514,7 +520,8 @@ def test_why_it_fails_shows_the_starters_mistakes_and_places_the_drawing_among_t
     assert any('"your drawing"' in spec for spec in charts)  # the drawing among the test digits
     assert {b.proto.label for b in app.get("download_button")} == {"Download ONNX", "Download TorchScript"}
     by_label(app.selectbox, "Image").set_value(by_label(app.selectbox, "Image").options[1]).run()
-    assert not app.exception and [s.value for s in app.subheader].count("Where it looks") == 1
+    assert not app.exception and [e.label for e in app.expander].count("Where it looks") == 1
+    assert "Explain the class" in [s.label for s in app.selectbox]  # open here: the close look asked for
 
 
 def test_teach_it_adds_drawings_learns_new_symbols_and_answers_with_them(app, data_dir):

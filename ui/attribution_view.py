@@ -23,9 +23,25 @@ from ui.models.model_list import ModelEntry
 THUMBNAIL = 112
 
 
-def where_it_looks(chosen: ModelEntry, x: torch.Tensor, answer: int, classes: tuple[str, ...]) -> None:
-    """The section for one prepared input x (1, 1, 28, 28) and the model's answer."""
-    st.subheader("Where it looks")
+def where_it_looks(
+    chosen: ModelEntry,
+    x: torch.Tensor,
+    answer: int,
+    classes: tuple[str, ...],
+    key: str,
+    label: str = "Where it looks",
+    expanded: bool = False,
+) -> None:
+    """The section for one prepared input x (1, 1, 28, 28) and the model's answer, in an expander
+    (`key` keeps it open or folded). The maps are worked out only while it is open: a dozen backward
+    passes on every stroke would cost the shared server far more than the answer itself."""
+    section = st.expander(label, expanded=expanded, icon=":material/visibility:", key=key, on_change="rerun")
+    if section.open:
+        with section:
+            _maps(chosen, x, answer, classes)
+
+
+def _maps(chosen: ModelEntry, x: torch.Tensor, answer: int, classes: tuple[str, ...]) -> None:
     target = st.selectbox(
         "Explain the class",
         range(len(classes)),

@@ -7,6 +7,7 @@ with serve_app(data_dir, checkpoint_dir) as server, chromium() as browser:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import socket
@@ -89,15 +90,19 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 
 @contextlib.contextmanager
-def serve_app(data_dir: Path | str, checkpoint_dir: Path | str | None = None) -> Iterator[Server]:
-    """`streamlit run app.py` on a free port; yields once /_stcore/health answers, stops it after."""
+def serve_app(
+    data_dir: Path | str, checkpoint_dir: Path | str | None = None, cpus: str | None = None
+) -> Iterator[Server]:
+    """`streamlit run app.py` on a free port; yields once /_stcore/health answers, stops it after.
+
+    cpus: the cores the server may use ("0"), as taskset takes them; None: any.
+    """
     port = _free_port()
     env = child_env(RESNET_DATA_DIR=str(data_dir), RESNET_TEACHER_CODE=TEACHER_CODE)
     if checkpoint_dir is not None:
         env["RESNET_CHECKPOINT_DIR"] = str(checkpoint_dir)
-    process = subprocess.Popen(
-        server_command(port), cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    command = server_command(port) if cpus is None else ["taskset", "-c", cpus, *server_command(port)]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process)
@@ -166,15 +171,21 @@ def stop_button(page):
     return page.get_by_test_id("stButton").get_by_role("button", name="Stop")
 
 
-def draw(page, strokes: list[list[tuple[int, int]]]) -> None:
-    """Draw strokes (lists of canvas pixel positions) on the Draw page's canvas with the mouse."""
+def draw(page, strokes: list[list[tuple[int, int]]], box: dict | None = None) -> None:
+    """Draw strokes (lists of canvas pixel positions) on the Draw page's canvas with the mouse.
+
+    box: where the canvas is on the screen; by default where it is now. A finger put down the moment
+    Clear is pressed lands where the canvas was, whichever canvas is there.
+    """
     # After Undo or Clear the canvas is a new one; the old one lingers hidden for a moment.
-    box = page.locator(f"{CANVAS} >> visible=true").bounding_box()
+    box = box or page.locator(f"{CANVAS} >> visible=true").bounding_box()
     for stroke in strokes:
         page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
         page.mouse.down()
-        for x, y in stroke[1:]:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+        for (x0, y0), (x, y) in zip(stroke, stroke[1:]):
+            # A pen step at most 10 px long, as a hand's moves come: one step per point of a dense path.
+            steps = max(1, math.ceil(math.dist((x0, y0), (x, y)) / 10))
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
         page.mouse.up()
 
 

@@ -1,8 +1,10 @@
 """Two students at once, in their own sessions of one server: each draws a different digit and sees
 its own answer, never the other's. benchmarks.classroom does the same for a whole class, timed."""
 
+from playwright.sync_api import expect
+
 from resnet_core.data.datasets import load_split
-from tests.e2e.harness import CANVAS, PREDICTION_JS, draw, one_stroke_digits
+from tests.e2e.harness import CANVAS, PREDICTION_JS, draw, one_stroke_digits, wait_until_idle
 
 
 def test_two_students_drawing_at_once_each_see_their_own_digit(browser, app_url, data_dir):
@@ -24,3 +26,36 @@ def test_two_students_drawing_at_once_each_see_their_own_digit(browser, app_url,
     finally:
         for context in contexts:
             context.close()
+
+
+ONE = [(140, 40), (140, 250)]
+SEVEN = [(70, 50), (210, 50), (120, 250)]
+
+
+def test_a_digit_drawn_right_after_clear_on_a_phone_is_answered_every_time(browser, app_url):
+    """Ten digits on a phone, each drawn the moment Clear is pressed, while the page may still be
+    rerunning: every one reaches the model, and its answer shows on the same screen as the canvas."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/draw", wait_until="domcontentloaded", timeout=90_000)
+        page.locator(CANVAS).wait_for(timeout=60_000)
+        wait_until_idle(page)
+        prediction = page.locator("[data-testid=stMetric]", has_text="Prediction")
+        canvas_at = page.locator(CANVAS).bounding_box()
+        answered = []
+        for position in range(10):
+            label, stroke = (1, ONE) if position % 2 == 0 else (7, SEVEN)  # each answer differs from the last
+            if position:
+                page.get_by_role("button", name="Clear").click(no_wait_after=True)
+            draw(page, [stroke], box=canvas_at)  # where the canvas is, whichever canvas is there now
+            expect(prediction.get_by_test_id("stMetricValue")).to_have_text(str(label), timeout=60_000)
+            answered.append(label)
+            screen = page.viewport_size["height"]
+            canvas = page.locator(f"{CANVAS} >> visible=true").bounding_box()
+            answer = prediction.bounding_box()  # the digit and how sure, together
+            assert canvas["y"] >= 0 and answer["y"] + answer["height"] <= screen  # both on one screen
+        assert answered == [1, 7] * 5
+        assert page.locator("[data-testid=stException]").count() == 0
+    finally:
+        context.close()

@@ -21,7 +21,7 @@ def test_draw_see_where_it_looks_open_a_confusion_cell_and_run_the_onnx_download
     page.get_by_text("Draw a digit on the black canvas.").wait_for()
     wait_until_idle(page)
     draw(page, [[(140, 40), (140, 250)]])  # a 1
-    page.get_by_text("Where it looks").wait_for(timeout=90_000)
+    page.get_by_text("Where it looks").click(timeout=90_000)  # folded until asked for
     page.wait_for_function(LOADED_GRAD_CAM_JS, timeout=60_000)  # the overlay is drawn, not just named
     expect(page.locator("[data-testid=stMetric]", has_text="Prediction").get_by_test_id("stMetricValue")).to_have_text(
         "1"

@@ -155,9 +155,11 @@ def test_load_a_saved_checkpoint_and_draw_digits(saved_checkpoint, fresh_app_url
     expect_prediction(page, "3")
     wait_until_idle(page)
     assert page.locator("[data-testid=stException]").count() == 0
-    # "What the model sees": the five preparation steps, then "Where it looks": Grad-CAM of the
-    # ResNet-18's four stages, saliency and Integrated Gradients; each decoded by the browser.
-    page.wait_for_function(LOADED_IMAGES_JS + " === 11", timeout=30_000)
+    # "What the model sees": the five preparation steps, then "Where it looks" once opened: Grad-CAM of
+    # the ResNet-18's four stages, saliency and Integrated Gradients; each decoded by the browser.
+    page.wait_for_function(LOADED_IMAGES_JS + " === 5", timeout=30_000)
+    page.get_by_text("Where it looks").click()
+    page.wait_for_function(LOADED_IMAGES_JS + " === 11", timeout=60_000)
     page.screenshot(path=screenshots / "draw_predict.png")
 
     page.locator("[data-testid=stSidebarNav]").get_by_text("Feature Maps").click()  # same session

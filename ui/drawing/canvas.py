@@ -1,8 +1,10 @@
 """A drawing canvas (Draw & Predict's, Teach it's) with Undo and Clear buttons that are always on screen, touch screens included.
 
 The canvas's own toolbar shows only while a mouse hovers over it, so a phone never sees it. Our
-buttons remount the canvas (a new key) holding all strokes but the last; the picture of the drawing
-after each stroke is kept, so the prediction steps back with the strokes at once.
+buttons (ui.drawing.canvas_buttons) press the toolbar's Undo and Reset in the browser, so a stroke
+drawn the moment after lands on the same canvas. A canvas rebuilt from kept strokes (after a visit
+to another page) is remounted by the server instead, holding all strokes but the last; the picture
+of the drawing after each stroke is kept, so the prediction steps back with the strokes at once.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from ui import keys
+from ui.drawing.canvas_buttons import canvas_buttons
 
 SIZE = 280  # canvas side in px: fits a phone held upright
 STROKES_KEPT = 40  # pictures kept for Undo (78 KB each)
@@ -32,6 +35,9 @@ def drawing_canvas(stroke_width: int, drawing_key: str = keys.DRAWING, name: str
 
     state = _state(name)
     state["drawing_key"] = drawing_key
+    key = f"{keys.CANVAS}-{name}-{state['version']}"
+    if key not in st.session_state:  # the browser has no such canvas yet: it starts from the strokes kept
+        state["start"] = {"objects": state["objects"]} if state["objects"] else None
     canvas = st_canvas(
         stroke_width=stroke_width,
         stroke_color="#FFFFFF",
@@ -41,42 +47,41 @@ def drawing_canvas(stroke_width: int, drawing_key: str = keys.DRAWING, name: str
         drawing_mode="freedraw",
         initial_drawing=state["start"],
         return_image_data=True,
-        key=f"{keys.CANVAS}-{name}-{state['version']}",
+        key=key,
     )
-    objects = list((canvas.json_data or {}).get("objects", [])) if canvas is not None else []
-    if canvas is not None and canvas.image_data is not None and objects:
-        picture = np.asarray(canvas.image_data)
-        # Counts above this one belong to strokes the canvas's own Undo took back.
+    picture = canvas.image_data if canvas is not None else None
+    if picture is not None:  # the canvas sent its drawing (after a stroke, an Undo or a Clear)
+        objects = list((canvas.json_data or {}).get("objects", []))
+        # Counts above this one belong to strokes taken back since.
         kept = {n: p for n, p in state["pictures"].items() if n < len(objects) and n > len(objects) - STROKES_KEPT}
-        state["pictures"] = {**kept, len(objects): picture[..., 0].copy()}
         state["objects"] = objects
-        st.session_state[drawing_key] = picture
-    strokes = len(state["objects"])
-    undo, clear = st.columns(2)
-    if undo.button("Undo stroke", icon=":material/undo:", disabled=strokes == 0, width="stretch", key=f"undo-{name}"):
-        _restart(state, state["objects"][:-1])
-    if clear.button("Clear", icon=":material/delete:", disabled=strokes == 0, width="stretch", key=f"clear-{name}"):
-        _restart(state, [])
+        if objects:
+            state["pictures"] = {**kept, len(objects): np.asarray(picture)[..., 0].copy()}
+            st.session_state[drawing_key] = np.asarray(picture)
+        else:
+            state["pictures"] = {}
+            st.session_state.pop(drawing_key, None)
+    canvas_buttons(
+        key=f"buttons-{name}",
+        strokes=len(state["objects"]),
+        in_browser=state["start"] is None,  # the canvas's own Reset goes back to its start: empty only then
+        on_undo=lambda: _restart(state, state["objects"][:-1]),
+        on_clear=lambda: _restart(state, []),
+    )
 
 
 def clear_canvas(name: str) -> None:
-    """Empty the canvas `name` and forget its drawing (after the drawing was used up, say); reruns."""
+    """Empty the canvas `name` and forget its drawing; for a widget's callback (the run that follows
+    draws the empty canvas)."""
     _restart(_state(name), [])
 
 
-def forget_canvas(name: str) -> None:
-    """Empty the canvas `name` without a rerun: for a widget's on_change, which reruns anyway."""
-    _restart(_state(name), [], rerun=False)
-
-
-def _restart(state: dict, objects: list, rerun: bool = True) -> None:
+def _restart(state: dict, objects: list) -> None:
     """Remount the canvas holding `objects`; the drawing becomes the picture taken at that many strokes."""
-    state.update(version=state["version"] + 1, start={"objects": objects} if objects else None, objects=objects)
+    state.update(version=state["version"] + 1, objects=objects)
     grey = state["pictures"].get(len(objects))
     drawing_key = state.get("drawing_key", keys.DRAWING)
     if grey is not None:
         st.session_state[drawing_key] = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
     else:  # cleared, or strokes drawn between two updates: the page waits for the next stroke
         st.session_state.pop(drawing_key, None)
-    if rerun:
-        st.rerun()

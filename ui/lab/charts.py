@@ -18,7 +18,7 @@ from resnet_core.inside.loss_slice import LossSlice
 
 COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
 NAMES = {"residual": "residual (with shortcuts)", "plain": "plain (no shortcuts)"}
-_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), template="plotly_white", font=dict(size=15))
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=dict(size=15))  # the app's theme, as ui.charts
 _LEGEND = dict(orientation="h", y=-0.22)
 
 
