@@ -154,7 +154,7 @@ def test_every_session_starts_with_the_starter_model_shared_by_all(app):
     assert active_model_of(app) is active_model_of(other)  # one model per server, read-only
     app.sidebar.selectbox[0].set_value(1).run()  # a student picks the plain twin
     assert not app.exception and sidebar_choice(app).startswith("Starter plain-20")
-    assert any("Starter plain-20 reads it" in i.value for i in app.info)
+    assert any(i.value.startswith("Draw a digit") and "Starter plain-20 · " in i.value for i in app.info)
     assert app.session_state[keys.ACTIVE_MODEL].model is not active_model_of(other)
 
 

@@ -42,6 +42,20 @@ def once_per(owner: object, what: Hashable, make: Callable[[], T]) -> T:
         return _per_object.setdefault(owner, {}).setdefault(what, value)
 
 
+def latest_per(owner: object, what: Hashable, version: Hashable, make: Callable[[], T]) -> T:
+    """`make()`'s result for `owner` and `what` as of `version`, remade when the version changes; only the
+    latest is kept. For what every watcher of a live run draws: one figure per new point, not one per
+    watcher and second."""
+    with _per_object_lock:
+        kept = _per_object.get(owner, {}).get(what)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+    value = make()
+    with _per_object_lock:
+        _per_object.setdefault(owner, {})[what] = (version, value)
+    return value
+
+
 def made_for(owner: object, what: Hashable) -> bool:
     """Whether `once_per(owner, what, ...)` has a value already (so asking for it costs nothing)."""
     with _per_object_lock:

@@ -132,12 +132,18 @@ class TwinRun:
         self._steps_done = 0
         self._seconds = 0.0
         self._finished = False
+        self._updates = 0  # how often what snapshot() shows has changed
         self.final: dict[str, dict[str, float]] | None = None
         self.stopped = False
 
     @property
     def depth(self) -> int:
         return weighted_depth(self.nets["residual"])
+
+    @property
+    def updates(self) -> int:
+        """Goes up whenever snapshot() would show something new: a live view redraws only then."""
+        return self._updates
 
     def run(self, stop_event: threading.Event | None = None, on_report: Callable[[], None] | None = None) -> None:
         """Train both twins for config.epochs epochs (until stop_event is set), then measure them."""
@@ -185,6 +191,7 @@ class TwinRun:
         with self._lock:
             self._seconds = time.perf_counter() - started
             self._finished = True
+            self._updates += 1
 
     def _report(self, step: int, windows: dict[str, Tensor], started: float) -> None:
         values = {twin: window.tolist() for twin, window in windows.items()}  # one read-back per report
@@ -197,6 +204,7 @@ class TwinRun:
                     self._curves[twin].train_loss.append(loss_sum / images)
             self._steps_done = step
             self._seconds = time.perf_counter() - started
+            self._updates += 1
 
     def _evaluate(self, step: int) -> None:
         scores = {twin: accuracy(net, self.data.test_images, self.data.test_labels) for twin, net in self.nets.items()}
@@ -204,6 +212,7 @@ class TwinRun:
             for twin, score in scores.items():
                 self._curves[twin].eval_steps.append(step)
                 self._curves[twin].test_accuracy.append(score)
+            self._updates += 1
 
     def snapshot(self) -> TwinSnapshot:
         with self._lock:

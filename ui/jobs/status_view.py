@@ -31,6 +31,15 @@ def job_status(job: Job, token: str) -> None:
     stop_control(job, token)
 
 
+def poll_seconds(job: Job, token: str) -> float:
+    """How often a page showing `job` looks for news. Its owner once a second; others, whom a class of
+    thirty can be, every two (a run reports every few seconds on a CPU, and each look costs the server
+    that trains); a run waiting in line every five."""
+    if job.status == QUEUED:
+        return 5.0
+    return 1.0 if job.owner == token else 2.0
+
+
 def stop_control(job: Job, token: str) -> None:
     """Stop for the session that started the job; a sentence for everyone else watching it."""
     if job.stop_event.is_set():

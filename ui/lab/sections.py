@@ -7,11 +7,12 @@ from collections.abc import Callable
 import streamlit as st
 
 from resnet_core.depth_study.twins import TwinRun
+from ui.caches import latest_per
 from ui.charts import NO_TOOLBAR
 from ui.input_picker import drawing_or_test_image
 from ui.jobs.job import FAILED, STOPPED, Job, Work
 from ui.jobs.session import SWEEP, TWINS, shared_job, start_job
-from ui.jobs.status_view import job_status
+from ui.jobs.status_view import job_status, poll_seconds
 from ui.lab import charts as lab_charts
 from ui.lab import view as lab_view
 from ui.lab.works import SweepWork, TwinWork
@@ -36,18 +37,25 @@ def _stopped_note(job: Job) -> None:
         st.caption("This run was stopped early: what is shown is what it trained until then.")
 
 
+def _poll(slot: str, key: tuple, token: str, running: bool) -> float | None:
+    job = shared_job(slot, key)
+    return poll_seconds(job, token) if running and job is not None else None
+
+
 def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
-    @st.fragment(run_every=1.0 if running else None)
+    @st.fragment(run_every=_poll(TWINS, key, token, running))
     def panel() -> None:
         job = shared_job(TWINS, key)
         if job is None:
             st.info("Press **Train the twins** to start. Once it runs, the bar shows the time left.")
             return
         work: TwinWork = job.work
-        snap = work.twins.snapshot()
+        snap = work.snapshot()
         job_status(job, token)
         _stopped_note(job)
-        st.plotly_chart(lab_charts.twin_curves(snap), key="twin-curves", config=NO_TOOLBAR)
+        # One figure per change of the run, shared by everyone watching it.
+        figure = latest_per(work.twins, "curves", work.twins.updates, lambda: lab_charts.twin_curves(snap))
+        st.plotly_chart(figure, key="twin-curves", config=NO_TOOLBAR)
         if snap.final:
             lab_view.twins_verdict(snap, arch)
         if running and job.finished:
@@ -57,7 +65,7 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
 
 
 def sweep_panel(key: tuple, token: str, running: bool) -> None:
-    @st.fragment(run_every=1.0 if running else None)
+    @st.fragment(run_every=_poll(SWEEP, key, token, running))
     def panel() -> None:
         job = shared_job(SWEEP, key)
         if job is None:
@@ -78,11 +86,13 @@ def gradient_panel(key: tuple, running: bool) -> None:
     @st.fragment(run_every=2.0 if running else None)
     def panel() -> None:
         job = shared_job(TWINS, key)
-        snap = job.work.twins.snapshot() if job is not None else None
+        snap = job.work.snapshot() if job is not None else None
         if snap is None or not snap.gradients or not snap.gradients["residual"].steps:
             st.caption("Appears as soon as the twins (section 1) start training.")
             return
-        st.plotly_chart(lab_charts.gradient_heatmaps(snap.gradients), key="gradient-heatmap", config=NO_TOOLBAR)
+        twins = job.work.twins
+        figure = latest_per(twins, "gradients", twins.updates, lambda: lab_charts.gradient_heatmaps(snap.gradients))
+        st.plotly_chart(figure, key="gradient-heatmap", config=NO_TOOLBAR)
         lab_view.gradient_verdict(snap)
 
     panel()

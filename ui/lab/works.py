@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from resnet_core.depth_study.twins import DepthSweep, TwinRun, TwinSnapshot
+from ui.caches import latest_per
 from ui.jobs.job import Progress
 
 OUT_OF_MEMORY = "choose fewer digits or a shallower net."
@@ -40,8 +41,12 @@ class TwinWork:
         self.twins.run(stop_event)
         return self.twins.stopped
 
+    def snapshot(self) -> TwinSnapshot:
+        """The run as it stands, copied once per change however many pages look."""
+        return latest_per(self.twins, "snapshot", self.twins.updates, self.twins.snapshot)
+
     def progress(self) -> Progress:
-        snap = self.twins.snapshot()
+        snap = self.snapshot()
         return Progress(_share_done(snap), snap.steps_done, f"Training both networks: {_step_text(snap)}")
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 from resnet_core.data.datasets import DATASETS
 from resnet_core.files.checkpoints import checkpoint_bytes, save_checkpoint
 from ui import charts, keys
+from ui.caches import latest_per
 from ui.confusion_view import confusion_section
 from ui.jobs.job import DONE, STOPPED, Job
 from ui.models.model_list import ModelEntry, active_model, checkpoint_dir, keep_model, set_active_model
@@ -36,11 +37,10 @@ def live_metrics(work: TrainingWork) -> None:
 def curves(work: TrainingWork) -> None:
     if not work.steps:  # empty axes would only puzzle: the progress bar says what is happening
         return
-    st.plotly_chart(
-        charts.training_curves(list(work.steps), list(work.epochs)),
-        key="training-curves",
-        config=charts.NO_TOOLBAR,
-    )
+    # One figure per new point, shared by everyone watching the run.
+    steps, epochs = list(work.steps), list(work.epochs)
+    figure = latest_per(work, "curves", (len(steps), len(epochs)), lambda: charts.training_curves(steps, epochs))
+    st.plotly_chart(figure, key="training-curves", config=charts.NO_TOOLBAR)
 
 
 def results(job: Job, token: str) -> None:
