@@ -1,6 +1,6 @@
 """Which change to the fast recipe lifts ResNet-18's final test accuracy: one variant per run.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.accuracy_levers --variant fast --seed 0
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.accuracy_levers --variant fast --seed 0
     python -m benchmarks.accuracy_levers --smoke          # tiny subsets, checks the script only
 
 Each run trains ResNet-18 (imagenet stem) for --epochs epochs of OneCycle on the full

@@ -10,11 +10,14 @@ from pathlib import Path
 
 import torch
 
+from resnet_core.data.datasets import resolve_data_dir
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def data_dir() -> str:
-    return os.environ.get("RESNET_DATA_DIR") or str(REPO.parent / "shared" / "data")
+    """Where the datasets are: $RESNET_DATA_DIR, else the library's own default folder."""
+    return str(resolve_data_dir())
 
 
 def machine() -> str:

@@ -1,6 +1,6 @@
 """bf16 autocast against fp32 for CPU training, sustained, side by side in one process.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.cpu_precision [--seconds 15] [--rounds 2] [--smoke]
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.cpu_precision [--seconds 15] [--rounds 2] [--smoke]
 
 For each net, fp32 and bf16 autocast take turns training on real MNIST batches (batch 128,
 Adam) for `--seconds` each, `--rounds` times; images/s counts every step of every turn, so a

@@ -5,7 +5,7 @@
 # (or /tmp/gpu-check). Needs pytest-xdist and pytest-timeout there.
 #
 # Prepared on a machine with internet, from the project's root, for a GPU machine without it:
-#   ../shared/tools/prepare-gpu-carry && gzip -kf .gpu-data/MNIST/raw/*-ubyte   # MNIST, ~11 MB packed
+#   mkdir -p .gpu-data/MNIST/raw && cp path/to/data/MNIST/raw/*-ubyte .gpu-data/MNIST/raw && gzip -f .gpu-data/MNIST/raw/*-ubyte  # ~11 MB
 #   pip download --no-deps --only-binary=:all: --python-version 3.12 --platform manylinux2014_x86_64 \
 #       -d .whl streamlit plotly torchinfo captum streamlit-drawable-canvas ...   # what the GPU machine lacks
 # Then there, with .gpu-data and .whl beside the code:

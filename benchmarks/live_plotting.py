@@ -1,6 +1,6 @@
 """Does live plotting cost training speed? The app's progress callback vs none, side by side.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.live_plotting [--steps 60] [--rounds 3]
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.live_plotting [--steps 60] [--rounds 3]
 The app reports every ui.training.work.REPORT_EVERY steps (one device sync each) and appends
 each report to a list its page polls; the library's default reports every 20 steps
 to no one. Runs alternate (A, B, A, B) so drift of the machine favours neither.

@@ -1,7 +1,7 @@
 """Peak memory (RSS) of `streamlit run app.py`: idle, during a CPU training run, after predicting,
 then after more runs than the server keeps finished (ui.jobs.registry.JobRegistry).
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.memory [--extra-runs N]
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.memory [--extra-runs N]
 Drives the app with Playwright and Debian's Chromium; reads the server's VmRSS/VmHWM from /proc.
 """
 

@@ -1,6 +1,6 @@
 """Training throughput, side by side in one process: a plain DataLoader pipeline vs resnet_core's.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.pipeline [--steps 100] [--turn 5]
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.pipeline [--steps 100] [--turn 5]
 
 Baseline = what a user writes with torchvision alone: MNIST + DataLoader(batch 128, shuffle)
 with RandomRotation(10), RandomAffine(translate=0.1), ToTensor, Normalize, and torchvision's

@@ -1,7 +1,7 @@
 """The Residual Lab's costs and results: gradient-flow recording overhead, the default twin run and depth sweep.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.residual_lab              # overhead, twin run, sweep
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.residual_lab --reference  # full-data twins (long on a CPU)
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.residual_lab              # overhead, twin run, sweep
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.residual_lab --reference  # full-data twins (long on a CPU)
 
 Overhead: one trainer takes turns of `--turn` steps with and without a GradientFlowRecorder
 (every 10 steps, as the lab records) on the same batches, in A B B A order, so drift of the

@@ -1,6 +1,6 @@
 """Time to 99.0% test accuracy on the full 60k/10k, both sides in one run.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.time_to_accuracy
+    RESNET_DATA_DIR=path/to/data python -m benchmarks.time_to_accuracy
 Baseline: the classic recipe (batch 128, Adam 1e-3, wd 1e-4, StepLR(7, 0.1)) on a plain
 DataLoader pipeline (benchmarks.pipeline's, num_workers=2, torchvision resnet18).
 Ours: `--recipe fast` on resnet_core. Each is evaluated on all 10,000 test digits after
