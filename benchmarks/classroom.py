@@ -1,14 +1,22 @@
-"""A class at once: N students, each in their own browser session of one server, draw a digit and read the answer.
+"""A class at once: N students, each in their own browser session of one server, draw digits and watch a run.
 
-    RESNET_DATA_DIR=../shared/data python -m benchmarks.classroom [--sessions 20]
-One `streamlit run app.py` and one headless Chromium with a context (a session) per student. Idle: every
-session opens Draw & Predict, all draw a different MNIST test digit in one stroke at once, and each waits
-for its prediction; then each opens Feature Maps and waits for its chart. Training: one more session
-starts a run on the Train page (its defaults) and, while it trains, the same students draw again in
-fresh sessions. Latency is from the end of the stroke (mouse up) to the answer on screen, timed in the
-page. The server's memory (VmRSS of it and its children) is read before any session, after one
-warm-up session (modules imported, model loaded) and with all N open. Every session draws with the
-starter model (assets/starter-resnet20.pt) that each has from its first second: no setup in the page.
+    RESNET_DATA_DIR=... python -m benchmarks.classroom [--sessions 10 20 30] [--pinned] [--app-dir DIR]
+One `streamlit run app.py` and one headless Chromium with a phone-sized context (a session) per student.
+For each class size N:
+- drawing, idle: all N open Draw & Predict and draw a different MNIST test digit in one stroke at the
+  same moment; each waits for its answer. Server CPU per drawing is the server's CPU over the round / N.
+- watching: the teacher starts a Long training run and goes to another page; for WATCH_SECONDS
+  nobody watches, then all N open the run's link on the Train page and watch it for as long. The
+  server's threads are read one by one: the training threads' CPU, and everything else (the
+  watchers' pages), per watcher and second. The run's slowdown is its threads' CPU rate watched
+  against unwatched.
+- drawing while training: all N open Draw & Predict afresh and draw again while the run goes on.
+Latency is from the end of the stroke (mouse up) to the answer on screen, timed in the page. The
+server's memory (VmRSS) is read before any session, after one warm-up session, with each class open
+and once every class has left (after the server's disconnected-session TTL). --pinned puts the server
+on core 0 and this script with Chromium on the other cores, as in a room where every student's
+browser runs on their own phone: the server's own cost is then not hidden by the browsers'.
+--app-dir serves another checkout (say, an older commit in a git worktree) to compare with.
 """
 
 from __future__ import annotations
@@ -32,17 +40,12 @@ from tests.e2e.harness import (
     CHROMIUM_ARGS,
     PREDICTION_JS,
     STROKE_CLOCK_JS,
+    TEACHER_CODE,
     one_stroke_digits,
     serve_app,
 )
 
-STARTER = REPO / "assets" / "starter-resnet20.pt"
-VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 300_000  # per wait: 30 sessions on 2 cores queue for a long time, and a miss is reported, not fatal
-# The Feature Maps page's channel grid, drawn: its title is "<layer>: <k> of <C> channels".
-FEATURE_CHART_JS = (
-    "() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].some(t => t.textContent.includes('channels'))"
-)
 # A step has been reported: the progress bar reads "epoch 1/1", not "starting…".
 TRAINING_JS = (
     "() => [...document.querySelectorAll('[data-testid=stProgress]')].some(p => /epoch \\d/.test(p.innerText))"
@@ -100,36 +103,43 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return used
 
 
-class CpuMeter:
-    """Wall time and CPU seconds of the server and of the client side (this script, Playwright's driver,
-    Chromium) since the last lap: which of the two the machine's cores were busy with. A process that
-    ends within a lap (a closed page's renderer) loses its time since the last lap: a small undercount."""
+VIEWPORT = {"width": 390, "height": 844}  # a phone, as students have
+WATCH_SECONDS = 20
+DISCONNECTED_TTL = int(
+    os.environ.get("CLASSROOM_TTL", 120)
+)  # Streamlit's server.disconnectedSessionTTL default: a closed session's state goes after it
 
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
-        self.laps: list[tuple[str, float, float, float]] = []
-        self._at, self._server, self._client = self._read()
 
-    def _read(self) -> tuple[float, dict[int, float], dict[int, float]]:
-        server = process_tree(self.server_pid)
-        client = [pid for pid in process_tree(os.getpid()) if pid not in server]
-        return time.perf_counter(), cpu_seconds(server), cpu_seconds(client)
+def thread_cpu(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of each thread of a process so far."""
+    used = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            used[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError):
+            continue
+    return used
 
-    def lap(self, what: str) -> None:
-        now, server, client = self._read()
-        used = [
-            sum(t - before.get(pid, 0.0) for pid, t in after.items())
-            for before, after in ((self._server, server), (self._client, client))
-        ]
-        self.laps.append((what, now - self._at, *used))
-        self._at, self._server, self._client = now, server, client
+
+def thread_deltas(before: dict[int, float], after: dict[int, float]) -> dict[int, float]:
+    return {tid: t - before.get(tid, 0.0) for tid, t in after.items()}
+
+
+def server_cpu(pid: int) -> float:
+    return sum(cpu_seconds(process_tree(pid)).values())
+
+
+async def open_page(context, url: str, path: str, ready: str):
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(f"{url}/{path}", wait_until="domcontentloaded")
+    await page.locator(ready).first.wait_for()
+    return page
 
 
 async def open_draw_page(context, url: str):
-    page = await context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    await page.goto(f"{url}/draw", wait_until="domcontentloaded")
-    await page.locator(CANVAS).wait_for()
+    page = await open_page(context, url, "draw", CANVAS)
     await page.evaluate(STROKE_CLOCK_JS)
     return page
 
@@ -156,18 +166,6 @@ async def draw_and_read(page, label: int, stroke: list[tuple[int, int]]) -> Answ
     return Answer(label, shown["digit"], shown["ms"])
 
 
-async def open_feature_maps(page) -> float | None:
-    """Seconds from the click on Feature Maps (same session, so it shows the drawing) to its chart."""
-    started = time.perf_counter()
-    await page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Feature Maps").click()
-    try:
-        await page.wait_for_function(FEATURE_CHART_JS)
-    except PlaywrightError as err:
-        print(f"  Feature Maps chart missing: {type(err).__name__}: {str(err).splitlines()[0]}")
-        return None
-    return time.perf_counter() - started
-
-
 async def draw_all(pages, digits) -> list[Answer]:
     return await asyncio.gather(
         *(draw_and_read(page, label, stroke) for page, (_, label, stroke) in zip(pages, digits))
@@ -175,116 +173,193 @@ async def draw_all(pages, digits) -> list[Answer]:
 
 
 async def start_training(context, url: str):
-    """A session that presses Start training with the Train page's defaults; returns once a step is reported."""
+    """The teacher (whose runs have no time limit) starts a Long run on the Train page, waits for its
+    first step, then goes to Overview (in the app, so the session and its run stay) and stops polling.
+    Returns the page and the run's link."""
     page = await context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     await page.goto(f"{url}/train", wait_until="domcontentloaded")
+    await page.locator("[data-testid=stSidebar] summary").filter(has_text="Teacher").click()
+    await page.get_by_label("Teacher code", exact=True).fill(TEACHER_CODE)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_text("Long: all 55,000 digits").click()
     await page.get_by_role("button", name="Start training").first.click()
     await page.wait_for_function(TRAINING_JS)
-    return page
+    link = page.url
+    await page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Overview").click()
+    return page, link
 
 
-async def still_training(page) -> bool:
-    """The Train page's own Stop button (not the header's, while a script runs) shows while the run goes on."""
-    return await page.get_by_test_id("stButton").get_by_role("button", name="Stop").count() > 0
+async def stop_training(page) -> None:
+    """Stop the run from the page that started it, unless it has ended by now."""
+    await page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Train").click()
+    stop = page.get_by_test_id("stButton").get_by_role("button", name="Stop")
+    await stop.or_(page.get_by_text("Use this run's model")).or_(page.get_by_text("Training finished")).first.wait_for()
+    if await stop.count():  # the run then tests its weights so far: the next class does not wait for that
+        await stop.click()
+        await page.get_by_text("Stopping after the current step").or_(page.get_by_text("kept")).first.wait_for()
+
+
+async def watch(pid: int, seconds: float) -> tuple[float, dict[int, float]]:
+    """The server's CPU seconds over `seconds`: in all (threads that ended meanwhile included, as a
+    script run's can), and of each thread still there."""
+    total, threads = server_cpu(pid), thread_cpu(pid)
+    await asyncio.sleep(seconds)
+    return server_cpu(pid) - total, thread_deltas(threads, thread_cpu(pid))
 
 
 async def errors_shown(pages) -> int:
     return sum(await asyncio.gather(*(page.locator(ERRORS).count() for page in pages)))
 
 
-def latency_row(what: str, samples: list[float]) -> tuple[float, float] | None:
-    if not samples:
-        print(f"{what:<52}{'-':>10}{'-':>10}")
-        return None
-    median, p95 = median_p95(samples)
-    print(f"{what:<52}{median:>10.0f}{p95:>10.0f}")
-    return median, p95
-
-
 def answered(answers: list[Answer]) -> list[float]:
     return [answer.ms for answer in answers if answer.ms is not None]
 
 
-async def classroom(url: str, pid: int, sessions: int) -> None:
+@dataclass
+class ClassResult:
+    sessions: int
+    idle: list[Answer]
+    training: list[Answer]
+    cpu_ms_per_drawing: float
+    watcher_cpu_share: float  # of one core, all N watchers together
+    watcher_ms_per_second: float  # per watcher
+    run_slowdown: float  # 1 - training CPU rate watched / unwatched
+    errors: int
+
+
+async def one_class(browser, url: str, pid: int, sessions: int, digits) -> ClassResult:
+    contexts = [await browser.new_context(viewport=VIEWPORT, is_mobile=True, has_touch=True) for _ in range(sessions)]
+    pages = await asyncio.gather(*(open_draw_page(context, url) for context in contexts))
+    before = server_cpu(pid)
+    idle = await draw_all(pages, digits)
+    cpu_ms_per_drawing = 1000 * (server_cpu(pid) - before) / sessions
+    errors = await errors_shown(pages)
+
+    trainer_context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    trainer, link = await start_training(trainer_context, url)
+    await asyncio.sleep(3)  # the Overview page settles
+    total_alone, alone = await watch(pid, WATCH_SECONDS)
+    training_threads = {tid for tid, used in alone.items() if used > 0.2 * WATCH_SECONDS}
+    await asyncio.gather(*(page.goto(link, wait_until="domcontentloaded") for page in pages))
+    await asyncio.gather(*(page.get_by_text("only they can stop it").wait_for() for page in pages))
+    total_watched, watched = await watch(pid, WATCH_SECONDS)
+    training_alone = sum(alone[tid] for tid in training_threads)
+    training_watched = sum(watched.get(tid, 0.0) for tid in training_threads)
+    # What the watchers added: all but the run's threads, less what that was with nobody watching.
+    watchers_cpu = (total_watched - training_watched) - (total_alone - training_alone)
+    errors += await errors_shown(pages)
+
+    await asyncio.gather(*(page.close() for page in pages))
+    pages = await asyncio.gather(*(open_draw_page(context, url) for context in contexts))
+    training = await draw_all(pages, digits)
+    errors += await errors_shown(pages)
+    await stop_training(trainer)
+    for context in [*contexts, trainer_context]:
+        await context.close()
+    return ClassResult(
+        sessions,
+        idle,
+        training,
+        cpu_ms_per_drawing,
+        watchers_cpu / WATCH_SECONDS,
+        1000 * watchers_cpu / WATCH_SECONDS / sessions,
+        1 - training_watched / training_alone if training_alone else float("nan"),
+        errors,
+    )
+
+
+def p50_p95(answers: list[Answer]) -> str:
+    samples = answered(answers)
+    if not samples:
+        return "-"
+    median, p95 = median_p95(samples)
+    return f"{median / 1000:.1f} s / {p95 / 1000:.1f} s"
+
+
+def right(answers: list[Answer]) -> str:
+    return f"{sum(answer.correct for answer in answers)}/{len(answers)}"
+
+
+async def come_and_go(browser, url: str, pid: int, digits) -> dict[str, float]:
+    """The server's memory as a class opens Draw & Predict, draws, and leaves."""
+    rss = {"before the class": rss_mib(pid)}
+    contexts = [await browser.new_context(viewport=VIEWPORT, is_mobile=True, has_touch=True) for _ in digits]
+    pages = await asyncio.gather(*(open_draw_page(context, url) for context in contexts))
+    await draw_all(pages, digits)
+    rss[f"with all {len(digits)} open, each having drawn"] = rss_mib(pid)
+    for context in contexts:
+        await context.close()
+    await asyncio.sleep(DISCONNECTED_TTL + 15)  # Streamlit drops a closed session's state after the TTL
+    rss[f"{DISCONNECTED_TTL + 15} s after they left"] = rss_mib(pid)
+    return rss
+
+
+async def classroom(url: str, pid: int, class_sizes: list[int], pinned: bool, launched: float) -> None:
+    """launched: when the server was started (time.perf_counter()), for its first usable page."""
     load_before = os.getloadavg()[0]  # other work on the machine slows every session
     images, labels = load_split("mnist", train=False)
-    digits = one_stroke_digits(images, labels, sessions)
+    digits = one_stroke_digits(images, labels, max(class_sizes))
     rss = {"before any session": rss_mib(pid)}
+    results = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         warm_up = await browser.new_context(viewport=VIEWPORT)
-        await draw_and_read(await open_draw_page(warm_up, url), *digits[0][1:])
+        first_page = await open_draw_page(warm_up, url)
+        cold_start = time.perf_counter() - launched
+        first = await draw_and_read(first_page, *digits[0][1:])
         await warm_up.close()
         rss["after a warm-up session (closed)"] = rss_mib(pid)
-
-        contexts = [await browser.new_context(viewport=VIEWPORT) for _ in range(sessions)]
-        cpu = CpuMeter(pid)
-        pages = await asyncio.gather(*(open_draw_page(context, url) for context in contexts))
-        cpu.lap(f"open {sessions} Draw pages at once, to a canvas each")
-        idle = await draw_all(pages, digits)
-        cpu.lap("all draw (one stroke each) until all have answers, idle")
-        feature_s = await asyncio.gather(*(open_feature_maps(page) for page in pages))
-        cpu.lap("all open Feature Maps, until all charts are drawn")
-        rss[f"with all {sessions} sessions open"] = rss_mib(pid)
-        idle_errors = await errors_shown(pages)
-
-        # Fresh sessions, so each draws on an empty canvas again; the trainer starts once all are ready.
-        await asyncio.gather(*(page.close() for page in pages))
-        pages = await asyncio.gather(*(open_draw_page(context, url) for context in contexts))
-        trainer = await start_training(await browser.new_context(viewport=VIEWPORT), url)
-        cpu.lap("open them again (new sessions); one more starts training")
-        training = await draw_all(pages, digits)
-        cpu.lap("all draw again while one session trains")
-        trained_throughout = await still_training(trainer)
-        training_errors = await errors_shown([*pages, trainer])
+        rss |= await come_and_go(browser, url, pid, digits)
+        for sessions in class_sizes:
+            results.append(await one_class(browser, url, pid, sessions, digits[:sessions]))
+            print(f"  {sessions} sessions measured: {results[-1]}", flush=True)
         await browser.close()
 
     print(f"machine: {machine()}; load average at the start {load_before:.2f}, at the end {os.getloadavg()[0]:.2f}")
-    print(f"{sessions} sessions: one server, one Chromium, a context each ({VIEWPORT['width']}x{VIEWPORT['height']})")
-    print(f"model: the starter ResNet-20; digits: MNIST test #{', #'.join(str(index) for index, _, _ in digits)}")
-    print(f"{'what':<52}{'p50 ms':>10}{'p95 ms':>10}")
-    idle_stats = latency_row("stroke end -> prediction on screen, idle", answered(idle))
-    latency_row("Feature Maps click -> chart drawn", [1000 * s for s in feature_s if s is not None])
-    training_stats = latency_row("stroke end -> prediction, one session training", answered(training))
-    for name, answers in (("idle", idle), ("while training", training)):
-        right = sum(answer.correct for answer in answers)
-        wrong = [f"{answer.label}->{answer.digit}" for answer in answers if answer.digit and not answer.correct]
+    where = "the server on core 0, Chromium on the others" if pinned else "server and Chromium sharing all cores"
+    print(f"one server, one Chromium, a phone-sized context per session ({where})")
+    print("model: the starter ResNet-20; digits: MNIST test digits drawn in one stroke each")
+    print(
+        "| sessions | server CPU per drawing | stroke → answer, idle, p50 / p95 | while one run trains, p50 / p95 "
+        "| right answers | watchers' CPU, all together (share of one core) | per watcher | run slowed by |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
         print(
-            f"correct answers, {name}: {right}/{sessions} (answered {len(answered(answers))}/{sessions}"
-            + (f"; drawn->shown {', '.join(wrong)}" if wrong else "")
-            + ")"
+            f"| {r.sessions} | {r.cpu_ms_per_drawing:.0f} ms | {p50_p95(r.idle)} | {p50_p95(r.training)} "
+            f"| {right(r.idle)} and {right(r.training)} | {100 * r.watcher_cpu_share:.0f}% "
+            f"| {r.watcher_ms_per_second:.1f} ms/s | {100 * r.run_slowdown:.0f}% |"
         )
-    print(f"Feature Maps charts drawn: {sum(s is not None for s in feature_s)}/{sessions}")
-    print(f"tracebacks on the pages: idle {idle_errors}, while training {training_errors}")
-    print(f"training still running when the last answer came: {'yes' if trained_throughout else 'NO'}")
+    print(f"tracebacks on the pages: {sum(r.errors for r in results)}")
+    print(f"server started -> its first Draw page usable (canvas on screen): {cold_start:.1f} s")
+    print(f"first answer on that fresh server: {first.ms / 1000 if first.ms else float('nan'):.1f} s after the stroke")
     for what, mib in rss.items():
-        print(f"server RSS {what:<40}{mib:>8.0f} MiB")
-    after = rss[f"with all {sessions} sessions open"]
-    print(
-        f"server RSS per session: {(after - rss['before any session']) / sessions:.1f} MiB from before any session, "
-        f"{(after - rss['after a warm-up session (closed)']) / sessions:.1f} MiB from after the warm-up"
-    )
-    print(f"{'phase':<60}{'wall s':>8}{'server CPU s':>14}{'client CPU s':>14}")
-    for what, wall, server_cpu, client_cpu in cpu.laps:
-        print(f"{what:<60}{wall:>8.1f}{server_cpu:>14.1f}{client_cpu:>14.1f}")
-    print(
-        f"(client: this script, Playwright's driver and Chromium; {os.cpu_count()} cores give {os.cpu_count()} CPU s/s)"
-    )
-    if idle_stats and training_stats:
-        ratio = training_stats[1] / idle_stats[1]
-        print(f"p95 while training / idle: {ratio:.2f}x (goal < 2x: {'met' if ratio < 2 else 'NOT met'})")
+        print(f"server RSS {what:<45}{mib:>8.0f} MiB")
+    opened = next(mib for what, mib in rss.items() if what.startswith("with all"))
+    print(f"per session: {(opened - rss['before the class']) / max(class_sizes):.1f} MiB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=20, help="students drawing at once")
+    parser.add_argument("--sessions", type=int, nargs="+", default=[10, 20, 30], help="class sizes, in turn")
+    parser.add_argument("--pinned", action="store_true", help="server on core 0, browsers on the other cores")
+    parser.add_argument("--app-dir", type=Path, default=REPO, help="the checkout to serve (default: this one)")
     args = parser.parse_args()
-    if not STARTER.is_file():
-        parser.error(f"{STARTER} is missing: without it a session has no model to draw with")
+    if not (args.app_dir / "assets" / "starter-resnet20.pt").is_file():
+        parser.error(f"{args.app_dir}/assets/starter-resnet20.pt is missing: without it a session has no model")
+    cores = sorted(os.sched_getaffinity(0))
+    if args.pinned:
+        if len(cores) < 2:
+            parser.error("--pinned needs two cores or more: one for the server, the rest for the browsers")
+        os.sched_setaffinity(0, cores[1:])  # this script, Playwright's driver and Chromium: not the server's core
+    launched = time.perf_counter()
     # A checkpoints folder of its own: nothing saved elsewhere shows up in the model lists.
-    with tempfile.TemporaryDirectory() as checkpoints, serve_app(data_dir(), checkpoints) as server:
-        asyncio.run(classroom(server.url, server.pid, args.sessions))
+    with (
+        tempfile.TemporaryDirectory() as checkpoints,
+        serve_app(data_dir(), checkpoints, cpus=str(cores[0]) if args.pinned else None, app_dir=args.app_dir) as server,
+    ):
+        asyncio.run(classroom(server.url, server.pid, args.sessions, args.pinned, launched))
 
 
 if __name__ == "__main__":

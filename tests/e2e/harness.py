@@ -91,18 +91,20 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> N
 
 @contextlib.contextmanager
 def serve_app(
-    data_dir: Path | str, checkpoint_dir: Path | str | None = None, cpus: str | None = None
+    data_dir: Path | str, checkpoint_dir: Path | str | None = None, cpus: str | None = None, app_dir: Path = REPO
 ) -> Iterator[Server]:
     """`streamlit run app.py` on a free port; yields once /_stcore/health answers, stops it after.
 
     cpus: the cores the server may use ("0"), as taskset takes them; None: any.
+    app_dir: the checkout to serve (another commit's, to compare with).
     """
     port = _free_port()
     env = child_env(RESNET_DATA_DIR=str(data_dir), RESNET_TEACHER_CODE=TEACHER_CODE)
+    env["PYTHONPATH"] = os.pathsep.join([str(app_dir), env["PYTHONPATH"]])
     if checkpoint_dir is not None:
         env["RESNET_CHECKPOINT_DIR"] = str(checkpoint_dir)
     command = server_command(port) if cpus is None else ["taskset", "-c", cpus, *server_command(port)]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=app_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, process)
