@@ -10,7 +10,7 @@ from resnet_core.depth_study.twins import TwinRun
 from ui.caches import latest_per
 from ui.charts import NO_TOOLBAR
 from ui.input_picker import drawing_or_test_image
-from ui.jobs.job import FAILED, STOPPED, Job, Work
+from ui.jobs.job import FAILED, QUEUED, STOPPED, Job, Work
 from ui.jobs.session import SWEEP, TWINS, shared_job, start_job
 from ui.jobs.status_view import job_status, poll_seconds
 from ui.lab import charts as lab_charts
@@ -43,6 +43,9 @@ def _poll(slot: str, key: tuple, token: str, running: bool) -> float | None:
 
 
 def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
+    started = shared_job(TWINS, key)
+    waiting = running and started is not None and started.status == QUEUED
+
     @st.fragment(run_every=_poll(TWINS, key, token, running))
     def panel() -> None:
         job = shared_job(TWINS, key)
@@ -60,6 +63,8 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
             lab_view.twins_verdict(snap, arch)
         if running and job.finished:
             st.rerun(scope="app")  # the sections that need the trained twins appear now
+        if waiting and job.status != QUEUED:  # it has started: poll at a running run's pace
+            st.rerun(scope="app")
 
     panel()
 
