@@ -43,6 +43,7 @@ def draw_and_answer(chosen: ModelEntry) -> None:
                     image = load_image(upload.getvalue())
                 except InvalidImage as err:
                     st.error(str(err))
+                    return  # the error says what to do: no second hint under it
         # On a phone the columns stack: the answer goes right under the canvas, on the same screen.
         answer = st.container()
         if mode == "Draw":
