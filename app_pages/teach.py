@@ -6,12 +6,13 @@ from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
 from resnet_core.files.images import InvalidImage
 from resnet_core.training.finetune import LEARNS, fine_tune
 from ui import charts, keys, teaching, widget_state
-from ui.drawing.canvas import clear_canvas, drawing_canvas
+from ui.drawing.canvas import clear_canvas, drawing_canvas, take_drawing
 from ui.models.model_list import active_model
 from ui.models.picker import offer_quick_training
 
 DEFAULT_NAMES = "circle, cross, heart"
 NOTICE = "teach:notice"  # why the last drawing could not be added, shown once
+ADD = "teach-add"  # the add button's key: pressing it also empties the canvas in the browser
 widget_state.set_defaults(
     {"teach:names": DEFAULT_NAMES, "teach:mode": "Draw examples", "teach:label": 0, "teach:learns": next(iter(LEARNS))}
 )
@@ -40,7 +41,7 @@ except ValueError as err:
 
 def _add_example(label: int) -> None:
     """Keep the drawing as an example of symbol `label` and empty the canvas for the next one."""
-    drawing = st.session_state.get(keys.TEACH_DRAWING)
+    drawing = take_drawing("teach")
     if drawing is None:  # the button is disabled then; a click sent by an older page can still come
         return
     try:
@@ -49,7 +50,6 @@ def _add_example(label: int) -> None:
         st.session_state[NOTICE] = str(err)
         return
     st.session_state.setdefault(keys.TEACH_EXAMPLES, []).append((label, example))
-    clear_canvas("teach")
 
 
 def _start_over() -> None:
@@ -72,7 +72,7 @@ def examples_and_teaching(chosen, names: tuple[str, ...]) -> None:
             on_change=clear_canvas,
             args=("teach",),  # a test drawing must not become an example by mistake, nor the other way round
         )
-        drawing_canvas(14, drawing_key=keys.TEACH_DRAWING, name="teach")
+        drawing_canvas(14, drawing_key=keys.TEACH_DRAWING, name="teach", clear_with=(ADD,))
         drawing = st.session_state.get(keys.TEACH_DRAWING)
     with side_col:
         if mode == "Draw examples":
@@ -93,6 +93,7 @@ def examples_and_teaching(chosen, names: tuple[str, ...]) -> None:
                 f"Add as an example of {names[label]}",
                 icon=":material/add:",
                 disabled=drawing is None or full,
+                key=ADD,
                 on_click=_add_example,
                 args=(label,),
             )

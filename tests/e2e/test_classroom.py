@@ -59,3 +59,27 @@ def test_a_digit_drawn_right_after_clear_on_a_phone_is_answered_every_time(brows
         assert page.locator("[data-testid=stException]").count() == 0
     finally:
         context.close()
+
+
+def test_every_example_drawn_right_after_add_as_an_example_is_kept(browser, app_url):
+    """On Teach it, a student presses "Add as an example" and draws the next example at once, six
+    times: every drawing becomes an example, none is wiped by the canvas emptying for the next."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{app_url}/teach", wait_until="domcontentloaded", timeout=90_000)
+        page.locator(CANVAS).wait_for(timeout=60_000)
+        wait_until_idle(page)
+        add = page.get_by_role("button", name="Add as an example of circle")
+        draw(page, [ONE])
+        for added in range(1, 6):
+            add.click(no_wait_after=True)
+            draw(page, [SEVEN if added % 2 else ONE])  # at once, while the page reruns
+            expect(page.get_by_text(f"circle: {added} ")).to_be_visible(timeout=60_000)
+        add.click()  # the last drawing, drawn while the page reran, is there to add
+        expect(page.get_by_text("circle: 6 ")).to_be_visible(timeout=60_000)
+        wait_until_idle(page)
+        expect(add).to_be_disabled()  # the canvas is empty, and a taken drawing is not offered again
+        assert page.locator("[data-testid=stException]").count() == 0
+    finally:
+        context.close()

@@ -26,10 +26,14 @@ def _state(name: str) -> dict:
     )
 
 
-def drawing_canvas(stroke_width: int, drawing_key: str = keys.DRAWING, name: str = "draw") -> None:
+def drawing_canvas(
+    stroke_width: int, drawing_key: str = keys.DRAWING, name: str = "draw", clear_with: tuple[str, ...] = ()
+) -> None:
     """Draw the canvas and its buttons; the latest drawing lands in st.session_state[drawing_key].
 
     name: which canvas, when a page has its own (each keeps its own strokes).
+    clear_with: keys of buttons that take the drawing (their callbacks call take_drawing); the canvas
+    empties in the browser the moment one is pressed.
     """
     from streamlit_drawable_canvas import st_canvas  # importing it outside a running app raises
 
@@ -52,6 +56,10 @@ def drawing_canvas(stroke_width: int, drawing_key: str = keys.DRAWING, name: str
     picture = canvas.image_data if canvas is not None else None
     if picture is not None:  # the canvas sent its drawing (after a stroke, an Undo or a Clear)
         objects = list((canvas.json_data or {}).get("objects", []))
+        if objects == state.get("taken"):  # a drawing already taken, until the browser says it is cleared
+            objects = []
+        else:
+            state.pop("taken", None)
         # Counts above this one belong to strokes taken back since.
         kept = {n: p for n, p in state["pictures"].items() if n < len(objects) and n > len(objects) - STROKES_KEPT}
         state["objects"] = objects
@@ -67,6 +75,8 @@ def drawing_canvas(stroke_width: int, drawing_key: str = keys.DRAWING, name: str
         in_browser=state["start"] is None,  # the canvas's own Reset goes back to its start: empty only then
         on_undo=lambda: _restart(state, state["objects"][:-1]),
         on_clear=lambda: _restart(state, []),
+        clear_with=clear_with,
+        takes=state.get("takes", 0),
     )
 
 
@@ -74,6 +84,19 @@ def clear_canvas(name: str) -> None:
     """Empty the canvas `name` and forget its drawing; for a widget's callback (the run that follows
     draws the empty canvas)."""
     _restart(_state(name), [])
+
+
+def take_drawing(name: str) -> np.ndarray | None:
+    """The drawing on canvas `name`, which the next one replaces on an empty canvas (Teach it's "Add as
+    an example"); for the callback of a button in drawing_canvas's clear_with. None: no drawing."""
+    state = _state(name)
+    state["takes"] = state.get("takes", 0) + 1  # the browser lets the next press through once it hears this
+    drawing = st.session_state.pop(state.get("drawing_key", keys.DRAWING), None)
+    if state["start"] is not None:  # the browser could not empty it: the server rebuilds it
+        _restart(state, [])
+    else:  # the browser empties it itself; until it says so, its strokes count as taken, not as a new drawing
+        state.update(taken=state["objects"], objects=[], pictures={})
+    return drawing
 
 
 def _restart(state: dict, objects: list) -> None:

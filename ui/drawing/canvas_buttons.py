@@ -7,6 +7,10 @@ hidden on touch screens) in the browser: the canvas clears at once, the stroke t
 on it, and the canvas sends the server its new state as after any stroke. Where the browser cannot
 (a canvas rebuilt from saved strokes after a visit to another page resets to those strokes, not to
 empty), the press goes to the server instead, which rebuilds the canvas as before.
+
+Another button on the page can empty the canvas the same way when it is pressed (Teach it's "Add as an
+example"): its press still goes to the server, which takes the drawing it already holds, while the
+browser resets the canvas at once.
 """
 
 from __future__ import annotations
@@ -51,8 +55,31 @@ function canvasButton(host, action) {
   return found;
 }
 
+// Pressing a Streamlit button with one of these keys takes the drawing and empties the canvas. The reset
+// waits a tick so that the button's own message leaves first: the server takes the drawing, then hears
+// the canvas was cleared. A second press before the server has taken the first drawing is dropped: the
+// two would arrive as one press, and the stroke drawn in between would be wiped untaken.
+function clearWith(host, data) {
+  if (host.clearWithListener) document.removeEventListener("click", host.clearWithListener, true);
+  host.clearWithListener = (event) => {
+    const pressed = event.target.closest && event.target.closest("button");
+    if (!pressed || pressed.disabled || !data.clear_with.some((key) => pressed.closest(`.st-key-${key}`))) return;
+    if ((host.takesAwaited ?? 0) > data.takes) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    host.takesAwaited = data.takes + 1;
+    const reset = data.in_browser ? canvasButton(host, "clear") : null;
+    if (reset) setTimeout(() => reset.click(), 0);
+  };
+  document.addEventListener("click", host.clearWithListener, true);
+  return () => document.removeEventListener("click", host.clearWithListener, true);
+}
+
 export default function ({ data, parentElement, setTriggerValue }) {
   const host = parentElement.host || parentElement;
+  const stopListening = clearWith(host, data);
   for (const button of parentElement.querySelectorAll("button")) {
     const action = button.dataset.action;
     button.disabled = !data.strokes;
@@ -62,6 +89,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
       else setTriggerValue(action, true);
     };
   }
+  return stopListening;
 }
 """
 
@@ -69,17 +97,26 @@ _buttons = st.components.v2.component("resnet_explorer.canvas_buttons", html=_HT
 
 
 def canvas_buttons(
-    key: str, strokes: int, in_browser: bool, on_undo: Callable[[], None], on_clear: Callable[[], None]
+    key: str,
+    strokes: int,
+    in_browser: bool,
+    on_undo: Callable[[], None],
+    on_clear: Callable[[], None],
+    clear_with: tuple[str, ...] = (),
+    takes: int = 0,
 ) -> None:
     """Undo stroke and Clear under a canvas holding `strokes` strokes.
 
     in_browser: the canvas's own reset empties it (it was not rebuilt from saved strokes); then both are
     done in the browser and the server hears of them as a new drawing. Otherwise on_undo / on_clear run
     on the server, before the rerun the press starts.
+    clear_with: keys of Streamlit buttons whose press also empties the canvas in the browser (when
+    in_browser); their callbacks take the drawing with ui.drawing.canvas.take_drawing.
+    takes: how many drawings such presses have taken so far.
     """
     _buttons(
         key=key,
-        data={"strokes": strokes, "in_browser": in_browser},
+        data={"strokes": strokes, "in_browser": in_browser, "clear_with": list(clear_with), "takes": takes},
         on_undo_change=on_undo,
         on_clear_change=on_clear,
         width="stretch",
