@@ -1,6 +1,7 @@
 """MNIST and Fashion-MNIST as uint8 tensors on the training device, and loaders that batch them there.
 
-The whole split fits in 47 MB, so it is read once through torchvision, kept as
+The whole split fits in 47 MB, so it is read once through torchvision (imported then, not with
+this module: it brings torch's compiler along, about 1.4 s of a server's start), kept as
 uint8 on the device, and every batch is an index into it: no worker processes,
 no per-sample Python in the training loop.
 """
@@ -16,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import Tensor
 
 from resnet_core.data.augment import normalize, random_affine
@@ -28,7 +28,7 @@ DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    torchvision_class: type
+    torchvision_class: str  # its class in torchvision.datasets
     folder: str  # torchvision keeps the files in <root>/<folder>/raw
     title: str
     classes: tuple[str, ...]
@@ -36,9 +36,9 @@ class DatasetInfo:
 
 
 DATASETS = {
-    "mnist": DatasetInfo(torchvision.datasets.MNIST, "MNIST", "MNIST", tuple(str(d) for d in range(10)), "digits"),
+    "mnist": DatasetInfo("MNIST", "MNIST", "MNIST", tuple(str(d) for d in range(10)), "digits"),
     "fashion-mnist": DatasetInfo(
-        torchvision.datasets.FashionMNIST,
+        "FashionMNIST",
         "FashionMNIST",
         "Fashion-MNIST",
         ("T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Boot"),
@@ -135,8 +135,10 @@ def load_split(
 def _read_split(dataset: str, train: bool, root: Path, download: bool) -> tuple[Tensor, Tensor]:
     # One copy per split and process: the app, the trainer and the evaluator share it.
     # Callers index it (which copies) and never write into it.
+    import torchvision.datasets
+
     try:
-        ds = _info(dataset).torchvision_class(str(root), train=train, download=download)
+        ds = getattr(torchvision.datasets, _info(dataset).torchvision_class)(str(root), train=train, download=download)
     except (RuntimeError, OSError, ValueError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise DatasetUnavailable(_unavailable_message(root, dataset, f"download failed ({first_line}).")) from None

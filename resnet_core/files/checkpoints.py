@@ -234,10 +234,13 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
     with torch.device("meta"):
         skeleton = build_model(arch, **kwargs)
     check_weights(skeleton.state_dict(), state_dict, arch)
-    # to_empty, not a fresh build: every tensor is overwritten by load_state_dict (strict), so
-    # initialising them first would be wasted time.
-    model = skeleton.to_empty(device=map_location)
-    model.load_state_dict(state_dict, strict=True)
+    # The loaded tensors become the model's own (assign): no fresh build whose initial weights would be
+    # overwritten at once, and no empty copy to fill (torch makes those through its reference ops, whose
+    # first use imports its compiler: seconds of a server's start).
+    model = skeleton
+    model.load_state_dict(
+        {name: tensor.to(map_location) for name, tensor in state_dict.items()}, strict=True, assign=True
+    )
     model.eval()
     config = None
     if payload.get("config") is not None:

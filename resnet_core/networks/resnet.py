@@ -125,6 +125,10 @@ class ResNet(nn.Module):
     def _init_weights(self, zero_init_residual: bool) -> None:
         # He init keeps activation variance steady through ReLUs (He et al. 2015);
         # fan_out as torchvision does. BN starts as the identity map.
+        if next(self.parameters()).is_meta:
+            # A weightless skeleton for a checkpoint's weights: nothing to fill, and filling meta tensors
+            # goes through torch's reference ops, whose first use imports its compiler (about 1.5 s).
+            return
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
