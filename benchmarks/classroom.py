@@ -5,11 +5,11 @@ One `streamlit run app.py` and one headless Chromium with a phone-sized context 
 For each class size N:
 - drawing, idle: all N open Draw & Predict and draw a different MNIST test digit in one stroke at the
   same moment; each waits for its answer. Server CPU per drawing is the server's CPU over the round / N.
-- watching: the teacher starts a Long training run and goes to another page; for WATCH_SECONDS
-  nobody watches, then all N open the run's link on the Train page and watch it for as long. The
-  server's threads are read one by one: the training threads' CPU, and everything else (the
-  watchers' pages), per watcher and second. The run's slowdown is its threads' CPU rate watched
-  against unwatched.
+- watching: the teacher starts the Residual Lab's twins on all digits and goes to another page; for
+  WATCH_SECONDS nobody watches, then all N open the run's link and watch it for as long. The
+  server's threads are read one by one: the run's threads' CPU, and everything else (the watchers'
+  pages), per watcher and second. The run's slowdown is its threads' CPU rate watched against
+  unwatched. The teacher stops it, and the same again with a Long run on the Train page.
 - drawing while training: all N open Draw & Predict afresh and draw again while the run goes on.
 Latency is from the end of the stroke (mouse up) to the answer on screen, timed in the page. The
 server's memory (VmRSS) is read before any session, after one warm-up session, with each class open
@@ -17,6 +17,10 @@ and once every class has left (after the server's disconnected-session TTL). --p
 on core 0 and this script with Chromium on the other cores, as in a room where every student's
 browser runs on their own phone: the server's own cost is then not hidden by the browsers'.
 --app-dir serves another checkout (say, an older commit in a git worktree) to compare with.
+CLASSROOM_TTL (seconds, default 120) is how long the server keeps a closed session's state, when it is
+served with another server.disconnectedSessionTTL: the memory after a class left is read 15 s after it.
+Chromium starts before the server, as a class's phones have their browsers open: the cold start is the
+server's own, from its start to its first usable Draw page.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ TIMEOUT_MS = 300_000  # per wait: 30 sessions on 2 cores queue for a long time, 
 TRAINING_JS = (
     "() => [...document.querySelectorAll('[data-testid=stProgress]')].some(p => /epoch \\d/.test(p.innerText))"
 )
+TWINS_JS = "() => [...document.querySelectorAll('[data-testid=stProgress]')].some(p => /step [1-9]/.test(p.innerText))"
 ERRORS = "[data-testid=stException]"
 
 
@@ -172,6 +177,13 @@ async def draw_all(pages, digits) -> list[Answer]:
     )
 
 
+async def sign_in(page) -> None:
+    """Sign in as the teacher, whose runs have no time limit."""
+    await page.locator("[data-testid=stSidebar] summary").filter(has_text="Teacher").click()
+    await page.get_by_label("Teacher code", exact=True).fill(TEACHER_CODE)
+    await page.get_by_role("button", name="Sign in").click()
+
+
 async def start_training(context, url: str):
     """The teacher (whose runs have no time limit) starts a Long run on the Train page, waits for its
     first step, then goes to Overview (in the app, so the session and its run stay) and stops polling.
@@ -179,9 +191,7 @@ async def start_training(context, url: str):
     page = await context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     await page.goto(f"{url}/train", wait_until="domcontentloaded")
-    await page.locator("[data-testid=stSidebar] summary").filter(has_text="Teacher").click()
-    await page.get_by_label("Teacher code", exact=True).fill(TEACHER_CODE)
-    await page.get_by_role("button", name="Sign in").click()
+    await sign_in(page)
     await page.get_by_text("Long: all 55,000 digits").click()
     await page.get_by_role("button", name="Start training").first.click()
     await page.wait_for_function(TRAINING_JS)
@@ -198,6 +208,30 @@ async def stop_training(page) -> None:
     if await stop.count():  # the run then tests its weights so far: the next class does not wait for that
         await stop.click()
         await page.get_by_text("Stopping after the current step").or_(page.get_by_text("kept")).first.wait_for()
+
+
+async def start_twins(context, url: str):
+    """The teacher starts the Residual Lab's twins on all 60,000 digits (minutes long), waits for its
+    first step, then goes to Overview. Returns the page and the run's link."""
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(f"{url}/residual_lab", wait_until="domcontentloaded")
+    await sign_in(page)
+    await page.get_by_label("Training digits").click()
+    await page.get_by_role("option", name="all 60,000 digits").click()
+    await page.get_by_role("button", name="Train the twins").click()
+    await page.wait_for_function(TWINS_JS)
+    link = page.url
+    await page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Overview").click()
+    return page, link
+
+
+async def stop_twins(page) -> None:
+    await page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Residual Lab").click()
+    stop = page.get_by_test_id("stButton").get_by_role("button", name="Stop")
+    await stop.wait_for()
+    await stop.click()
+    await page.get_by_text("Stopping after the current step").first.wait_for()
 
 
 async def watch(pid: int, seconds: float) -> tuple[float, dict[int, float]]:
@@ -217,14 +251,38 @@ def answered(answers: list[Answer]) -> list[float]:
 
 
 @dataclass
+class Watching:
+    cpu_share: float  # of one core, all N watchers together
+    ms_per_second: float  # per watcher
+    run_slowdown: float  # 1 - the run's CPU rate watched / unwatched
+
+
+async def watching(pid: int, pages, link: str) -> Watching:
+    """The server's CPU while nobody watches the run at `link`, then while all `pages` watch it."""
+    total_alone, alone = await watch(pid, WATCH_SECONDS)
+    run_threads = {tid for tid, used in alone.items() if used > 0.2 * WATCH_SECONDS}
+    await asyncio.gather(*(page.goto(link, wait_until="domcontentloaded") for page in pages))
+    await asyncio.gather(*(page.get_by_text("only they can stop it").first.wait_for() for page in pages))
+    total_watched, watched = await watch(pid, WATCH_SECONDS)
+    run_alone = sum(alone[tid] for tid in run_threads)
+    run_watched = sum(watched.get(tid, 0.0) for tid in run_threads)
+    # What the watchers added: all but the run's threads, less what that was with nobody watching.
+    watchers_cpu = (total_watched - run_watched) - (total_alone - run_alone)
+    return Watching(
+        watchers_cpu / WATCH_SECONDS,
+        1000 * watchers_cpu / WATCH_SECONDS / len(pages),
+        1 - run_watched / run_alone if run_alone else float("nan"),
+    )
+
+
+@dataclass
 class ClassResult:
     sessions: int
     idle: list[Answer]
     training: list[Answer]
     cpu_ms_per_drawing: float
-    watcher_cpu_share: float  # of one core, all N watchers together
-    watcher_ms_per_second: float  # per watcher
-    run_slowdown: float  # 1 - training CPU rate watched / unwatched
+    train_watchers: Watching  # a run on the Train page
+    lab_watchers: Watching  # the Residual Lab's twins
     errors: int
 
 
@@ -236,37 +294,27 @@ async def one_class(browser, url: str, pid: int, sessions: int, digits) -> Class
     cpu_ms_per_drawing = 1000 * (server_cpu(pid) - before) / sessions
     errors = await errors_shown(pages)
 
-    trainer_context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    trainer, link = await start_training(trainer_context, url)
+    teacher_context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    teacher, twins_link = await start_twins(teacher_context, url)
     await asyncio.sleep(3)  # the Overview page settles
-    total_alone, alone = await watch(pid, WATCH_SECONDS)
-    training_threads = {tid for tid, used in alone.items() if used > 0.2 * WATCH_SECONDS}
-    await asyncio.gather(*(page.goto(link, wait_until="domcontentloaded") for page in pages))
-    await asyncio.gather(*(page.get_by_text("only they can stop it").wait_for() for page in pages))
-    total_watched, watched = await watch(pid, WATCH_SECONDS)
-    training_alone = sum(alone[tid] for tid in training_threads)
-    training_watched = sum(watched.get(tid, 0.0) for tid in training_threads)
-    # What the watchers added: all but the run's threads, less what that was with nobody watching.
-    watchers_cpu = (total_watched - training_watched) - (total_alone - training_alone)
+    lab_watchers = await watching(pid, pages, twins_link)
+    errors += await errors_shown(pages)
+    await stop_twins(teacher)
+
+    await teacher.close()
+    teacher, link = await start_training(teacher_context, url)
+    await asyncio.sleep(3)
+    train_watchers = await watching(pid, pages, link)
     errors += await errors_shown(pages)
 
     await asyncio.gather(*(page.close() for page in pages))
     pages = await asyncio.gather(*(open_draw_page(context, url) for context in contexts))
     training = await draw_all(pages, digits)
     errors += await errors_shown(pages)
-    await stop_training(trainer)
-    for context in [*contexts, trainer_context]:
+    await stop_training(teacher)
+    for context in [*contexts, teacher_context]:
         await context.close()
-    return ClassResult(
-        sessions,
-        idle,
-        training,
-        cpu_ms_per_drawing,
-        watchers_cpu / WATCH_SECONDS,
-        1000 * watchers_cpu / WATCH_SECONDS / sessions,
-        1 - training_watched / training_alone if training_alone else float("nan"),
-        errors,
-    )
+    return ClassResult(sessions, idle, training, cpu_ms_per_drawing, train_watchers, lab_watchers, errors)
 
 
 def p50_p95(answers: list[Answer]) -> str:
@@ -295,42 +343,60 @@ async def come_and_go(browser, url: str, pid: int, digits) -> dict[str, float]:
     return rss
 
 
-async def classroom(url: str, pid: int, class_sizes: list[int], pinned: bool, launched: float) -> None:
-    """launched: when the server was started (time.perf_counter()), for its first usable page."""
+async def classroom(args: argparse.Namespace, server_cpus: str | None) -> None:
     load_before = os.getloadavg()[0]  # other work on the machine slows every session
     images, labels = load_split("mnist", train=False)
+    class_sizes = args.sessions
     digits = one_stroke_digits(images, labels, max(class_sizes))
-    rss = {"before any session": rss_mib(pid)}
     results = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        warm_up = await browser.new_context(viewport=VIEWPORT)
-        first_page = await open_draw_page(warm_up, url)
-        cold_start = time.perf_counter() - launched
-        first = await draw_and_read(first_page, *digits[0][1:])
-        await warm_up.close()
-        rss["after a warm-up session (closed)"] = rss_mib(pid)
-        rss |= await come_and_go(browser, url, pid, digits)
-        for sessions in class_sizes:
-            results.append(await one_class(browser, url, pid, sessions, digits[:sessions]))
-            print(f"  {sessions} sessions measured: {results[-1]}", flush=True)
+        launched = time.perf_counter()
+        # A checkpoints folder of its own: nothing saved elsewhere shows up in the model lists.
+        with (
+            tempfile.TemporaryDirectory() as checkpoints,
+            serve_app(data_dir(), checkpoints, cpus=server_cpus, app_dir=args.app_dir) as server,
+        ):
+            url, pid = server.url, server.pid
+            rss = {"before any session": rss_mib(pid)}
+            warm_up = await browser.new_context(viewport=VIEWPORT)
+            first_page = await open_draw_page(warm_up, url)
+            cold_start = time.perf_counter() - launched
+            first = await draw_and_read(first_page, *digits[0][1:])
+            await warm_up.close()
+            rss["after a warm-up session (closed)"] = rss_mib(pid)
+            rss |= await come_and_go(browser, url, pid, digits)
+            for sessions in class_sizes:
+                results.append(await one_class(browser, url, pid, sessions, digits[:sessions]))
+                print(f"  {sessions} sessions measured: {results[-1]}", flush=True)
         await browser.close()
 
     print(f"machine: {machine()}; load average at the start {load_before:.2f}, at the end {os.getloadavg()[0]:.2f}")
-    where = "the server on core 0, Chromium on the others" if pinned else "server and Chromium sharing all cores"
+    where = (
+        "the server on core 0, Chromium on the others"
+        if server_cpus is not None
+        else "server and Chromium sharing all cores"
+    )
     print(f"one server, one Chromium, a phone-sized context per session ({where})")
     print("model: the starter ResNet-20; digits: MNIST test digits drawn in one stroke each")
     print(
         "| sessions | server CPU per drawing | stroke → answer, idle, p50 / p95 | while one run trains, p50 / p95 "
-        "| right answers | watchers' CPU, all together (share of one core) | per watcher | run slowed by |"
+        "| right answers |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(
             f"| {r.sessions} | {r.cpu_ms_per_drawing:.0f} ms | {p50_p95(r.idle)} | {p50_p95(r.training)} "
-            f"| {right(r.idle)} and {right(r.training)} | {100 * r.watcher_cpu_share:.0f}% "
-            f"| {r.watcher_ms_per_second:.1f} ms/s | {100 * r.run_slowdown:.0f}% |"
+            f"| {right(r.idle)} and {right(r.training)} |"
         )
+    print("| sessions watching | the run | their CPU, all together (share of one core) | per watcher | run slowed by |")
+    print("| ---: | --- | ---: | ---: | ---: |")
+    for r in results:
+        for what, w in (("Train page, a Long run", r.train_watchers), ("Residual Lab, the twins", r.lab_watchers)):
+            print(
+                f"| {r.sessions} | {what} | {100 * w.cpu_share:.0f}% | {w.ms_per_second:.1f} ms/s "
+                f"| {100 * w.run_slowdown:.0f}% |"
+            )
     print(f"tracebacks on the pages: {sum(r.errors for r in results)}")
     print(f"server started -> its first Draw page usable (canvas on screen): {cold_start:.1f} s")
     print(f"first answer on that fresh server: {first.ms / 1000 if first.ms else float('nan'):.1f} s after the stroke")
@@ -353,13 +419,7 @@ def main() -> None:
         if len(cores) < 2:
             parser.error("--pinned needs two cores or more: one for the server, the rest for the browsers")
         os.sched_setaffinity(0, cores[1:])  # this script, Playwright's driver and Chromium: not the server's core
-    launched = time.perf_counter()
-    # A checkpoints folder of its own: nothing saved elsewhere shows up in the model lists.
-    with (
-        tempfile.TemporaryDirectory() as checkpoints,
-        serve_app(data_dir(), checkpoints, cpus=str(cores[0]) if args.pinned else None, app_dir=args.app_dir) as server,
-    ):
-        asyncio.run(classroom(server.url, server.pid, args.sessions, args.pinned, launched))
+    asyncio.run(classroom(args, str(cores[0]) if args.pinned else None))
 
 
 if __name__ == "__main__":
