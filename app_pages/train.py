@@ -8,7 +8,7 @@ from resnet_core.training.step_memory import too_big_message
 from ui import keys, widget_state
 from ui.jobs.job import QUEUED
 from ui.jobs.session import TRAINING, session_job, session_token, start_job
-from ui.jobs.status_view import job_status, poll_seconds
+from ui.jobs.status_view import job_status, poll_seconds, rerun_once_started
 from ui.resources import estimated_run_seconds, missing_data_message, test_split
 from ui.training import form as train_form
 from ui.training import view as training_view
@@ -69,8 +69,7 @@ def job_panel() -> None:
     training_view.live_metrics(current.work)
     training_view.curves(current.work)
     if not current.finished:
-        if waiting and current.status != QUEUED:  # it has started: poll at a running run's pace
-            st.rerun(scope="app")
+        rerun_once_started(waiting, current)
         return
     if running:  # it just ended: rerun the whole app, which files the new model before drawing the sidebar
         st.rerun(scope="app")

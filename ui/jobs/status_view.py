@@ -40,6 +40,13 @@ def poll_seconds(job: Job, token: str) -> float:
     return 1.0 if job.owner == token else 2.0
 
 
+def rerun_once_started(waited: bool, job: Job) -> None:
+    """A panel drawn while `job` waited in line polls at the waiting pace; once the run has started, the
+    whole page reruns, so that it polls at a running run's pace."""
+    if waited and job.status != QUEUED:
+        st.rerun(scope="app")
+
+
 def stop_control(job: Job, token: str) -> None:
     """Stop for the session that started the job; a sentence for everyone else watching it."""
     if job.stop_event.is_set():
