@@ -13,25 +13,20 @@ from resnet_core.data.datasets import DATASETS
 from resnet_core.devices import describe_device, select_device
 from ui import keys, style, teacher, widget_state
 from ui.jobs.session import TRAINING, session_job
+from ui.lesson import LESSON, OVERVIEW
 from ui.models.model_list import active_model, session_models, set_active_model, starter_models
 from ui.training.view import adopt_result
 
 st.set_page_config(page_title="ResNet Explorer", page_icon=":material/hub:", layout="wide")
 
-pages = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
-    st.Page("app_pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/draw.py", title="Draw & Predict", icon=":material/draw:"),
-    st.Page("app_pages/feature_maps.py", title="Feature Maps", icon=":material/layers:"),
-    st.Page("app_pages/mistakes.py", title="Why it fails", icon=":material/troubleshoot:"),
-    st.Page("app_pages/teach.py", title="Teach it", icon=":material/school:"),
-    st.Page("app_pages/runs.py", title="Runs", icon=":material/table_chart:"),
-    st.Page("app_pages/residual_lab.py", title="Residual Lab", icon=":material/science:"),
-]
+# Sections in lesson order (ui.lesson), which Overview's "Start here" walks too.
+sections = {
+    section: [st.Page(step.path, title=step.title, icon=step.icon, default=step.path == OVERVIEW) for step in steps]
+    for section, steps in LESSON.items()
+}
 teacher.teacher_code()  # made (and printed on the server's console) when the first page opens
 # Always routable, so a reload of /teacher finds it (and says how to sign in); listed for the teacher only.
-pages.append(
+sections["Try it"].append(
     st.Page(
         "app_pages/teacher.py",
         title="Teacher",
@@ -39,7 +34,7 @@ pages.append(
         visibility="visible" if teacher.is_teacher() else "hidden",
     )
 )
-navigation = st.navigation(pages)
+navigation = st.navigation(sections)
 style.apply()
 widget_state.keep_values()
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import architecture_view, diagrams
+from ui.lesson import path_from_overview
 
 st.title("ResNet Explorer")
 st.markdown(
@@ -36,22 +37,5 @@ st.markdown(
 architecture_view.comparison_table(None, "depth")
 
 st.subheader("Start here")
-st.page_link(
-    "app_pages/architecture.py",
-    label="1. Architecture: pick a depth and read every layer",
-    icon=":material/account_tree:",
-)
-st.page_link(
-    "app_pages/train.py",
-    label="2. Train: teach your own ResNet to read digits (a trained one is ready already)",
-    icon=":material/model_training:",
-)
-st.page_link(
-    "app_pages/draw.py", label="3. Draw & Predict: draw a digit and watch the model's answer", icon=":material/draw:"
-)
-st.page_link("app_pages/feature_maps.py", label="4. Feature Maps: see what each layer saw", icon=":material/layers:")
-st.page_link(
-    "app_pages/residual_lab.py",
-    label="5. Residual Lab: train a net with and without shortcuts and see why they matter",
-    icon=":material/science:",
-)
+for number, step in enumerate(path_from_overview(), start=1):
+    st.page_link(step.path, label=f"{number}. {step.title}: {step.what}", icon=step.icon)
