@@ -6,7 +6,7 @@ import re
 import streamlit as st
 
 from resnet_core.data.augment import MNIST_MEAN, MNIST_STD, to_model_input
-from resnet_core.data.datasets import DATASETS, DatasetUnavailable
+from resnet_core.data.datasets import DATASETS, DatasetUnavailable, load_split
 from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
 from resnet_core.files.export import FILE_ENDINGS, ONNX_OPSET, export_bytes
 from resnet_core.inside.embedding import penultimate_features
@@ -30,12 +30,19 @@ except DatasetUnavailable as err:
     st.error(str(err))
     st.stop()
 result, classes = exam.result, data.classes
+recorded = (
+    ""
+    if chosen.test_accuracy is None
+    else f" The sidebar's {chosen.test_accuracy:.2f}% is the score recorded with the model (for the starters and "
+    f"the app's own runs, on all {len(load_split(chosen.dataset, train=False)[1]):,} test {data.items}), so the two "
+    "can differ a little."
+)
 st.caption(
-    f"{chosen.label} ({chosen.arch}; choose another in the sidebar), tested on {EXAMINED:,} {data.title} test "
-    f"{data.items} in the test set's own mix of classes, the same ones every time."
+    f"{chosen.label} ({chosen.arch}; choose another in the sidebar), tested here on {EXAMINED:,} {data.title} test "
+    f"{data.items} in the test set's own mix of classes, the same ones every time.{recorded}"
 )
 cols = st.columns(3)
-cols[0].metric("Right", f"{result.accuracy:.2f}%")
+cols[0].metric(f"Right, of these {EXAMINED:,}", f"{result.accuracy:.2f}%")
 cols[1].metric("Mistakes", f"{len(result.misclassified):,} of {EXAMINED:,}")
 weakest = min(range(len(classes)), key=result.per_class_accuracy.__getitem__)
 cols[2].metric("Weakest class", f"{classes[weakest]}: {result.per_class_accuracy[weakest]:.1f}%")

@@ -13,6 +13,7 @@ from ui.lab import view as lab_view
 from ui.lab.works import SweepWork, TwinWork
 from ui.models.model_list import active_model
 from ui.resources import shared_lab_data
+from ui.teacher_note import teacher_note
 
 
 def depth_label(arch: str) -> str:
@@ -23,8 +24,7 @@ st.title("Residual Lab")
 st.markdown(
     "A **residual block** adds its input back to what it computes: out = relu(F(x) + x). Here you train a "
     "network *with* these shortcuts and its twin *without* them (the same layers, the same first weights, "
-    "the same digits in the same order) and measure the difference yourself, now, on real MNIST. "
-    "Full-data reference figures are in the project's docs/benchmarks.md."
+    "the same digits in the same order) and measure the difference yourself, now, on real MNIST."
 )
 token = session_token()
 # A run the page URL names (a reload, or a classmate's link) opens with its own settings.
@@ -40,7 +40,7 @@ except DatasetUnavailable as err:
     st.stop()
 
 st.header("1. Twins: with and without shortcuts")
-lab_view.teacher_note(
+teacher_note(
     "Both networks have exactly the same layers. The only difference: the blue one adds each block's input "
     "back to its output; the orange one does not. Watch which one learns.",
     "the training loss. Deep plain networks train *worse*, not just test worse: that is the "
@@ -56,7 +56,7 @@ twin_running = twin_job is not None and not twin_job.finished
 lab_sections.twins_panel(twin_key, arch, token, twin_running)
 
 st.header("2. Depth sweep: deeper and deeper")
-lab_view.teacher_note(
+teacher_note(
     "Now train twins of several depths, one pair after another, and compare where each ends up.",
     "whether the orange line rises as the nets get deeper while the blue one does not.",
 )
@@ -79,7 +79,7 @@ else:
     lab_sections.sweep_panel(sweep_key, token, sweep_job is not None and not sweep_job.finished)
 
 st.header("3. Gradient flow: does the signal reach the first layers?")
-lab_view.teacher_note(
+teacher_note(
     "To learn, every layer needs the gradient: a signal that travels backwards from the loss. Each row is "
     "a block (the first at the top), each column a moment in training; the colour is how strong the "
     "signal arrived there.",
@@ -90,7 +90,7 @@ lab_sections.gradient_panel(twin_key, twin_running)
 
 trained = twin_job.work.twins if twin_job is not None and twin_job.finished and twin_job.work.twins.final else None
 st.header("4. Inside a block")
-lab_view.teacher_note(
+teacher_note(
     "A block's output is its input x plus a correction F(x). Here are the three side by side, on one colour scale.",
     "in the residual net F(x) grows fainter next to x in the later blocks of each stage: those blocks only "
     "nudge the picture, so their bars below (the size of F(x) compared with x) are low. The plain net's stay high.",
@@ -98,7 +98,7 @@ lab_view.teacher_note(
 lab_sections.block_section(trained, active_model())
 
 st.header("5. Lesion study: take a block out")
-lab_view.teacher_note(
+teacher_note(
     "What happens if we remove one block from a trained network? In the residual net the shortcut still "
     "carries the signal past the gap; in the plain net there is nothing to carry it.",
     "Veit et al. (2016) found that a trained residual net (blue) survives most single removals while a plain "
@@ -110,7 +110,7 @@ else:
     st.caption("Train the twins (section 1) first.")
 
 st.header("6. The loss landscape, one slice")
-lab_view.teacher_note(
+teacher_note(
     "Training walks downhill on a landscape of loss. Here we step away from where each net ended up, "
     "in one random direction, and measure the loss along the way (Li et al. 2018).",
     "a wide, smooth valley means small changes to the weights do little harm; a narrow or jagged one "

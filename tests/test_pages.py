@@ -2,6 +2,7 @@
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -10,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from resnet_core.data.augment import to_model_input
 from resnet_core.data.datasets import DATASETS, load_split
 from resnet_core.files.checkpoints import load_checkpoint
+from resnet_core.inside.convolution import feature_map, first_filter, model_input
 from resnet_core.networks.layer_tables import layer_table
 from resnet_core.networks.resnet import resnet18
 from resnet_core.training.runner import make_loaders
@@ -19,11 +21,13 @@ from ui import keys
 from ui.jobs.job import DONE, Job
 from ui.jobs.registry import jobs
 from ui.jobs.session import TRAINING
+from ui.lesson import LESSON
 from ui.models.model_list import ModelEntry
 from ui.training.work import TrainingWork
 
 PAGES = [
     "app_pages/overview.py",
+    "app_pages/convolution.py",
     "app_pages/architecture.py",
     "app_pages/train.py",
     "app_pages/draw.py",
@@ -83,6 +87,44 @@ def test_architecture_table_has_the_rows_torchinfo_reports(app):
     app.slider[0].set_value(1).run()
     table = next(df.value for df in app.dataframe if "trainable" in df.value.columns)
     assert len(table) == len(layer_table(resnet18(), depth=1).rows)
+
+
+def test_overviews_path_walks_every_page_in_the_sidebars_lesson_order(app):
+    app.run()  # Overview is the first page
+    linked = [link.proto.page for link in app.get("page_link")]
+    in_sidebar = [Path(step.path).stem for steps in LESSON.values() for step in steps]  # app.py's sections
+    assert linked == in_sidebar[1:] and in_sidebar[0] == "overview"
+    assert list(LESSON) == ["The idea", "Why shortcuts", "Inside", "Try it"]
+    # Every page is in the lesson but the teacher's, which only a signed-in teacher sees.
+    assert sorted([*in_sidebar, "teacher"]) == sorted(page.stem for page in (REPO / "app_pages").glob("*.py"))
+    assert not app.exception
+
+
+def test_convolution_takes_one_output_pixel_apart_then_halves_the_map_by_stride_and_by_pooling(app, mnist_test):
+    app.switch_page("app_pages/convolution.py").run()
+    assert not app.exception
+    index = int(
+        re.search(r"test image #(\d+)", next(c.value for c in app.caption if "test image #" in c.value)).group(1)
+    )
+    image = model_input(to_model_input(mnist_test[0][index : index + 1]))
+    flt = first_filter(load_checkpoint(REPO / "assets" / "starter-resnet20.pt").model, 3)  # the model in use
+    by_label(app.slider, "Filter").set_value(3).run()
+    said = next(m.value for m in app.markdown if m.value.startswith("**Row"))
+    row, col, total = re.search(r"Row (\d+), column (\d+):\*\* the 9 products add up to \*\*(-?[\d.]+)", said).groups()
+    whole = feature_map(image, flt)
+    assert float(total) == pytest.approx(whole[int(row), int(col)].item(), abs=0.006)
+    assert abs(whole[int(row), int(col)]) == pytest.approx(
+        whole.abs().max().item()
+    )  # it starts where the map is strongest
+    app.button(key="conv:next").click().run()
+    assert by_label(app.slider, "Output pixel").value == 28 * int(row) + int(col) + 1
+    app.radio(key="conv:show").set_value("Stride 2: every other place").run()
+    assert "makes a 14×14 map" in next(m.value for m in app.markdown if m.value.startswith("**Row"))
+    app.radio(key="conv:show").set_value("Max-pooling: the largest of each 2×2").run()
+    pooled = next(m.value for m in app.markdown if m.value.startswith("**Row"))
+    window = [float(v) for v in re.search(r"window holds ([-\d., ]+);", pooled).group(1).split(", ")]
+    assert len(window) == 4 and f"the largest, **{max(window):.2f}**" in pooled and "from 28×28 to 14×14" in pooled
+    assert not app.exception
 
 
 def test_a_pages_settings_are_kept_while_the_student_visits_other_pages(app):
@@ -513,9 +555,14 @@ def test_why_it_fails_shows_the_starters_mistakes_and_places_the_drawing_among_t
     app.switch_page("app_pages/mistakes.py").run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
-    right = float(metrics["Right"].rstrip("%"))
+    right = float(metrics["Right, of these 2,000"].rstrip("%"))
     mistakes = int(metrics["Mistakes"].split(" of ")[0])
     assert 98.5 < right < 100 and mistakes == round(2000 * (100 - right) / 100)  # the starter's 99.58% on all
+    # The sidebar's figure is on all 10,000 test digits, and the page says so.
+    assert any(
+        "The sidebar's 99.58% is the score recorded with the model" in c.value and "all 10,000 test digits" in c.value
+        for c in app.caption
+    )
     hardest = app.get("image")[1].captions  # after the confusion cell's images
     assert len(hardest) == 24 and all(re.fullmatch(r"\d \d+%, said \d", c) for c in hardest)
     charts = [c.proto.spec for c in app.get("plotly_chart")]

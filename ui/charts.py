@@ -13,7 +13,8 @@ from resnet_core.training.trainer import EpochStats, StepProgress
 NO_TOOLBAR = {"displayModeBar": False}
 # No Plotly template: st.plotly_chart draws every chart in the app's theme anyway, and validating a
 # template made up most of a chart's cost (15 ms of 18 per probability chart, per stroke in class).
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10))
+# 15 px text, ticks included: readable from a classroom's back row on a projector.
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15))
 
 
 def training_curves(steps: list[StepProgress], epochs: list[EpochStats]) -> go.Figure:

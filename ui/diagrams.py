@@ -42,6 +42,9 @@ def network_stages(
     ]
     for i, count in enumerate(blocks_per_stage, start=1):
         nodes.append(f'layer{i} [label="layer{i}: {count} × {block}\\n{shape(f"layer{i}")}"]')
+        # Each block's shortcut, drawn as in the block diagrams: a dashed orange arrow around it.
+        shortcuts = "1 shortcut" if count == 1 else f"{count} shortcuts"
+        nodes.append(f'layer{i} -> layer{i} [label=" {shortcuts}", style=dashed, color="#e6550d", fontcolor="#e6550d"]')
     nodes.append(f'fc [label="avg-pool + fc\\n{shape("fc")} classes", fillcolor="#fde0c5"]')
     stages = [f"layer{i}" for i in range(1, len(blocks_per_stage) + 1)]
     chain = " -> ".join(["input", "stem", *stages, "fc"])

@@ -4,11 +4,15 @@ import streamlit as st
 
 from ui.diagrams import FONT_SIZE
 
+TEACHER_NOTE = "teacher-note"  # the key (prefix) of a container whose text a teacher reads to the class
+
 # Streamlit sets the text of Graphviz drawings to 0.6rem (9.6 px), whatever size the drawing asks for;
 # at the size the diagrams are laid out for, labels are about 24 px on screen: readable on a projector.
 _CSS = f"""
 <style>
 [data-testid="stGraphVizChart"] svg text {{ font-size: {FONT_SIZE}px !important; }}
+/* A teacher's sentences: 18 px where body text is 16, for the back row of a projected room. */
+[class*="st-key-{TEACHER_NOTE}"] p {{ font-size: 1.125rem; }}
 </style>
 """
 

@@ -12,7 +12,7 @@ from ui.charts import NO_TOOLBAR
 from ui.input_picker import drawing_or_test_image
 from ui.jobs.job import FAILED, QUEUED, STOPPED, Job, Work
 from ui.jobs.session import SWEEP, TWINS, shared_job, start_job
-from ui.jobs.status_view import job_status, poll_seconds
+from ui.jobs.status_view import job_status, poll_seconds, rerun_once_started
 from ui.lab import charts as lab_charts
 from ui.lab import view as lab_view
 from ui.lab.works import SweepWork, TwinWork
@@ -60,11 +60,10 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
         figure = latest_per(work.twins, "curves", work.twins.updates, lambda: lab_charts.twin_curves(snap))
         st.plotly_chart(figure, key="twin-curves", config=NO_TOOLBAR)
         if snap.final:
-            lab_view.twins_verdict(snap, arch)
+            lab_view.twins_verdict(snap, arch, len(work.twins.data.test_labels))
         if running and job.finished:
             st.rerun(scope="app")  # the sections that need the trained twins appear now
-        if waiting and job.status != QUEUED:  # it has started: poll at a running run's pace
-            st.rerun(scope="app")
+        rerun_once_started(waiting, job)
 
     panel()
 
@@ -82,7 +81,7 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
         _stopped_note(job)
         if points:
             st.plotly_chart(lab_charts.sweep_chart(points), key="sweep-chart", config=NO_TOOLBAR)
-            lab_view.sweep_verdict(points)
+            lab_view.sweep_verdict(points, len(work.sweep.archs))
 
     panel()
 

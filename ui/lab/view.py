@@ -12,70 +12,42 @@ from resnet_core.inside.loss_slice import DEFAULT_ALPHAS, LossSlice, loss_slice
 from ui.caches import made_for, once_per
 from ui.charts import NO_TOOLBAR
 from ui.lab import charts as lab_charts
+from ui.lab import verdicts
+from ui.lab.works import layers
 
 LESION_DIGITS = 500  # test digits per lesioned net: 2 x 27 nets for ResNet-56 in well under a minute on 2 cores
 GRID_CHANNELS = 16
 SLICE_DIGITS = 500  # test digits per point of the loss slice: 2 x 21 evaluations
 
 
-def teacher_note(read_aloud: str, look_for: str) -> None:
-    st.markdown(read_aloud)
-    st.caption(f":material/visibility: **What to look for:** {look_for}")
-
-
-def twins_verdict(snap: TwinSnapshot, arch: str) -> None:
+def twins_verdict(snap: TwinSnapshot, arch: str, test_digits: int) -> None:
     res, plain = snap.final["residual"], snap.final["plain"]
-    better = "lower" if res["train_loss"] < plain["train_loss"] else "higher"
     st.markdown(
         f"**Measured in this run ({arch}, {snap.steps_done} steps, {snap.seconds:.0f} s):** training loss "
-        f"{res['train_loss']:.3f} with shortcuts, {plain['train_loss']:.3f} without ({better} with shortcuts); "
-        f"test accuracy {res['test_accuracy']:.1f}% with, {plain['test_accuracy']:.1f}% without."
+        f"{res['train_loss']:.3f} with shortcuts, {plain['train_loss']:.3f} without; accuracy on "
+        f"{test_digits:,} test digits {res['test_accuracy']:.1f}% with, {plain['test_accuracy']:.1f}% "
+        "without. " + verdicts.twins(res, plain, layers(arch), snap.steps_done, snap.total_steps)
     )
     st.caption(
         "The training loss here is measured after training, on 1,000 training digits without augmentation, "
         "with the network in test mode; the curve above is the running average during training, so the two "
         "differ a little."
-        + (
-            f" This run was stopped after {snap.steps_done} of {snap.total_steps} steps: these numbers describe "
-            "networks that have barely trained."
-            if snap.steps_done < snap.total_steps
-            else ""
-        )
     )
 
 
-def sweep_verdict(points) -> None:
-    if len(points) < 2:
-        return
-    first, last = points[0], points[-1]
-    sentences = []
-    for twin, name in (("plain", "The plain net"), ("residual", "The residual net")):
-        before, after = first.train_loss[twin], last.train_loss[twin]
-        trend = (
-            "got worse" if after > before * 1.05 else "got better" if after < before * 0.95 else "stayed about the same"
-        )
-        sentences.append(
-            f"{name}'s training loss {trend} from {first.depth} to {last.depth} layers ({before:.3f} → {after:.3f})."
-        )
-    paper = (
-        "That is the paper's picture: depth hurt the plain net and not the residual one."
-        if last.train_loss["plain"] > first.train_loss["plain"] * 1.05
-        and last.train_loss["residual"] <= first.train_loss["residual"] * 1.05
-        else "That is not the paper's picture in every respect: this run is short and small; the docs give "
-        "the full-data figures."
-    )
-    st.markdown("**Measured in this sweep:** " + " ".join(sentences) + " " + paper)
+def sweep_verdict(points, depths_asked: int) -> None:
+    said = verdicts.sweep(points, depths_asked)
+    if said is None:
+        st.caption(f"{len(points)} of {depths_asked} depths done: what the sweep shows is said once all are in.")
+    else:
+        st.markdown("**Measured in this sweep:** " + said)
 
 
 def gradient_verdict(snap: TwinSnapshot) -> None:
     ratios = {twin: snap.gradients[twin].first_to_last() for twin in TWINS}
     if None in ratios.values():
         return
-    st.markdown(
-        f"**Measured:** the gradient reaching the first block is {ratios['residual']:.3g} times the one at the "
-        f"last block in the residual net, and {ratios['plain']:.3g} times in the plain net (median over the "
-        "recorded steps). 1 would mean it arrives unchanged."
-    )
+    st.markdown("**Measured:** " + verdicts.gradient(ratios["residual"], ratios["plain"]))
 
 
 def block_inspector(nets: dict, x) -> None:
@@ -140,25 +112,20 @@ def lesion_section(run: TwinRun) -> None:
         )
     intact = {twin: rows[0].accuracy for twin, rows in results.items()}
     drops = {twin: mean_accuracy_drop(rows) for twin, rows in results.items()}
-    worst = {
-        twin: min((r for r in rows[1:] if r.accuracy is not None), key=lambda r: r.accuracy)
-        for twin, rows in results.items()
-    }
+    made = {twin: [r for r in rows[1:] if r.accuracy is not None] for twin, rows in results.items()}
+    worst = {twin: min(rows, key=lambda r: r.accuracy) for twin, rows in made.items()}
+    little = {twin: sum(intact[twin] - r.accuracy < verdicts.LITTLE_LOSS for r in rows) for twin, rows in made.items()}
     st.markdown(
-        f"**Measured:** with nothing removed the residual net scores {intact['residual']:.1f}% and the plain net "
-        f"{intact['plain']:.1f}%. On average, removing one block cost the residual net {drops['residual']:.1f} "
-        f"points and the plain net {drops['plain']:.1f} points; the worst single removal left "
+        f"**Measured on {LESION_DIGITS} test digits:** with nothing removed the residual net scores "
+        f"{intact['residual']:.1f}% and the plain net {intact['plain']:.1f}%; the worst single removal left "
         f"{worst['residual'].accuracy:.1f}% ({worst['residual'].removed[0]}) and {worst['plain'].accuracy:.1f}% "
-        f"({worst['plain'].removed[0]})."
+        f"({worst['plain'].removed[0]}). "
+        + verdicts.lesion(intact, drops, little, {twin: len(rows) for twin, rows in made.items()})
     )
-    if intact["plain"] < 50:
-        st.caption(
-            f"The plain net barely learned ({intact['plain']:.1f}%), so it has little left to lose: for a fair "
-            "comparison run the twins at a depth where both learn (20 layers, say) and remove blocks again."
-        )
     st.caption(
-        "Veit et al. found the same in large nets: blocks where the image shrinks (layer2.0, layer3.0) and the "
-        "first blocks matter most; most others can go with little loss, but only in the residual net."
+        "For comparison, Veit et al. (2016), in residual nets trained for long on ImageNet and CIFAR-10: "
+        "removing a block where the image shrinks (here layer2.0, layer3.0) hurt most; removing most other "
+        "blocks cost little, while removing any layer of a plain net left it guessing."
     )
     several = st.multiselect(
         "Or remove several blocks together", removable_blocks(run.nets["plain"]), key="lesion-several"

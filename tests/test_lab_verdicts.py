@@ -1,0 +1,68 @@
+"""The Residual Lab's sentences say what the numbers on screen show, whichever way a run came out."""
+
+from resnet_core.depth_study.twins import SweepPoint
+from ui.lab import verdicts
+
+
+def point(depth: int, plain: float, residual: float) -> SweepPoint:
+    return SweepPoint(f"resnet{depth}", depth, {"plain": plain, "residual": residual}, {}, 1.0)
+
+
+def test_twins_name_the_winner_from_the_losses_and_say_when_a_run_shows_nothing():
+    res, plain = {"train_loss": 0.257, "test_accuracy": 92.6}, {"train_loss": 2.154, "test_accuracy": 20.5}
+    assert "With shortcuts the 56-layer net learned its training digits better" in verdicts.twins(
+        res, plain, 56, 63, 63
+    )
+    same = verdicts.twins(
+        {"train_loss": 0.100, "test_accuracy": 97.0}, {"train_loss": 0.102, "test_accuracy": 96.9}, 8, 63, 63
+    )
+    assert "about equally well" in same and "does not show shortcuts helping" in same and "Try 56 layers" in same
+    reverse = verdicts.twins(plain | {"train_loss": 0.3}, res | {"train_loss": 0.2}, 20, 63, 63)
+    assert reverse.startswith("In this run the net without shortcuts learned better")
+    assert "stopped after 5 of 63 steps" in verdicts.twins(res, plain, 56, 5, 63)
+    assert verdicts.twins(
+        {"train_loss": 2.2, "test_accuracy": 11.0}, {"train_loss": 2.3, "test_accuracy": 10.2}, 56, 63, 63
+    ).startswith("Neither net has learned yet")
+
+
+def test_the_sweep_says_nothing_until_every_depth_is_in_then_says_what_they_show():
+    paper = [point(8, 0.10, 0.09), point(20, 0.30, 0.08), point(56, 1.90, 0.07)]
+    assert verdicts.sweep(paper[:2], 3) is None  # two of three in: a verdict now could reverse
+    said = verdicts.sweep(paper, 3)
+    assert "The plain net's training loss got worse from 8 to 56 layers (0.100 → 1.900)" in said
+    assert "The residual net's training loss got better" in said and "He et al.'s picture" in said
+    flat = verdicts.sweep([point(8, 0.10, 0.10), point(56, 0.10, 0.10)], 2)
+    assert "stayed about the same" in flat and "does not show depth hurting the plain net" in flat
+    both = verdicts.sweep([point(8, 0.10, 0.10), point(56, 1.0, 0.9)], 2)
+    assert "Depth hurt both nets here" in both and "He et al.'s picture" not in both
+
+
+def test_gradient_flow_explains_a_growing_gradient_as_well_as_a_fading_one():
+    grown = verdicts.gradient(residual_ratio=1.4, plain_ratio=897.0)
+    assert "1.4 times as strong" in grown and "897 times as strong" in grown and "grew on the way back" in grown
+    assert "only half of the story" in grown and "closer to unchanged" in grown
+    faded = verdicts.gradient(residual_ratio=0.8, plain_ratio=0.001)
+    assert "1/1e+03 of its strength" in faded and "faded on the way back" in faded and "half of the story" not in faded
+    reverse = verdicts.gradient(residual_ratio=50.0, plain_ratio=2.0)
+    assert "not what shortcuts usually do" in reverse and "closer to unchanged" not in reverse
+
+
+def test_the_lesion_verdict_follows_the_drops_and_never_calls_a_net_that_never_learned_robust():
+    removable = {"residual": 9, "plain": 7}
+    # 20 layers: both nets learned, and the residual one lost less per removal, though far from nothing.
+    said = verdicts.lesion(
+        {"residual": 98.0, "plain": 96.0}, {"residual": 41.1, "plain": 58.1}, {"residual": 2, "plain": 0}, removable
+    )
+    assert said.startswith(
+        "The residual net came through better: a removal cost it 41.1 points on average, the plain net 58.1"
+    )
+    assert "2 of 9 single removals cost the residual net less than 5 points, and 0 of 7" in said
+    # 56 layers: the plain net never learned, so its small drops are not robustness.
+    weak = verdicts.lesion(
+        {"residual": 95.0, "plain": 21.0}, {"residual": 14.5, "plain": 6.2}, {"residual": 20, "plain": 5}, removable
+    )
+    assert weak.startswith("The plain net barely learned (21.0%)") and "came through better" not in weak
+    reverse = verdicts.lesion(
+        {"residual": 97.0, "plain": 96.0}, {"residual": 30.0, "plain": 20.0}, {"residual": 1, "plain": 3}, removable
+    )
+    assert reverse.startswith("In this run the residual net did not come through better")
