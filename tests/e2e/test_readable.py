@@ -9,6 +9,7 @@ from tests.e2e.harness import CANVAS, draw, wait_until_drawn, wait_until_idle
 # Every page: its path and a text that is on it once it has rendered.
 PAGES = {
     "overview": ("", "ResNet Explorer"),
+    "convolution": ("convolution", "whole map"),
     "architecture": ("architecture", "Layer table"),
     "train": ("train", "Start training"),
     "draw": ("draw", "Draw & Predict"),

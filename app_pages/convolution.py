@@ -1,0 +1,128 @@
+"""Convolution: a filter of the model's first layer slides over a digit, one output pixel at a time, then the
+whole map; stride and max-pooling halve it the same way."""
+
+import streamlit as st
+import torch
+
+from resnet_core.inside.convolution import (
+    Step,
+    feature_map,
+    first_filter,
+    max_pool,
+    model_input,
+    pool_window,
+    step,
+)
+from ui import convolution_charts, widget_state
+from ui.charts import NO_TOOLBAR
+from ui.input_picker import drawing_or_test_image
+from ui.models.model_list import active_model
+from ui.models.picker import offer_quick_training
+from ui.teacher_note import teacher_note
+
+SLIDE, STRIDE, POOL = "The filter slides", "Stride 2: every other place", "Max-pooling: the largest of each 2×2"
+POSITION = "conv:position"
+widget_state.set_defaults({"conv:filter": 0, "conv:show": SLIDE})
+
+
+def _restart() -> None:
+    """Another filter or view starts where its map responds most."""
+    st.session_state.pop(POSITION, None)
+
+
+st.title("Convolution")
+teacher_note(
+    "A convolution slides a small grid of numbers, a **filter**, over the picture. At each place it "
+    "multiplies every pixel under the filter by the weight on top of it and adds the products up: that sum is "
+    "one pixel of a new picture, the filter's **map**. The network learned its filters' weights itself.",
+    "where the map is strongly red or blue: those are the places that look like the filter's pattern "
+    "(or its opposite). Each filter picks out a different pattern: an edge on one side, a stroke's end.",
+)
+chosen = active_model()
+if chosen is None:
+    offer_quick_training("load a checkpoint on the Draw & Predict page")
+    st.stop()
+
+left, right = st.columns([1, 2])
+with left:
+    x = drawing_or_test_image(chosen.dataset, name="conv")
+    channels = chosen.model.conv1.out_channels
+    channel = st.slider(
+        "Filter", 0, channels - 1, key="conv:filter", help=f"the first layer has {channels} filters", on_change=_restart
+    )
+    show = st.radio("Show", [SLIDE, STRIDE, POOL], key="conv:show", on_change=_restart)
+if x is None:
+    st.stop()
+flt = first_filter(chosen.model, channel)
+image = model_input(x)
+kernel = flt.weights.shape[0]
+own = feature_map(image, flt)
+if show == SLIDE:
+    target = own
+elif show == STRIDE:
+    target = feature_map(image, flt, stride=2 * flt.stride)
+else:
+    target = max_pool(own)
+side = target.shape[0]
+places = side * side
+
+
+def _move(by: int) -> None:
+    st.session_state[POSITION] = min(max(st.session_state.get(POSITION, 0) + by, 0), places - 1)
+
+
+with right:
+    strongest = int(target.abs().argmax())  # where to start: the map's strongest response
+    st.session_state[POSITION] = min(st.session_state.get(POSITION, strongest), places - 1)
+    back, slider, forward = st.columns([1, 6, 1], vertical_alignment="bottom")
+    back.button(":material/chevron_left:", help="the place before", on_click=_move, args=(-1,), key="conv:back")
+    position = slider.slider("Output pixel", 0, places - 1, key=POSITION, help="the place, row by row")
+    forward.button(":material/chevron_right:", help="the next place", on_click=_move, args=(1,), key="conv:next")
+    row, col = divmod(position, side)
+    done = torch.full_like(target, float("nan"))
+    done.view(-1)[: position + 1] = target.view(-1)[: position + 1]  # raster order: every place up to this one
+    if show == POOL:
+        window = pool_window(own, row, col)
+        place = Step(row, col, 2 * row, 2 * col, window, window, window.max().item())
+        st.plotly_chart(
+            convolution_charts.sliding(
+                own, done, place, 2, f"max-pooled: {side}×{side}", f"filter {channel}'s map", source_is_map=True
+            ),
+            config=NO_TOOLBAR,
+        )
+        values = ", ".join(f"{v:.2f}" for v in window.flatten().tolist())
+        st.markdown(
+            f"**Row {row}, column {col}:** the 2×2 window holds {values}; the largest, **{place.total:.2f}**, "
+            f"is the pooled pixel. The map halves from {own.shape[0]}×{own.shape[0]} to {side}×{side}, and the "
+            "strongest response in each window survives, wherever in the window it was."
+        )
+    else:
+        stride = flt.stride if show == SLIDE else 2 * flt.stride
+        place = step(image, flt, row, col, stride=stride)
+        title = f"filter {channel}'s map: {side}×{side}" + (f", stride {stride}" if stride > 1 else "")
+        st.plotly_chart(convolution_charts.sliding(image, done, place, kernel, title), config=NO_TOOLBAR)
+        st.plotly_chart(convolution_charts.arithmetic(place, flt.weights), config=NO_TOOLBAR)
+        moves = f"{stride} pixels" if stride > 1 else "one pixel"
+        st.markdown(
+            f"**Row {row}, column {col}:** the {kernel * kernel} products add up to **{place.total:.2f}**, the map's "
+            f"pixel there. The filter moves {moves} at a time, so a {image.shape[0]}×{image.shape[0]} digit "
+            f"makes a {side}×{side} map."
+            + (" Stride 2 skips every other place: the map has a quarter of the pixels." if show == STRIDE else "")
+        )
+    st.caption(
+        f"{chosen.label}'s first layer: {channels} filters of {kernel}×{kernel} weights, stride {flt.stride}, "
+        f"{flt.padding} pixel(s) of zeros around the digit so that the filter fits at the edges. The numbers are "
+        "the ones the model multiplies: the digit normalised as in training (paper near "
+        f"{image.min():.2f}, ink up to {image.max():.2f})."
+    )
+
+st.subheader(f"Filter {channel}'s whole map")
+st.plotly_chart(
+    convolution_charts.filling_in(own, "press Play: the filter fills the map row by row"),
+    config=NO_TOOLBAR,
+    key="conv:whole",
+)
+st.caption(
+    "The next layers do the same on these maps, with filters that look at all the maps of the layer before at "
+    "once: the Feature Maps page shows every layer's."
+)
