@@ -1,6 +1,7 @@
 """A class at once: N students, each in their own browser session of one server, draw digits and watch a run.
 
-    RESNET_DATA_DIR=... python -m benchmarks.classroom [--sessions 10 20 30] [--pinned] [--app-dir DIR]
+    RESNET_DATA_DIR=... python -m benchmarks.classroom [--sessions 10 20 30] [--pinned] [--memory-rounds N]
+        [--app-dir DIR]
 One `streamlit run app.py` and one headless Chromium with a phone-sized context (a session) per student.
 For each class size N:
 - drawing, idle: all N open Draw & Predict and draw a different MNIST test digit in one stroke at the
@@ -13,8 +14,9 @@ For each class size N:
 - drawing while training: all N open Draw & Predict afresh and draw again while the run goes on.
 Latency is from the end of the stroke (mouse up) to the answer on screen, timed in the page. The
 server's memory (VmRSS) is read before any session, after one warm-up session, with each class open
-and once every class has left (after the server's disconnected-session TTL). --pinned puts the server
-on core 0 and this script with Chromium on the other cores, as in a room where every student's
+and once every class has left (after the server's disconnected-session TTL); --memory-rounds N lets
+N classes come and go in turn, to tell memory a class leaves behind from memory the next one reuses.
+--pinned puts the server on core 0 and this script with Chromium on the other cores, as in a room where every student's
 browser runs on their own phone: the server's own cost is then not hidden by the browsers'.
 --app-dir serves another checkout (say, an older commit in a git worktree) to compare with.
 CLASSROOM_TTL (seconds, default 120) is how long the server keeps a closed session's state, when it is
@@ -217,7 +219,7 @@ async def start_twins(context, url: str):
     page.set_default_timeout(TIMEOUT_MS)
     await page.goto(f"{url}/residual_lab", wait_until="domcontentloaded")
     await sign_in(page)
-    await page.get_by_label("Training digits").click()
+    await page.get_by_label("Training digits", exact=True).click()
     await page.get_by_role("option", name="all 60,000 digits").click()
     await page.get_by_role("button", name="Train the twins").click()
     await page.wait_for_function(TWINS_JS)
@@ -365,7 +367,9 @@ async def classroom(args: argparse.Namespace, server_cpus: str | None) -> None:
             first = await draw_and_read(first_page, *digits[0][1:])
             await warm_up.close()
             rss["after a warm-up session (closed)"] = rss_mib(pid)
-            rss |= await come_and_go(browser, url, pid, digits)
+            for round_ in range(args.memory_rounds):
+                left = await come_and_go(browser, url, pid, digits)
+                rss |= {f"{what} ({round_ + 1})" if args.memory_rounds > 1 else what: mib for what, mib in left.items()}
             for sessions in class_sizes:
                 results.append(await one_class(browser, url, pid, sessions, digits[:sessions]))
                 print(f"  {sessions} sessions measured: {results[-1]}", flush=True)
@@ -403,13 +407,17 @@ async def classroom(args: argparse.Namespace, server_cpus: str | None) -> None:
     for what, mib in rss.items():
         print(f"server RSS {what:<45}{mib:>8.0f} MiB")
     opened = next(mib for what, mib in rss.items() if what.startswith("with all"))
-    print(f"per session: {(opened - rss['before the class']) / max(class_sizes):.1f} MiB")
+    before = next(mib for what, mib in rss.items() if what.startswith("before the class"))
+    print(f"per session (the first class): {(opened - before) / max(class_sizes):.1f} MiB")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 20, 30], help="class sizes, in turn")
     parser.add_argument("--pinned", action="store_true", help="server on core 0, browsers on the other cores")
+    parser.add_argument(
+        "--memory-rounds", type=int, default=1, help="classes that come and go in turn before the timed ones"
+    )
     parser.add_argument("--app-dir", type=Path, default=REPO, help="the checkout to serve (default: this one)")
     args = parser.parse_args()
     if not (args.app_dir / "assets" / "starter-resnet20.pt").is_file():
