@@ -11,7 +11,7 @@ import streamlit as st
 
 from resnet_core.data.datasets import DATASETS
 from resnet_core.devices import describe_device, select_device
-from ui import keys, style, teacher, widget_state
+from ui import follow, keys, style, teacher, widget_state
 from ui.jobs.session import TRAINING, session_job
 from ui.lesson import LESSON, OVERVIEW
 from ui.models.model_list import active_model, session_models, set_active_model, starter_models
@@ -70,6 +70,7 @@ with st.sidebar:
     st.subheader("Compute device")
     st.caption(describe_device(select_device("auto")))
     teacher.sign_in_box()
+    follow.lead_or_follow(navigation.url_path)
 
 try:
     navigation.run()

@@ -63,3 +63,12 @@ LESSON: dict[str, tuple[Step, ...]] = {
 def path_from_overview() -> list[Step]:
     """Every page after Overview, in lesson order: Overview's "Start here" list."""
     return [step for steps in LESSON.values() for step in steps if step.path != OVERVIEW]
+
+
+def page_of(url_path: str) -> str | None:
+    """The script of the lesson page at this URL path ("residual_lab"; "" is Overview), None if none is."""
+    if not url_path:
+        return OVERVIEW
+    return next(
+        (step.path for steps in LESSON.values() for step in steps if step.path.endswith(f"/{url_path}.py")), None
+    )

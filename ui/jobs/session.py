@@ -60,7 +60,7 @@ def start_job(slot: str, work: Work, key: Hashable | None = None, estimated_seco
         owner=session_token(),
         key=key,
         estimated_seconds=estimated_seconds,
-        owner_connected=_connected(),
+        owner_connected=still_connected(),
         owner_address=client_address(),
     )
     kept = jobs.add(job)
@@ -91,7 +91,7 @@ def remote_address(address: object) -> str | None:
     return None if parsed.is_loopback or parsed.is_unspecified else str(parsed)
 
 
-def _connected() -> Callable[[], bool] | None:
+def still_connected() -> Callable[[], bool] | None:
     """Whether this session is still connected to the server, on whichever page; None outside a server."""
     context = get_script_run_ctx()
     if context is None or not Runtime.exists():

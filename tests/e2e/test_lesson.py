@@ -1,0 +1,53 @@
+"""A lesson led from the projector: a phone that joins lands where the teacher is and follows each move,
+until its student switches following off. A server of its own: a lead is the whole server's."""
+
+import re
+import time
+
+from playwright.sync_api import expect
+
+from tests.e2e.harness import TEACHER_CODE, wait_until_idle
+from ui.follow import LOOK_EVERY
+
+DEPTH = "[data-testid=stSelectbox]:has-text('Depth')"
+
+
+def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stops_following(browser, fresh_app_url):
+    desk = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pocket = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        teacher = desk.new_page()
+        teacher.set_default_timeout(90_000)
+        teacher.goto(fresh_app_url, wait_until="domcontentloaded")
+        teacher.locator("[data-testid=stSidebar] summary").filter(has_text="Teacher").click()
+        teacher.get_by_label("Teacher code", exact=True).fill(TEACHER_CODE)
+        teacher.get_by_role("button", name="Sign in").click()
+        teacher.get_by_text("Lead the class").click()
+        teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Residual Lab").click()
+        teacher.locator(DEPTH).click()
+        teacher.get_by_role("option", name="20 layers (resnet20)").click()
+        wait_until_idle(teacher)
+
+        phone = pocket.new_page()
+        phone.set_default_timeout(90_000)
+        phone.goto(fresh_app_url, wait_until="domcontentloaded")  # the first page, as a student types the address
+        expect(phone).to_have_url(re.compile(r"/residual_lab"), timeout=60_000)
+        expect(phone.locator(DEPTH)).to_contain_text("20 layers (resnet20)", timeout=60_000)  # the teacher's run's settings
+
+        teacher.locator(DEPTH).click()
+        teacher.get_by_role("option", name="8 layers (resnet8)").click()
+        expect(phone.locator(DEPTH)).to_contain_text("8 layers (resnet8)", timeout=60_000)
+        teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Convolution").click()
+        expect(phone).to_have_url(re.compile(r"/convolution"), timeout=60_000)
+
+        phone.locator("[data-testid=stSidebar]").get_by_text("Follow the teacher").click()  # off: explore alone
+        wait_until_idle(phone)
+        teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Architecture").click()
+        wait_until_idle(teacher)
+        time.sleep(2 * LOOK_EVERY + 1)  # two looks: a follower would have moved by now
+        expect(phone).to_have_url(re.compile(r"/convolution"))
+        assert teacher.locator("[data-testid=stException]").count() == 0
+        assert phone.locator("[data-testid=stException]").count() == 0
+    finally:
+        desk.close()
+        pocket.close()
