@@ -32,14 +32,16 @@ def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stop
         phone.set_default_timeout(90_000)
         phone.goto(fresh_app_url, wait_until="domcontentloaded")  # the first page, as a student types the address
         expect(phone).to_have_url(re.compile(r"/residual_lab"), timeout=60_000)
-        expect(phone.locator(DEPTH)).to_contain_text("20 layers (resnet20)", timeout=60_000)  # the teacher's run's settings
+        depth = phone.get_by_role("combobox", name="Depth", exact=True)
+        expect(depth).to_have_value("20 layers (resnet20)", timeout=60_000)  # the teacher's run's settings
 
         teacher.locator(DEPTH).click()
         teacher.get_by_role("option", name="8 layers (resnet8)").click()
-        expect(phone.locator(DEPTH)).to_contain_text("8 layers (resnet8)", timeout=60_000)
+        expect(depth).to_have_value("8 layers (resnet8)", timeout=60_000)
         teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Convolution").click()
         expect(phone).to_have_url(re.compile(r"/convolution"), timeout=60_000)
 
+        phone.get_by_test_id("stExpandSidebarButton").click()  # a phone's sidebar starts folded away
         phone.locator("[data-testid=stSidebar]").get_by_text("Follow the teacher").click()  # off: explore alone
         wait_until_idle(phone)
         teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Architecture").click()
