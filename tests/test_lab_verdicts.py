@@ -10,9 +10,12 @@ def point(depth: int, plain: float, residual: float) -> SweepPoint:
 
 def test_twins_name_the_winner_from_the_losses_and_say_when_a_run_shows_nothing():
     res, plain = {"train_loss": 0.257, "test_accuracy": 92.6}, {"train_loss": 2.154, "test_accuracy": 20.5}
-    assert "With shortcuts the 56-layer net learned its training digits better" in verdicts.twins(
+    assert "With shortcuts the 56-layer net learned its training digits far better" in verdicts.twins(
         res, plain, 56, 63, 63
     )
+    closer = verdicts.twins(res | {"train_loss": 0.05}, plain | {"train_loss": 0.08, "test_accuracy": 97.0}, 20, 63, 63)
+    assert "somewhat better (loss 0.050 against 0.080)" in closer and "fails to learn" not in closer
+    assert "try 56 layers" in closer
     same = verdicts.twins(
         {"train_loss": 0.100, "test_accuracy": 97.0}, {"train_loss": 0.102, "test_accuracy": 96.9}, 8, 63, 63
     )
