@@ -60,6 +60,7 @@ def test_the_lesion_verdict_follows_the_drops_and_never_calls_a_net_that_never_l
         "The residual net came through better: a removal cost it 41.1 points on average, the plain net 58.1"
     )
     assert "2 of 9 single removals cost the residual net less than 5 points, and 0 of 7" in said
+    assert "Both lost a lot, though." in said
     # 56 layers: the plain net never learned, so its small drops are not robustness.
     weak = verdicts.lesion(
         {"residual": 95.0, "plain": 21.0}, {"residual": 14.5, "plain": 6.2}, {"residual": 20, "plain": 5}, removable

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 SAME = 0.05  # losses within 5% of each other count as the same
 LEARNED = 50.0  # percent on the test digits: below this a net has barely learned (10% is guessing)
 LITTLE_LOSS = 5.0  # points of accuracy: a removal that costs less than this "can go with little loss"
+BIG_LOSS = 20.0  # points lost per removal on average: the net did not come through well, even if better
 GROWN = 3.0  # a gradient more than this many times stronger at the first block than at the last has grown
 FAILED_TO_LEARN = 2.0  # a training loss this many times the other twin's: that net failed to learn
 
@@ -144,9 +145,10 @@ def lesion(intact: dict, mean_drop: dict, little_loss: dict, removable: dict) ->
     if intact["residual"] < LEARNED:
         return f"The residual net barely learned ({intact['residual']:.1f}%): train the twins longer first. " + counts
     if mean_drop["residual"] < mean_drop["plain"]:
+        both = " Both lost a lot, though." if mean_drop["residual"] >= BIG_LOSS else ""
         return (
             f"The residual net came through better: a removal cost it {mean_drop['residual']:.1f} points on "
-            f"average, the plain net {mean_drop['plain']:.1f}. " + counts
+            f"average, the plain net {mean_drop['plain']:.1f}.{both} " + counts
         )
     return (
         f"In this run the residual net did not come through better: a removal cost it "
