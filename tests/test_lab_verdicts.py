@@ -43,11 +43,14 @@ def test_the_sweep_says_nothing_until_every_depth_is_in_then_says_what_they_show
 def test_gradient_flow_explains_a_growing_gradient_as_well_as_a_fading_one():
     grown = verdicts.gradient(residual_ratio=1.4, plain_ratio=897.0)
     assert "1.4 times as strong" in grown and "897 times as strong" in grown and "grew on the way back" in grown
-    assert "only half of the story" in grown and "closer to unchanged" in grown
+    assert "only half of the story" in grown and "arrives nearly unchanged" in grown
+    both_grew = verdicts.gradient(residual_ratio=6.78, plain_ratio=897.0)
+    assert "changed on the way back in both nets, less in the residual one" in both_grew
+    assert "nearly unchanged" not in both_grew
     faded = verdicts.gradient(residual_ratio=0.8, plain_ratio=0.001)
     assert "1/1e+03 of its strength" in faded and "faded on the way back" in faded and "half of the story" not in faded
     reverse = verdicts.gradient(residual_ratio=50.0, plain_ratio=2.0)
-    assert "not what shortcuts usually do" in reverse and "closer to unchanged" not in reverse
+    assert "not what shortcuts usually do" in reverse and "nearly unchanged" not in reverse
 
 
 def test_the_lesion_verdict_follows_the_drops_and_never_calls_a_net_that_never_learned_robust():
@@ -65,7 +68,13 @@ def test_the_lesion_verdict_follows_the_drops_and_never_calls_a_net_that_never_l
     weak = verdicts.lesion(
         {"residual": 95.0, "plain": 21.0}, {"residual": 14.5, "plain": 6.2}, {"residual": 20, "plain": 5}, removable
     )
-    assert weak.startswith("The plain net barely learned (21.0%)") and "came through better" not in weak
+    assert weak.startswith("The plain net barely learned (21.0%, against the residual net's 95.0%)")
+    assert "came through better" not in weak
+    # Neither learned (1,000 digits, one epoch): no verdict, and no count that would read as one.
+    neither = verdicts.lesion(
+        {"residual": 12.2, "plain": 11.0}, {"residual": 1.0, "plain": 0.5}, {"residual": 9, "plain": 7}, removable
+    )
+    assert neither.startswith("Neither net learned in this run (12.2% and 11.0%") and "of 9" not in neither
     reverse = verdicts.lesion(
         {"residual": 97.0, "plain": 96.0}, {"residual": 30.0, "plain": 20.0}, {"residual": 1, "plain": 3}, removable
     )

@@ -110,22 +110,27 @@ def gradient(residual_ratio: float, plain_ratio: float) -> str:
         f"{_change(plain_ratio)} in the plain net."
     )
     distance = {twin: abs(math.log(ratio)) for twin, ratio in (("residual", residual_ratio), ("plain", plain_ratio))}
-    if distance["residual"] < distance["plain"]:
+    trouble = (
+        "Fading and growing both mean trouble: a faded gradient leaves the first layers almost unable to learn; "
+        "a grown one means the smallest change in the first layers swings the output wildly, so what they learn "
+        "is erratic."
+    )
+    if distance["residual"] < distance["plain"] and distance["residual"] <= math.log(GROWN):
+        meaning = f"The shortcuts carry it back past every block, so it arrives nearly unchanged. {trouble}"
+    elif distance["residual"] < distance["plain"]:
         meaning = (
-            "The shortcuts carry it back past every block, so it arrives closer to unchanged. Fading and "
-            "growing both mean trouble: a faded gradient leaves the first layers almost unable to learn; a grown "
-            "one means the smallest change in the first layers swings the output wildly, so what they learn is "
-            "erratic."
+            "It changed on the way back in both nets, less in the residual one: the shortcuts carry part of it "
+            f"past every block. {trouble}"
         )
-        if plain_ratio > GROWN:
-            meaning += (
-                " Here the plain net's grew: deep plain nets with batch normalisation do that (Yang et al. 2019), "
-                "so vanishing gradients are only half of the story."
-            )
     else:
         meaning = (
             "In this run the residual net's gradient changed as much as the plain net's or more, which is not "
             "what shortcuts usually do: early in training, or in a shallow net, both can look alike."
+        )
+    if distance["residual"] < distance["plain"] and plain_ratio > GROWN:
+        meaning += (
+            " Here the plain net's grew: deep plain nets with batch normalisation do that (Yang et al. 2019), "
+            "so vanishing gradients are only half of the story."
         )
     return f"{said} {meaning} (Median over the recorded steps; 1 would mean it arrives unchanged.)"
 
@@ -137,10 +142,17 @@ def lesion(intact: dict, mean_drop: dict, little_loss: dict, removable: dict) ->
         f"{little_loss['residual']} of {removable['residual']} single removals cost the residual net less than "
         f"{LITTLE_LOSS:.0f} points, and {little_loss['plain']} of {removable['plain']} cost the plain net as little."
     )
+    if intact["plain"] < LEARNED and intact["residual"] < LEARNED:
+        return (
+            f"Neither net learned in this run ({intact['residual']:.1f}% and {intact['plain']:.1f}%, where guessing "
+            "scores 10%), so removing blocks from them shows nothing: train the twins on more digits or for more "
+            "epochs first."
+        )
     if intact["plain"] < LEARNED:
         return (
-            f"The plain net barely learned ({intact['plain']:.1f}%), so it had little to lose and its small losses "
-            "say nothing about robustness. Compare at a depth where both learn (20 layers, say). " + counts
+            f"The plain net barely learned ({intact['plain']:.1f}%, against the residual net's "
+            f"{intact['residual']:.1f}%), so it had little to lose and its small losses say nothing about "
+            "robustness. " + counts
         )
     if intact["residual"] < LEARNED:
         return f"The residual net barely learned ({intact['residual']:.1f}%): train the twins longer first. " + counts

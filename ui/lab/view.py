@@ -30,8 +30,9 @@ def twins_verdict(snap: TwinSnapshot, arch: str, test_digits: int) -> None:
     )
     st.caption(
         "The training loss here is measured after training, on 1,000 training digits without augmentation, "
-        "with the network in test mode; the curve above is the running average during training, so the two "
-        "differ a little."
+        "with the network in test mode (batch normalisation using the averages it kept); the curve above is the "
+        "running average during training. After a short run the two can differ a lot: those kept averages have "
+        "not settled yet."
     )
 
 
