@@ -5,7 +5,6 @@ import streamlit as st
 import torch
 
 from resnet_core.inside.convolution import (
-    Step,
     feature_map,
     first_filter,
     max_pool,
@@ -81,39 +80,51 @@ with right:
     row, col = divmod(position, side)
     done = torch.full_like(target, float("nan"))
     done.view(-1)[: position + 1] = target.view(-1)[: position + 1]  # raster order: every place up to this one
+    picture, map_side = st.columns(2)  # side by side on a projector, one under the other on a phone
     if show == POOL:
         window = pool_window(own, row, col)
-        place = Step(row, col, 2 * row, 2 * col, window, window, window.max().item())
-        st.plotly_chart(
-            convolution_charts.sliding(
-                own, done, place, 2, f"max-pooled: {side}×{side}", f"filter {channel}'s map", source_is_map=True
-            ),
+        largest = window.max().item()
+        picture.plotly_chart(
+            convolution_charts.window_on(own, 2 * row, 2 * col, 2, f"filter {channel}'s map", is_map=True),
             config=NO_TOOLBAR,
+        )
+        map_side.plotly_chart(
+            convolution_charts.map_so_far(done, row, col, f"max-pooled: {side}×{side}"), config=NO_TOOLBAR
         )
         values = ", ".join(f"{v:.2f}" for v in window.flatten().tolist())
         st.markdown(
-            f"**Row {row}, column {col}:** the 2×2 window holds {values}; the largest, **{place.total:.2f}**, "
-            f"is the pooled pixel. The map halves from {own.shape[0]}×{own.shape[0]} to {side}×{side}, and the "
-            "strongest response in each window survives, wherever in the window it was."
+            f"**Row {row}, column {col}:** the 2×2 window holds {values}; the largest, **{largest:.2f}**, "
+            f"is the pooled pixel. The map halves from {own.shape[0]}×{own.shape[0]} to {side}×{side}: in each "
+            "window only the highest value survives (the reddest; a strong blue, a negative value, does not), "
+            "wherever in the window it was."
         )
     else:
         stride = flt.stride if show == SLIDE else 2 * flt.stride
         place = step(image, flt, row, col, stride=stride)
         title = f"filter {channel}'s map: {side}×{side}" + (f", stride {stride}" if stride > 1 else "")
-        st.plotly_chart(convolution_charts.sliding(image, done, place, kernel, title), config=NO_TOOLBAR)
-        st.plotly_chart(convolution_charts.arithmetic(place, flt.weights), config=NO_TOOLBAR)
+        picture.plotly_chart(
+            convolution_charts.window_on(image, place.top, place.left, kernel, "the digit"), config=NO_TOOLBAR
+        )
+        map_side.plotly_chart(convolution_charts.map_so_far(done, row, col, title), config=NO_TOOLBAR)
+        grids = st.columns(3)
+        for column, grid, name, diverging in (
+            (grids[0], place.patch, "pixels under the filter", False),
+            (grids[1], flt.weights, "× the filter's weights", True),
+            (grids[2], place.products, "= products", True),
+        ):
+            column.plotly_chart(convolution_charts.number_grid(grid, name, diverging), config=NO_TOOLBAR)
         moves = f"{stride} pixels" if stride > 1 else "one pixel"
         st.markdown(
-            f"**Row {row}, column {col}:** the {kernel * kernel} products add up to **{place.total:.2f}**, the map's "
-            f"pixel there. The filter moves {moves} at a time, so a {image.shape[0]}×{image.shape[0]} digit "
-            f"makes a {side}×{side} map."
+            f"**Row {row}, column {col}:** the {kernel * kernel} products add up to **{place.total:.2f}** (the "
+            f"products are shown rounded), the map's pixel there. The filter moves {moves} at a time, so a "
+            f"{image.shape[0]}×{image.shape[0]} digit makes a {side}×{side} map."
             + (" Stride 2 skips every other place: the map has a quarter of the pixels." if show == STRIDE else "")
         )
     st.caption(
         f"{chosen.label}'s first layer: {channels} filters of {kernel}×{kernel} weights, stride {flt.stride}, "
         f"{flt.padding} pixel(s) of zeros around the digit so that the filter fits at the edges. The numbers are "
-        "the ones the model multiplies: the digit normalised as in training (paper near "
-        f"{image.min():.2f}, ink up to {image.max():.2f})."
+        "the ones the model multiplies: the digit's pixels rescaled as they were in training, so the black "
+        f"paper is {image.min():.2f} and the whitest ink {image.max():.2f}."
     )
 
 st.subheader(f"Filter {channel}'s whole map")

@@ -38,4 +38,6 @@ architecture_view.comparison_table(None, "depth")
 
 st.subheader("Start here")
 for number, step in enumerate(path_from_overview(), start=1):
-    st.page_link(step.path, label=f"{number}. {step.title}: {step.what}", icon=step.icon)
+    # The page's name is the link; what the class does there wraps below it (a phone cuts a long link short).
+    st.page_link(step.path, label=f"{number}. {step.title}", icon=step.icon)
+    st.caption(step.what)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 from torch import Tensor
-
-from resnet_core.inside.convolution import Step
 
 _FONT = dict(size=15)
 _PLACE = dict(color="#e6550d", width=3)
@@ -19,30 +16,26 @@ def _limit(*maps: Tensor) -> float:
     return max(float(m.abs().max()) for m in maps) or 1.0
 
 
-def _box(fig: go.Figure, top: float, left: float, size: float, col: int) -> None:
-    fig.add_shape(
-        type="rect", x0=left - 0.5, x1=left + size - 0.5, y0=top - 0.5, y1=top + size - 0.5, line=_PLACE, row=1, col=col
-    )
+def _square(fig: go.Figure, height: int) -> go.Figure:
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showticklabels=False)
+    fig.update_xaxes(showticklabels=False, constrain="domain")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=_FONT)
+    return fig
 
 
-def sliding(
-    image: Tensor,
-    done: Tensor,
-    step: Step,
-    kernel: int,
-    title: str,
-    source: str = "the digit (the model's input)",
-    source_is_map: bool = False,
-) -> go.Figure:
-    """Left: what the window slides over (the digit as the model gets it), its place outlined. Right: the
-    output map so far (pixels not yet computed blank), the pixel being computed outlined."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(source, title), horizontal_spacing=0.08)
-    colours = dict(colorscale="RdBu", zmid=0) if source_is_map else dict(colorscale="gray")
-    fig.add_trace(
-        go.Heatmap(z=image.numpy(), showscale=False, hovertemplate="%{z:.2f}<extra></extra>", **colours), 1, 1
-    )
+def window_on(picture: Tensor, top: float, left: float, size: int, title: str, is_map: bool = False) -> go.Figure:
+    """What the window slides over (the digit as the model gets it, or a map), its place outlined."""
+    colours = dict(colorscale="RdBu", zmid=0) if is_map else dict(colorscale="gray")
+    fig = go.Figure(go.Heatmap(z=picture.numpy(), showscale=False, hovertemplate="%{z:.2f}<extra></extra>", **colours))
+    fig.add_shape(type="rect", x0=left - 0.5, x1=left + size - 0.5, y0=top - 0.5, y1=top + size - 0.5, line=_PLACE)
+    fig.update_layout(title=title)
+    return _square(fig, 340)
+
+
+def map_so_far(done: Tensor, row: int, col: int, title: str) -> go.Figure:
+    """The output map so far (pixels not yet computed blank), the pixel being computed outlined."""
     limit = _limit(done.nan_to_num())
-    fig.add_trace(
+    fig = go.Figure(
         go.Heatmap(
             z=done.numpy(),
             colorscale="RdBu",
@@ -50,48 +43,35 @@ def sliding(
             zmin=-limit,
             zmax=limit,
             hoverongaps=False,
-            colorbar=dict(title=dict(text="sum", side="right"), thickness=14),
+            colorbar=dict(thickness=14),
             hovertemplate="%{z:.2f}<extra></extra>",
-        ),
-        1,
-        2,
-    )
-    _box(fig, step.top, step.left, kernel, col=1)
-    _box(fig, step.row, step.col, 1, col=2)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showticklabels=False, row=1, col=1)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x2", constrain="domain", showticklabels=False, row=1, col=2)
-    fig.update_xaxes(showticklabels=False, constrain="domain")
-    fig.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), font=_FONT)
-    return fig
-
-
-def arithmetic(step: Step, weights: Tensor) -> go.Figure:
-    """The patch, the weights and their products as numbered grids: the sum of the last is the output pixel."""
-    grids = {"pixels under the filter": step.patch, "× the filter's weights": weights, "= products": step.products}
-    fig = make_subplots(rows=1, cols=3, subplot_titles=list(grids), horizontal_spacing=0.05)
-    k = weights.shape[0]
-    for col, grid in enumerate(grids.values(), start=1):
-        limit = _limit(grid)
-        fig.add_trace(
-            go.Heatmap(
-                z=grid.numpy(),
-                colorscale="gray" if col == 1 else "RdBu",
-                zmid=None if col == 1 else 0,
-                zmin=None if col == 1 else -limit,
-                zmax=None if col == 1 else limit,
-                showscale=False,
-                text=np.vectorize(lambda v: f"{v:.2f}")(grid.numpy()),
-                texttemplate="%{text}",
-                textfont=dict(size=16 if k <= 3 else 11),
-                hoverinfo="skip",
-            ),
-            1,
-            col,
         )
-    fig.update_yaxes(autorange="reversed", showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_layout(height=240 if k <= 3 else 330, margin=dict(l=10, r=10, t=40, b=10), font=_FONT)
-    return fig
+    )
+    fig.add_shape(type="rect", x0=col - 0.5, x1=col + 0.5, y0=row - 0.5, y1=row + 0.5, line=_PLACE)
+    fig.update_layout(title=title)
+    return _square(fig, 340)
+
+
+def number_grid(grid: Tensor, title: str, diverging: bool) -> go.Figure:
+    """A small grid with its numbers written in: the patch, the weights or the products."""
+    limit = _limit(grid)
+    k = grid.shape[0]
+    colours = dict(colorscale="RdBu", zmid=0, zmin=-limit, zmax=limit) if diverging else dict(colorscale="gray")
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid.numpy(),
+            showscale=False,
+            text=np.vectorize(lambda v: f"{v:.2f}")(grid.numpy()),
+            texttemplate="%{text}",
+            textfont=dict(size=18 if k <= 3 else 12, color="black"),
+            hoverinfo="skip",
+            **colours,
+        )
+    )
+    fig.update_layout(title=title)
+    # Light enough that black numbers read on every cell.
+    fig.update_traces(opacity=0.55)
+    return _square(fig, 260 if k <= 3 else 360)
 
 
 def filling_in(feature: Tensor, title: str) -> go.Figure:

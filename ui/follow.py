@@ -26,6 +26,7 @@ RUN_SLOTS = (TRAINING, TWINS, SWEEP)
 LEADING = "follow:leading"  # the teacher's toggle
 FOLLOWING = "follow:following"  # a student's toggle
 SEEN = "follow:seen"  # the lead's move this session last took
+MOVED = "follow:moved"  # the teacher has just moved this screen: say so once
 
 
 @dataclass(frozen=True)
@@ -86,11 +87,11 @@ def lead_or_follow(page: str) -> None:
         _look_out()  # for a lead that starts later
         return
     st.session_state.setdefault(FOLLOWING, True)
-    st.toggle(
-        "Follow the teacher",
-        key=FOLLOWING,
-        help="Off: explore on your own; the teacher's moves leave your screen alone.",
-    )
+    # No help icon: on a phone a tap on it lands on the switch and turns following off.
+    st.toggle("Follow the teacher", key=FOLLOWING)
+    st.caption("On: your screen goes where the teacher's goes. Off: explore on your own.")
+    if st.session_state.pop(MOVED, False):
+        st.toast("Your teacher moved the class here.", icon=":material/co_present:")
     _look_out()
 
 
@@ -113,6 +114,7 @@ def _look_out() -> None:
     if lead is None or not st.session_state.get(FOLLOWING, True) or st.session_state.get(SEEN) == lead.move:
         return
     st.session_state[SEEN] = lead.move
+    st.session_state[MOVED] = True
     for key, value in lead.settings.items():
         st.session_state[key] = value
     kept: set[str] = st.session_state.setdefault(keys.KEPT_WIDGETS, set())
