@@ -238,9 +238,7 @@ def load_checkpoint(source: str | os.PathLike | bytes | BinaryIO, map_location: 
     # overwritten at once, and no empty copy to fill (torch makes those through its reference ops, whose
     # first use imports its compiler: seconds of a server's start).
     model = skeleton
-    model.load_state_dict(
-        {name: tensor.to(map_location) for name, tensor in state_dict.items()}, strict=True, assign=True
-    )
+    model.load_state_dict(state_dict, strict=True, assign=True)  # read_payload put them on map_location
     model.eval()
     config = None
     if payload.get("config") is not None:
