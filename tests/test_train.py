@@ -180,3 +180,17 @@ def test_a_run_is_tested_once_at_the_end_and_a_stop_before_any_step_keeps_no_res
     stopped = threading.Event()
     stopped.set()
     assert run_training(config, data_dir, stop_event=stopped).test is None
+
+
+def test_checks_within_an_epoch_draw_the_validation_curve_without_counting_as_training(data_dir):
+    config = _tiny_classic(2, arch="resnet8", validation_size=200, checks_per_epoch=3, augment=False)
+    checks = []
+    result = run_training(config, data_dir, on_check=checks.append)
+    # 4 steps an epoch (256 digits in batches of 64): checks after steps 2 and 4 of each, the last the epoch's own.
+    assert [round(c.epochs, 2) for c in checks] == [0.5, 1.0, 1.5, 2.0]
+    assert result.trainer.checks == checks
+    assert [c.val_acc for c in checks[1::2]] == result.history["val_acc"]  # the epochs' figures are their last checks
+    assert checks[-1].seconds == pytest.approx(sum(result.history["seconds"]))
+    assert all(a.seconds < b.seconds for a, b in zip(checks, checks[1:]))
+    with pytest.raises(ValueError, match="checks_per_epoch must be at least 1"):
+        TrainConfig(checks_per_epoch=0)

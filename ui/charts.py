@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from resnet_core.training.trainer import EpochStats, StepProgress
+from resnet_core.training.trainer import EpochStats, StepProgress, ValidationCheck
 
 # Plotly's toolbar sits over a chart's title on a phone; dragging still zooms, a double tap resets.
 NO_TOOLBAR = {"displayModeBar": False}
@@ -17,8 +19,14 @@ NO_TOOLBAR = {"displayModeBar": False}
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15))
 
 
-def training_curves(steps: list[StepProgress], epochs: list[EpochStats]) -> go.Figure:
-    """Loss and accuracy: training per reported step, training and validation per epoch (x in epochs)."""
+def training_curves(
+    steps: list[StepProgress], epochs: list[EpochStats], checks: Sequence[ValidationCheck] = ()
+) -> go.Figure:
+    """Loss and accuracy: training per reported step and per epoch, validation at each check (x in epochs).
+
+    `checks`: the run's validation passes, several per epoch where its config asks; without them the
+    validation curve is drawn from the epochs' own figures.
+    """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy (%)"))
     if steps:
         x = [p.epoch - 1 + p.step / p.steps_per_epoch for p in steps]
@@ -32,19 +40,30 @@ def training_curves(steps: list[StepProgress], epochs: list[EpochStats]) -> go.F
             1,
             2,
         )
+    lines = []
     if epochs:
         x = [e.epoch - 1 + (1 if e.complete else 0.5) for e in epochs]
-        for values, col, name, color in (
-            ([e.train_loss for e in epochs], 1, "train (epoch)", "#3182bd"),
-            ([e.val_loss for e in epochs], 1, "validation (epoch)", "#e6550d"),
-            ([e.train_acc for e in epochs], 2, "train (epoch)", "#3182bd"),
-            ([e.val_acc for e in epochs], 2, "validation (epoch)", "#e6550d"),
-        ):
-            fig.add_trace(
-                go.Scatter(x=x, y=values, name=name, mode="lines+markers", line=dict(color=color), showlegend=col == 1),
-                1,
-                col,
-            )
+        lines += [
+            (x, [e.train_loss for e in epochs], 1, "train (epoch)", "#3182bd"),
+            (x, [e.train_acc for e in epochs], 2, "train (epoch)", "#3182bd"),
+        ]
+        if not checks:
+            lines += [
+                (x, [e.val_loss for e in epochs], 1, "validation", "#e6550d"),
+                (x, [e.val_acc for e in epochs], 2, "validation", "#e6550d"),
+            ]
+    if checks:
+        x = [c.epochs for c in checks]
+        lines += [
+            (x, [c.val_loss for c in checks], 1, "validation", "#e6550d"),
+            (x, [c.val_acc for c in checks], 2, "validation", "#e6550d"),
+        ]
+    for x, values, col, name, color in lines:
+        fig.add_trace(
+            go.Scatter(x=x, y=values, name=name, mode="lines+markers", line=dict(color=color), showlegend=col == 1),
+            1,
+            col,
+        )
     fig.update_xaxes(title_text="epoch")
     fig.update_layout(height=340, legend=dict(orientation="h", y=-0.25), **_LAYOUT)
     return fig

@@ -37,6 +37,9 @@ class TrainConfig:
     # Stratified training digits held out for the per-epoch validation curve and never trained on,
     # so the test set is measured once, at the end. 0: no validation curve.
     validation_size: int = 5_000
+    # Validations per epoch: more than one draws the validation curve within an epoch (a one-epoch run's
+    # only curve). Each costs a pass over the validation digits, not counted as training time.
+    checks_per_epoch: int = 1
     seed: int = 0  # seeds weights, shuffling, augmentation and subsets
     device: str = "auto"  # "auto" (cuda, mps, cpu), "cpu", "cuda", "cuda:1", "mps"
     precision: str = "auto"  # "auto" (bf16 autocast on CUDA, fp32 elsewhere), "fp32" or "bf16"
@@ -51,7 +54,7 @@ class TrainConfig:
         check_precision(self.precision)
         if self.validation_size < 0:
             raise ValueError(f"validation_size must be 0 or more, got {self.validation_size}.")
-        for name in ("epochs", "batch_size", "step_size"):
+        for name in ("epochs", "batch_size", "step_size", "checks_per_epoch"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if not (self.lr > 0 and math.isfinite(self.lr)):

@@ -15,7 +15,7 @@ from resnet_core.devices import select_device
 from resnet_core.networks.resnet import ResNet, build_model
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.evaluation import TestResult
-from resnet_core.training.trainer import EpochStats, ResNetTrainer, StepProgress
+from resnet_core.training.trainer import EpochStats, ResNetTrainer, StepProgress, ValidationCheck
 
 if TYPE_CHECKING:
     from resnet_core.files.checkpoints import Checkpoint
@@ -73,11 +73,13 @@ def run_training(
     rank: int = 0,
     world_size: int = 1,
     report_every: int = 20,
+    on_check: Callable[[ValidationCheck], None] | None = None,
 ) -> RunResult:
     """Train `config.arch` as `config` says, validating on held-out training digits after each
     epoch, then test it once on the (subset of the) test set.
 
-    on_epoch gets the trainer as well, so a caller can checkpoint after every epoch.
+    on_epoch gets the trainer as well, so a caller can checkpoint after every epoch; on_check each
+    validation pass (config.checks_per_epoch per epoch).
     With world_size > 1 (inside an initialised process group) each rank trains on its shard.
     """
     device = select_device(config.device)
@@ -97,6 +99,7 @@ def run_training(
         stop_event=stop_event,
         resume_state=resume.training_state if resume is not None else None,
         report_every=report_every,
+        on_check=on_check,
     )
     # The test set's one use: the model as it ended, also after a Stop (unless no step was taken).
     test = trainer.test(test_loader) if trainer.history["epoch"] else None

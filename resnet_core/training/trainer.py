@@ -64,6 +64,16 @@ class StepCallback(Protocol):
     def after_backward(self, step: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class ValidationCheck:
+    """One validation pass: after every epoch, and config.checks_per_epoch - 1 more times within each."""
+
+    epochs: float  # epochs trained when it was measured: 0.2, 0.4, ..., 1.0, ...
+    val_loss: float
+    val_acc: float  # percent
+    seconds: float  # training time of the run so far (the validations themselves not counted)
+
+
 HISTORY_KEYS = tuple(f.name for f in fields(EpochStats))
 
 
@@ -122,6 +132,7 @@ class ResNetTrainer:
         self.global_step = 0  # training steps taken by this trainer
         self.criterion: nn.Module = nn.CrossEntropyLoss()
         self.last_evaluation: Evaluation | None = None  # of val_loader after the latest epoch
+        self.checks: list[ValidationCheck] = []  # every validation pass of this trainer's runs
         self.distributed = dist.is_available() and dist.is_initialized()
         self.step_model: nn.Module = self.model
         if self.distributed:
@@ -160,12 +171,14 @@ class ResNetTrainer:
         report_every: int = 20,
         resume_state: dict | None = None,
         callbacks: Sequence[StepCallback] = (),
+        on_check: Callable[[ValidationCheck], None] | None = None,
     ) -> dict[str, list]:
         """Train to config.epochs epochs in all (counting resumed ones); returns the history.
 
         num_epochs, learning_rate and weight_decay, where given, replace the config's epochs,
         lr and weight_decay. on_step gets a StepProgress after the first step and every `report_every` steps; on_epoch
-        an EpochStats after each epoch. Setting `stop_event` ends training before the next
+        an EpochStats after each epoch; on_check a ValidationCheck after each validation pass (config.checks_per_epoch
+        per epoch, the last at its end). Setting `stop_event` ends training before the next
         step; the weights so far are kept and the cut epoch is recorded with complete=False.
         resume_state: a checkpoint's training_state, to go on where that run ended.
         callbacks: StepCallbacks called around every step (e.g. gradient_flow.GradientFlowRecorder).
@@ -179,12 +192,15 @@ class ResNetTrainer:
         if resume_state:
             self._resume(resume_state, steps_per_epoch)
         self.stopped = False
+        validate = self._validator(val_loader, on_check)
         for epoch in range(self.epochs_done + 1, config.epochs + 1):
-            stats = self._train_epoch(epoch, train_loader, on_step, stop_event, report_every)
+            stats = self._train_epoch(epoch, train_loader, on_step, stop_event, report_every, validate)
             if stats is None:  # stopped before the first step of this epoch
                 break
             if val_loader is not None:
-                evaluation = evaluate(self.model, val_loader, self.device, self.bf16, self.channels_last)
+                trained = sum(self.history["seconds"]) + stats.seconds
+                done = epoch - 1 + (1.0 if stats.complete else 0.5)
+                evaluation = validate(done, trained)
                 stats = replace(stats, val_loss=evaluation.loss, val_acc=evaluation.accuracy)
                 self.last_evaluation = evaluation
             for key in HISTORY_KEYS:
@@ -194,6 +210,21 @@ class ResNetTrainer:
             if self.stopped:
                 break
         return self.history
+
+    def _validator(self, val_loader, on_check) -> Callable[[float, float], Evaluation] | None:
+        """validate(epochs trained, training seconds so far): one pass over val_loader, recorded as a check."""
+        if val_loader is None:
+            return None
+
+        def validate(epochs: float, seconds: float) -> Evaluation:
+            evaluation = evaluate(self.model, val_loader, self.device, self.bf16, self.channels_last)
+            check = ValidationCheck(epochs, evaluation.loss, evaluation.accuracy, seconds)
+            self.checks.append(check)
+            if on_check is not None:
+                on_check(check)
+            return evaluation
+
+        return validate
 
     def prepare(self, steps_per_epoch: int, callbacks: Sequence[StepCallback] = ()) -> None:
         """Optimiser, schedule, loss and callbacks for a run of config.epochs epochs of `steps_per_epoch`.
@@ -265,13 +296,16 @@ class ResNetTrainer:
                 f"({type(err).__name__}: {err}). Start a new run instead of --resume."
             ) from None
 
-    def _train_epoch(self, epoch, loader, on_step, stop_event, report_every) -> EpochStats | None:
+    def _train_epoch(self, epoch, loader, on_step, stop_event, report_every, validate=None) -> EpochStats | None:
         self.model.train()
         steps_per_epoch = len(loader)
         totals = torch.zeros(3, device=self.device)  # loss sum, correct, images
         window = torch.zeros(3, device=self.device)
         started = window_started = time.perf_counter()
         steps = 0
+        # Validations within the epoch (the one at its end is train()'s), their time not counted as training.
+        check_every = -(-steps_per_epoch // self.config.checks_per_epoch) if validate is not None else 0
+        paused = 0.0
         for x, y in batches_on(self.device, loader, self.channels_last):
             if stop_event is not None and stop_event.is_set():
                 self.stopped = True
@@ -305,6 +339,13 @@ class ResNetTrainer:
                 totals += window
                 window.zero_()
                 window_started = now
+            if check_every and steps % check_every == 0 and steps < steps_per_epoch:
+                pause_started = time.perf_counter()
+                trained = sum(self.history["seconds"]) + pause_started - started - paused
+                validate(epoch - 1 + steps / steps_per_epoch, trained)
+                pause = time.perf_counter() - pause_started
+                paused += pause
+                window_started += pause
         if steps == 0:
             return None
         totals += window
@@ -312,7 +353,7 @@ class ResNetTrainer:
             dist.all_reduce(totals)
         loss_sum, correct, images = totals.tolist()
         self._check_finite(loss_sum, epoch, steps)
-        seconds = time.perf_counter() - started
+        seconds = time.perf_counter() - started - paused
         if not self.stopped:
             self.end_epoch()
         return EpochStats(

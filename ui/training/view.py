@@ -30,7 +30,7 @@ def live_metrics(work: TrainingWork) -> None:
     cols = st.columns(3)
     cols[0].metric("Images / s", f"{last.images_per_second:,.0f}" if last else "–")
     cols[1].metric("Train loss", f"{last.loss:.3f}" if last else "–")
-    val = work.epochs[-1].val_acc if work.epochs else None
+    val = work.checks[-1].val_acc if work.checks else None
     cols[2].metric("Validation accuracy", f"{val:.2f}%" if val is not None else "–")
 
 
@@ -38,8 +38,10 @@ def curves(work: TrainingWork) -> None:
     if not work.steps:  # empty axes would only puzzle: the progress bar says what is happening
         return
     # One figure per new point, shared by everyone watching the run.
-    steps, epochs = list(work.steps), list(work.epochs)
-    figure = latest_per(work, "curves", (len(steps), len(epochs)), lambda: charts.training_curves(steps, epochs))
+    steps, epochs, checks = list(work.steps), list(work.epochs), list(work.checks)
+    figure = latest_per(
+        work, "curves", (len(steps), len(epochs), len(checks)), lambda: charts.training_curves(steps, epochs, checks)
+    )
     st.plotly_chart(figure, key="training-curves", config=charts.NO_TOOLBAR)
 
 

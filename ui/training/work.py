@@ -13,7 +13,7 @@ from resnet_core.data.datasets import DATASETS
 from resnet_core.devices import select_device
 from resnet_core.training.config import TrainConfig
 from resnet_core.training.runner import RunResult, make_loaders, run_training
-from resnet_core.training.trainer import EpochStats, StepProgress
+from resnet_core.training.trainer import EpochStats, StepProgress, ValidationCheck
 from ui.jobs.job import Progress
 from ui.models.model_list import ModelEntry
 
@@ -27,6 +27,7 @@ class TrainingWork:
     data_dir: str | None = None
     steps: list[StepProgress] = field(default_factory=list)  # appended by the worker, read by the page
     epochs: list[EpochStats] = field(default_factory=list)
+    checks: list[ValidationCheck] = field(default_factory=list)  # every validation pass, within epochs too
     result: RunResult | None = None
     test_images: torch.Tensor | None = None  # uint8 (N, 28, 28), in the test loader's order
     ended_at: datetime | None = None  # wall-clock time the training ended (the Runs page's date)
@@ -56,6 +57,7 @@ class TrainingWork:
             stop_event=stop_event,
             loaders=loaders,
             report_every=REPORT_EVERY,
+            on_check=self.checks.append,
         )
         self.result.model.eval()
         # The app never resumes a run, and a finished job may outlive its session in the
