@@ -6,10 +6,11 @@ from resnet_core.data.datasets import DatasetUnavailable
 from resnet_core.depth_study.twins import DepthSweep, TwinRun, default_twin_config
 from resnet_core.networks.resnet import DEPTH_FAMILY
 from ui import widget_state
-from ui.jobs.session import SWEEP, TWINS, session_job, session_token, shared_job
+from ui.jobs.session import SWEEP, TWINS, session_job, session_token
 from ui.lab import sections as lab_sections
 from ui.lab import settings as lab_settings
 from ui.lab import view as lab_view
+from ui.lab.in_advance import lab_job
 from ui.lab.works import SweepWork, TwinWork
 from ui.models.model_list import active_model
 from ui.resources import shared_lab_data
@@ -24,7 +25,9 @@ st.title("Residual Lab")
 st.markdown(
     "A **residual block** adds its input back to what it computes: out = relu(F(x) + x). Here you train a "
     "network *with* these shortcuts and its twin *without* them (the same layers, the same first weights, "
-    "the same digits in the same order) and measure the difference yourself, now, on real MNIST."
+    "the same digits in the same order) and measure the difference on real MNIST. With the settings below, "
+    "every section opens on results measured in advance, so nobody waits; **Run it live** trains them again "
+    "here, and other settings train new ones."
 )
 token = session_token()
 # A run the page URL names (a reload, or a classmate's link) opens with its own settings.
@@ -50,7 +53,7 @@ arch = st.selectbox("Depth", DEPTH_FAMILY, key="lab:depth", format_func=depth_la
 twin_key = lab_settings.twin_key(arch, digits, epochs)
 config = default_twin_config(arch, epochs=epochs)
 twin_job = lab_sections.start_controls(
-    shared_job(TWINS, twin_key), TWINS, twin_key, "Train the twins", lambda: TwinWork(TwinRun(config, data)), True
+    lab_job(TWINS, twin_key), TWINS, twin_key, "Train the twins", lambda: TwinWork(TwinRun(config, data)), True
 )
 twin_running = twin_job is not None and not twin_job.finished
 lab_sections.twins_panel(twin_key, arch, token, twin_running)
@@ -69,7 +72,7 @@ else:
     sweep_key = lab_settings.sweep_key(depths, digits, epochs)
     sweep_config = default_twin_config(epochs=epochs)
     sweep_job = lab_sections.start_controls(
-        shared_job(SWEEP, sweep_key),
+        lab_job(SWEEP, sweep_key),
         SWEEP,
         sweep_key,
         "Run the sweep",

@@ -12,8 +12,9 @@ from ui.training.form import settings_of
 
 st.title("Runs")
 st.caption(
-    "The starter models, the checkpoints saved in the checkpoints folder and the runs finished on this server "
-    "(the four newest). Choose runs below the table to compare them; choose one to train it again."
+    "The starter models, the checkpoints saved in the checkpoints folder, the runs finished on this server "
+    "(the four newest) and the Residual Lab's twins. Choose runs below the table to compare them; choose one "
+    "to train it again."
 )
 runs = all_runs()
 table = pd.DataFrame(
@@ -25,6 +26,7 @@ table = pd.DataFrame(
         "recipe": [r.recipe for r in runs],
         "epochs": [r.epochs for r in runs],
         "test accuracy (%)": [r.test_accuracy for r in runs],
+        "test digits": [r.test_digits for r in runs],
         "parameters": [r.parameters for r in runs],
         "multiply-adds": [mult_adds(r) for r in runs],
         "training time": [format_duration(r.training_seconds) if r.training_seconds else "" for r in runs],
@@ -38,6 +40,7 @@ st.dataframe(
     column_config={
         "parameters": st.column_config.NumberColumn(format="localized"),
         "multiply-adds": st.column_config.NumberColumn(format="localized"),
+        "test digits": st.column_config.NumberColumn(format="localized"),
         "test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
     },
 )

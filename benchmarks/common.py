@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from resnet_core.data.datasets import resolve_data_dir
+from resnet_core.devices import processor_name
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,15 +22,9 @@ def data_dir() -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
     return (
-        f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
+        f"{processor_name()}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), "
         f"{gpu}, Python {platform.python_version()}"
     )
 

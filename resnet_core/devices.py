@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import platform
+
 import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -42,3 +45,19 @@ def describe_device(device: torch.device) -> str:
         return "Apple GPU (mps)"
     threads = torch.get_num_threads()
     return f"CPU ({threads} thread{'' if threads == 1 else 's'})"
+
+
+def processor_name() -> str:
+    """The CPU's model name ("AMD EPYC 9B14"), else what the platform reports."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def machine_name() -> str:
+    """Where a figure was measured, as a sentence can say it: the GPU, else the CPU and its cores."""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}"
+    return f"{processor_name()}, {os.cpu_count()} cores, torch {torch.__version__}"

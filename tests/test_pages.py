@@ -304,11 +304,11 @@ def test_a_checkpoint_loaded_after_a_run_stays_active_on_the_train_page(app, no_
 
 def test_the_identity_start_and_arithmetic_settings_reach_the_training_config(app):
     app.switch_page("app_pages/train.py").run()
-    assert [t.label for t in app.toggle] == ["Augmentation", "Blocks start as identity"]
-    assert app.toggle[1].value is False  # off like the fast recipe: it did not help ResNet-18
+    assert [t.label for t in app.toggle] == ["Shortcuts", "Augmentation", "Blocks start as identity"]
+    assert app.toggle[0].value is True and app.toggle[2].value is False  # identity off: it did not help ResNet-18
     arithmetic = next(s for s in app.selectbox if s.label == "Arithmetic")
     assert arithmetic.value == "auto" and arithmetic.options == ["auto", "fp32", "bf16"]
-    app.toggle[1].set_value(True)
+    app.toggle[2].set_value(True)
     arithmetic.set_value("bf16")
     by_label(app.button, "Start training").click().run()
     job = job_of(app)
@@ -316,6 +316,18 @@ def test_the_identity_start_and_arithmetic_settings_reach_the_training_config(ap
     config = job.work.config
     assert config.zero_init_residual is True and config.residual is True and config.precision == "bf16"
     assert job.status in ("stopped", "done"), job.error
+
+
+def test_shortcuts_off_trains_the_plain_twin_and_names_it_so(app):
+    app.switch_page("app_pages/train.py").run()
+    by_label(app.toggle, "Blocks start as identity").set_value(True)
+    by_label(app.toggle, "Shortcuts").set_value(False)
+    by_label(app.button, "Start training").click().run()
+    job = job_of(app)
+    stop(job)
+    config = job.work.config
+    assert config.residual is False and config.zero_init_residual is False  # no shortcut: no identity start
+    assert not app.exception and "without shortcuts" in app.expander[0].label
 
 
 def test_a_drawing_in_the_canvas_state_gives_a_prediction(app, trained_resnet18, mnist_test):
@@ -622,8 +634,10 @@ def test_runs_lists_starters_and_saved_files_compares_them_and_repeats_one_on_th
     app.switch_page("app_pages/runs.py").run()
     assert not app.exception
     table = app.dataframe[0].value
-    # The server's finished runs follow (other tests' runs, in this process's shared registry).
-    assert set(table["from"].tolist()[3:]) <= {"run on this server"}
+    # The server's finished runs follow (other tests' runs, in this process's shared registry), then the lab's twins.
+    assert set(table["from"].tolist()[3:]) <= {"run on this server", "Residual Lab run", "Residual Lab, in advance"}
+    assert table["from"].tolist()[-6:] == ["Residual Lab, in advance"] * 6  # 8, 20 and 56 layers, with and without
+    assert table["test digits"].tolist()[:3] == [10_000] * 3 and table["test digits"].tolist()[-1] == 1_000
     table = table.head(3)
     assert table["name"].tolist() == ["Starter ResNet-20", "Starter plain-20", "my-plain-run.pt"]
     assert table["test accuracy (%)"].tolist() == [99.58, 99.52, 99.52]

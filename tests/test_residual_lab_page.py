@@ -5,12 +5,14 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO
 from tests.test_pages import finish, stop
-from ui import keys
+from tests.test_teacher import sign_in_as_teacher
+from ui import keys, teacher
 from ui.caches import made_for
 from ui.jobs.job import OWNER_GONE_S
 from ui.jobs.registry import jobs
 from ui.jobs.session import TWINS
-from ui.lab.settings import sweep_key, twin_key
+from ui.lab.in_advance import reference
+from ui.lab.settings import DEFAULTS, sweep_key, twin_key
 from ui.lab.view import lesion_results, loss_slices
 
 PAGE = "app_pages/residual_lab.py"
@@ -133,3 +135,34 @@ def test_a_depth_sweep_charts_each_depth_and_says_what_it_measured(lab_page):
     app.run()
     assert not app.exception
     assert "Measured in this sweep" in markdown(app) and "from 8 to 20 layers" in markdown(app)
+
+
+def test_the_lab_opens_on_the_results_measured_in_advance_and_can_still_run_them_live(lab_page):
+    app = lab_page  # the default settings: those assets/lab-reference.pt was measured with
+    assert not app.exception
+    ref = reference()
+    assert ref is not None and not any(b.label in ("Train the twins", "Run the sweep") for b in app.button)
+    assert [b.label for b in app.button].count("Run it live") == 2  # the twins' and the sweep's
+    text = markdown(app)
+    final = ref.runs["resnet56"]["final"]
+    assert f"Measured in advance (resnet56, {ref.runs['resnet56']['steps_done']} steps" in text
+    assert f"{final['residual']['test_accuracy']:.1f}% with, {final['plain']['test_accuracy']:.1f}% without" in text
+    assert "Measured in this sweep:" in text and "Measured:** The gradient reaching the first block is" in text
+    assert "with nothing removed the residual net scores" in text  # no button to press: it was measured too
+    assert sum(f"Measured in advance on {ref.machine}" in c.value for c in app.caption) == 2  # twins and sweep
+    assert jobs.find(twin_key("resnet56", DEFAULTS["lab:digits"], 1)) is None  # nothing trains
+
+    # A student may not start it: as measured in advance it takes longer than the teacher allows them.
+    next(b for b in app.button if b.label == "Run it live").click().run()
+    assert "longer than the 5 minutes the teacher allows a student's run" in " ".join(w.value for w in app.warning)
+    assert jobs.find(twin_key("resnet56", DEFAULTS["lab:digits"], 1)) is None
+
+    sign_in_as_teacher(app, teacher.teacher_code())
+    next(b for b in app.button if b.label == "Run it live").click().run()
+    job = jobs.find(twin_key("resnet56", DEFAULTS["lab:digits"], 1))
+    try:
+        assert job is not None and not app.exception
+        assert any(b.label == "Stop" for b in app.button)  # the live run replaces the one measured in advance
+        assert sum(c.value.startswith("Measured in advance on") for c in app.caption) == 1  # the sweep's only
+    finally:
+        stop(job)

@@ -2,10 +2,13 @@
 
 import pytest
 
+from resnet_core.depth_study.reference import load_reference
 from resnet_core.files.checkpoints import load_checkpoint
 from resnet_core.files.run_records import recipe_name, run_record
 from resnet_core.training.config import TrainConfig, recipe
 from tests.conftest import REPO
+from ui.lab.in_advance import REFERENCE_FILE
+from ui.models.run_table import all_runs
 from ui.training.form import DEFAULTS, settings_of
 
 
@@ -31,3 +34,16 @@ def test_a_past_runs_settings_become_the_nearest_the_train_page_offers():
     assert settings["train:arch"] == "resnet34" and settings["train:lr"] == 3e-4 and settings["train:batch_size"] == 128
     assert settings["train:length"] == "Custom" and settings["train:digits"] == 2_000 and settings["train:epochs"] == 50
     assert settings_of(TrainConfig(train_subset=None))["train:digits"] == 55_000  # all the training digits
+
+
+def test_the_labs_twins_measured_in_advance_are_rows_that_say_what_their_test_counted():
+    ref = load_reference(REPO / "assets" / REFERENCE_FILE)
+    rows = {r.name: r for r in all_runs() if r.source == "Residual Lab, in advance"}
+    assert len(rows) == 2 * len(ref.runs)
+    plain = rows["Lab: resnet56 without shortcuts"]
+    assert (plain.arch, plain.residual, plain.test_digits) == ("resnet56", False, ref.test_subset)
+    assert plain.test_accuracy == ref.runs["resnet56"]["final"]["plain"]["test_accuracy"]
+    assert plain.parameters < rows["Lab: resnet56 with shortcuts"].parameters  # no projection shortcuts
+    assert settings_of(plain.config)["train:residual"] is False  # trained again, it is the plain twin again
+    starter = next(r for r in all_runs() if r.source == "starter")
+    assert starter.test_digits == 10_000

@@ -36,9 +36,9 @@ def test_a_student_has_one_run_at_a_time_and_the_teacher_stops_it_from_the_panel
     job = start_custom_run(app, digits=1_000, epochs=20)
     try:
         assert job is not None and not job.finished
-        # A second run of the same student, here the Residual Lab's twins: refused, with the reason.
+        # A second run of the same student, here the Residual Lab's twins (run live): refused, with the reason.
         app.switch_page("app_pages/residual_lab.py").run()
-        by_label(app.button, "Train the twins").click().run()
+        next(b for b in app.button if b.label == "Run it live").click().run()
         assert any("You have 1 run going already (a training run)" in w.value for w in app.warning)
         assert not app.exception
 

@@ -133,6 +133,7 @@ class TwinRun:
         self._seconds = 0.0
         self._finished = False
         self._updates = 0  # how often what snapshot() shows has changed
+        self._gradients: dict[str, GradientFlow] | None = None  # a restored run's; a live one's recorders have them
         self.final: dict[str, dict[str, float]] | None = None
         self.stopped = False
 
@@ -193,6 +194,24 @@ class TwinRun:
             self._finished = True
             self._updates += 1
 
+    def restore(
+        self,
+        curves: dict[str, TwinCurves],
+        gradients: dict[str, GradientFlow],
+        steps_done: int,
+        seconds: float,
+        final: dict[str, dict[str, float]],
+    ) -> None:
+        """Make this run the finished one measured earlier (its nets' weights loaded by the caller)."""
+        with self._lock:
+            self._curves = curves
+            self._gradients = gradients
+            self._steps_done = steps_done
+            self._seconds = seconds
+            self.final = final
+            self._finished = True
+            self._updates += 1
+
     def _report(self, step: int, windows: dict[str, Tensor], started: float) -> None:
         values = {twin: window.tolist() for twin, window in windows.items()}  # one read-back per report
         for window in windows.values():
@@ -219,7 +238,9 @@ class TwinRun:
             curves = {twin: replace(c, **{k: list(getattr(c, k)) for k in vars(c)}) for twin, c in self._curves.items()}
             return TwinSnapshot(
                 curves=curves,
-                gradients={twin: recorder.result() for twin, recorder in self._recorders.items()},
+                gradients=self._gradients
+                if self._gradients is not None
+                else {twin: recorder.result() for twin, recorder in self._recorders.items()},
                 steps_done=self._steps_done,
                 total_steps=self.total_steps,
                 seconds=self._seconds,

@@ -21,6 +21,7 @@ class RunRecord:
     recipe: str  # "fast" (one-cycle, label smoothing), "classic" (step decay) or "other"
     epochs: int
     test_accuracy: float | None  # percent
+    test_digits: int | None  # how many test digits that accuracy counts (None: not recorded)
     parameters: int
     training_seconds: float | None  # summed over the recorded epochs
     device: str  # as asked for: "auto", "cpu", "cuda"
@@ -44,6 +45,8 @@ def run_record(
     config, history = checkpoint.config, checkpoint.history
     seconds = sum(history["seconds"]) if history and history.get("seconds") else None
     recorded = checkpoint.metrics.get("test_accuracy") if checkpoint.metrics else None
+    # A run's test covers its config's test subset (None: all 10,000); the lab's twins record their own count.
+    test_digits = (checkpoint.metrics or {}).get("test_digits") or (config.test_subset or 10_000 if config else None)
     return RunRecord(
         name=name,
         source=source,
@@ -54,6 +57,7 @@ def run_record(
         recipe=recipe_name(config),
         epochs=len(history["epoch"]) if history and history.get("epoch") else checkpoint.epoch,
         test_accuracy=accuracy if accuracy is not None else (float(recorded) if recorded is not None else None),
+        test_digits=test_digits,
         parameters=count_parameters(checkpoint.model),
         training_seconds=seconds,
         device=config.device if config else "",

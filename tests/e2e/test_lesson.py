@@ -34,6 +34,7 @@ def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stop
         expect(phone).to_have_url(re.compile(r"/residual_lab"), timeout=60_000)
         depth = phone.get_by_role("combobox", name="Depth", exact=True)
         expect(depth).to_have_value("20 layers (resnet20)", timeout=60_000)  # the teacher's run's settings
+        expect(phone.get_by_text("Measured in advance (resnet20")).to_be_visible(timeout=60_000)  # and its result
 
         teacher.locator(DEPTH).click()
         teacher.get_by_role("option", name="8 layers (resnet8)").click()

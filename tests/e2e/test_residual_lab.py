@@ -1,4 +1,5 @@
-"""The Residual Lab in a real browser: train the twins, watch both curves grow, then take blocks out."""
+"""The Residual Lab in a real browser: results measured in advance at once; then train the twins, watch both
+curves grow, and take blocks out."""
 
 from tests.e2e.harness import choose, wait_until_idle
 
@@ -14,9 +15,21 @@ def twin_points(page) -> list[int]:
     return page.evaluate(f"() => {TWIN_POINTS_JS}")
 
 
+def test_the_lab_opens_on_results_measured_in_advance(page, app_url, screenshots):
+    page.goto(f"{app_url}/residual_lab", wait_until="domcontentloaded", timeout=90_000)
+    page.get_by_text("Measured in advance (resnet56").wait_for(timeout=60_000)
+    page.get_by_text("Measured in this sweep:").wait_for()
+    page.get_by_text("with nothing removed the residual net scores").wait_for()
+    wait_until_idle(page)
+    assert page.get_by_role("button", name="Run it live").count() == 2
+    assert page.locator(".js-plotly-plot").count() >= 5  # twins, sweep, gradients, block parts and ratios, lesions
+    assert page.locator("[data-testid=stException]").count() == 0
+    page.screenshot(path=screenshots / "residual_lab_in_advance.png", full_page=True)
+
+
 def test_train_the_twins_see_both_curves_grow_then_run_a_lesion(page, fresh_app_url, screenshots):
     page.goto(f"{fresh_app_url}/residual_lab", wait_until="domcontentloaded", timeout=90_000)
-    page.get_by_role("button", name="Train the twins").wait_for()
+    page.get_by_role("button", name="Run it live").first.wait_for(timeout=60_000)
     choose(page, "Training digits", "1,000 digits")  # 16 steps: the curves still grow between two looks
     choose(page, "Depth", "20 layers (resnet20)")
     page.get_by_role("button", name="Train the twins").click()

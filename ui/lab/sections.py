@@ -7,14 +7,16 @@ from collections.abc import Callable
 import streamlit as st
 
 from resnet_core.depth_study.twins import TwinRun
+from resnet_core.training.progress import format_duration
 from ui.caches import latest_per
 from ui.charts import NO_TOOLBAR
 from ui.input_picker import drawing_or_test_image
 from ui.jobs.job import FAILED, QUEUED, STOPPED, Job, Work
-from ui.jobs.session import SWEEP, TWINS, shared_job, start_job
+from ui.jobs.session import SWEEP, TWINS, start_job
 from ui.jobs.status_view import job_status, poll_seconds, rerun_once_started
 from ui.lab import charts as lab_charts
 from ui.lab import view as lab_view
+from ui.lab.in_advance import lab_job, measured_in_advance
 from ui.lab.works import SweepWork, TwinWork
 from ui.models.model_list import ModelEntry
 
@@ -22,12 +24,21 @@ from ui.models.model_list import ModelEntry
 def start_controls(
     job: Job | None, slot: str, key: tuple, label: str, make_work: Callable[[], Work], primary: bool
 ) -> Job | None:
-    """The start button when there is nothing to show for these settings (or only a stopped or failed run)."""
-    if job is not None and job.status not in (STOPPED, FAILED):
+    """The start button when there is nothing to show for these settings (or only a stopped or failed run),
+    and "Run it live" beside results measured in advance."""
+    live = not measured_in_advance(job)
+    if job is not None and job.status not in (STOPPED, FAILED) and live:
         return job
-    again = "" if job is None else " again"
-    if st.button(label + again, type="primary" if primary else "secondary", icon=":material/play_arrow:"):
-        if start_job(slot, make_work(), key=key):
+    seconds = None  # unknown for settings never measured (the teacher's limit on a student's run cannot apply)
+    if not live:
+        # Its time as measured in advance: what the teacher's limit on a student's run weighs.
+        seconds = job.work.in_advance.seconds(job.work.archs)
+        label, primary = "Run it live", False
+        help = f"trains it here, now, with these settings: it took {format_duration(seconds)} when measured in advance"
+    else:
+        label, help = label + ("" if job is None else " again"), None
+    if st.button(label, type="primary" if primary else "secondary", icon=":material/play_arrow:", help=help):
+        if start_job(slot, make_work(), key=key, estimated_seconds=seconds):
             st.rerun()  # draw the page for the started run: progress and Stop instead of this button
     return job
 
@@ -37,18 +48,26 @@ def _stopped_note(job: Job) -> None:
         st.caption("This run was stopped early: what is shown is what it trained until then.")
 
 
+def _in_advance_note(job: Job) -> None:
+    ref = job.work.in_advance
+    st.caption(
+        f"Measured in advance on {ref.machine} ({ref.made}), with these settings: shown at once, so the lesson "
+        "need not wait. **Run it live** trains it again here, for those who want to watch it happen."
+    )
+
+
 def _poll(slot: str, key: tuple, token: str, running: bool) -> float | None:
-    job = shared_job(slot, key)
+    job = lab_job(slot, key)
     return poll_seconds(job, token) if running and job is not None else None
 
 
 def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
-    started = shared_job(TWINS, key)
+    started = lab_job(TWINS, key)
     waiting = running and started is not None and started.status == QUEUED
 
     @st.fragment(run_every=_poll(TWINS, key, token, running))
     def panel() -> None:
-        job = shared_job(TWINS, key)
+        job = lab_job(TWINS, key)
         if job is None:
             st.info("Press **Train the twins** to start. Once it runs, the bar shows the time left.")
             return
@@ -56,11 +75,14 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
         snap = work.snapshot()
         job_status(job, token)
         _stopped_note(job)
+        if measured_in_advance(job):
+            _in_advance_note(job)
         # One figure per change of the run, shared by everyone watching it.
         figure = latest_per(work.twins, "curves", work.twins.updates, lambda: lab_charts.twin_curves(snap))
         st.plotly_chart(figure, key="twin-curves", config=NO_TOOLBAR)
         if snap.final:
-            lab_view.twins_verdict(snap, arch, len(work.twins.data.test_labels))
+            where = work.in_advance.machine if work.in_advance else None
+            lab_view.twins_verdict(snap, arch, len(work.twins.data.test_labels), where)
         if running and job.finished:
             st.rerun(scope="app")  # the sections that need the trained twins appear now
         rerun_once_started(waiting, job)
@@ -71,7 +93,7 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
 def sweep_panel(key: tuple, token: str, running: bool) -> None:
     @st.fragment(run_every=_poll(SWEEP, key, token, running))
     def panel() -> None:
-        job = shared_job(SWEEP, key)
+        job = lab_job(SWEEP, key)
         if job is None:
             st.caption("Press **Run the sweep**. Once it runs, the bar shows the time left for the whole sweep.")
             return
@@ -79,6 +101,8 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
         points, _ = work.sweep.snapshot()
         job_status(job, token)
         _stopped_note(job)
+        if measured_in_advance(job):
+            _in_advance_note(job)
         if points:
             st.plotly_chart(lab_charts.sweep_chart(points), key="sweep-chart", config=NO_TOOLBAR)
             lab_view.sweep_verdict(points, len(work.sweep.archs))
@@ -89,7 +113,7 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
 def gradient_panel(key: tuple, running: bool) -> None:
     @st.fragment(run_every=2.0 if running else None)
     def panel() -> None:
-        job = shared_job(TWINS, key)
+        job = lab_job(TWINS, key)
         snap = job.work.snapshot() if job is not None else None
         if snap is None or not snap.gradients or not snap.gradients["residual"].steps:
             st.caption("Appears as soon as the twins (section 1) start training.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from resnet_core.depth_study.reference import LESION_DIGITS, SLICE_DIGITS
 from resnet_core.depth_study.twins import TWINS, TwinRun, TwinSnapshot
 from resnet_core.inside.anatomy import block_anatomy
 from resnet_core.inside.feature_maps import channel_grid
@@ -15,15 +16,20 @@ from ui.lab import charts as lab_charts
 from ui.lab import verdicts
 from ui.lab.works import layers
 
-LESION_DIGITS = 500  # test digits per lesioned net: 2 x 27 nets for ResNet-56 in well under a minute on 2 cores
 GRID_CHANNELS = 16
-SLICE_DIGITS = 500  # test digits per point of the loss slice: 2 x 21 evaluations
 
 
-def twins_verdict(snap: TwinSnapshot, arch: str, test_digits: int) -> None:
+def twins_verdict(snap: TwinSnapshot, arch: str, test_digits: int, measured_on: str | None = None) -> None:
+    """What the finished twins show, in numbers and a sentence; `measured_on`: the machine, for a run
+    measured in advance."""
     res, plain = snap.final["residual"], snap.final["plain"]
+    when = (
+        f"in advance ({arch}, {snap.steps_done} steps, {snap.seconds:.0f} s on {measured_on})"
+        if measured_on
+        else (f"in this run ({arch}, {snap.steps_done} steps, {snap.seconds:.0f} s)")
+    )
     st.markdown(
-        f"**Measured in this run ({arch}, {snap.steps_done} steps, {snap.seconds:.0f} s):** training loss "
+        f"**Measured {when}:** training loss "
         f"{res['train_loss']:.3f} with shortcuts, {plain['train_loss']:.3f} without; accuracy on "
         f"{test_digits:,} test digits {res['test_accuracy']:.1f}% with, {plain['test_accuracy']:.1f}% "
         "without. " + verdicts.twins(res, plain, layers(arch), snap.steps_done, snap.total_steps)

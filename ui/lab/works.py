@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from resnet_core.depth_study.reference import Reference
 from resnet_core.depth_study.twins import DepthSweep, TwinRun, TwinSnapshot
 from ui.caches import latest_per
 from ui.jobs.job import Progress
@@ -29,6 +30,7 @@ def _share_done(snap: TwinSnapshot | None) -> float:
 @dataclass(eq=False)
 class TwinWork:
     twins: TwinRun
+    in_advance: Reference | None = None  # the file it was measured from, when it was not trained here
 
     kind = "twins"
     out_of_memory = OUT_OF_MEMORY
@@ -36,6 +38,10 @@ class TwinWork:
     @property
     def device(self) -> torch.device:
         return self.twins.device
+
+    @property
+    def archs(self) -> list[str]:
+        return [self.twins.config.arch]
 
     def run(self, stop_event: threading.Event) -> bool:
         self.twins.run(stop_event)
@@ -58,6 +64,7 @@ def layers(arch: str) -> int:
 @dataclass(eq=False)
 class SweepWork:
     sweep: DepthSweep
+    in_advance: Reference | None = None  # the file it was measured from, when it was not trained here
 
     kind = "sweep"
     out_of_memory = OUT_OF_MEMORY
@@ -65,6 +72,10 @@ class SweepWork:
     @property
     def device(self) -> torch.device:
         return self.sweep.data.train.device
+
+    @property
+    def archs(self) -> list[str]:
+        return self.sweep.archs
 
     def run(self, stop_event: threading.Event) -> bool:
         self.sweep.run(stop_event)

@@ -3,15 +3,22 @@ files and this server's finished runs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 
+from resnet_core.depth_study.twins import TWINS
 from resnet_core.files.checkpoints import Checkpoint, CheckpointError, load_checkpoint
 from resnet_core.files.run_records import RunRecord, run_record
+from resnet_core.networks.layer_tables import weightless_model
 from resnet_core.networks.resnet import ARCHITECTURES
+from resnet_core.training.config import TrainConfig
 from ui.caches import ServerCache
+from ui.jobs.job import DONE
 from ui.jobs.registry import jobs
+from ui.lab.in_advance import reference
+from ui.lab.works import TwinWork
 from ui.models.model_list import STARTER_DIR, STARTERS, checkpoint_dir, saved_checkpoints
 from ui.resources import architecture_comparison
 from ui.training.view import run_model
@@ -63,6 +70,49 @@ def all_runs() -> list[RunRecord]:
             epoch=len(work.epochs),
         )
         records.append(run_record(run_model(job).source, "run on this server", checkpoint, work.ended_at))
+    return records + _lab_records()
+
+
+def _twin_record(
+    config: TrainConfig, twin: str, final: dict, test_digits: int, name: str, source: str, date
+) -> RunRecord:
+    """A Residual Lab twin's row: its settings and final test; the pair trained together, so no time of its own."""
+    config = replace(config, residual=twin == "residual")
+    checkpoint = Checkpoint(
+        model=weightless_model(config.arch, config.stem, residual=config.residual),  # shapes for the counts
+        arch=config.arch,
+        config=config,
+        metrics={"test_accuracy": final[twin]["test_accuracy"], "test_digits": test_digits},
+        history=None,
+        training_state=None,
+        epoch=config.epochs,
+    )
+    shortcuts = "with shortcuts" if twin == "residual" else "without shortcuts"
+    return run_record(f"{name}: {config.arch} {shortcuts}", source, checkpoint, date)
+
+
+def _lab_records() -> list[RunRecord]:
+    """The Residual Lab's trained twins: its twin runs finished on this server, then those measured in advance."""
+    records = []
+    for job in jobs.newest_first():
+        if job.status == DONE and isinstance(job.work, TwinWork) and job.work.twins.final:
+            twins = job.work.twins
+            for twin in TWINS:
+                name = f"Lab run {job.id[:4]}"
+                records.append(
+                    _twin_record(
+                        twins.config, twin, twins.final, len(twins.data.test_labels), name, "Residual Lab run", None
+                    )
+                )
+    ref = reference()
+    if ref is not None:
+        made = datetime.fromisoformat(ref.made)
+        for arch, run in ref.runs.items():
+            config = replace(ref.config, arch=arch)
+            for twin in TWINS:
+                records.append(
+                    _twin_record(config, twin, run["final"], ref.test_subset, "Lab", "Residual Lab, in advance", made)
+                )
     return records
 
 

@@ -39,6 +39,7 @@ DEFAULTS = {
     "train:precision": "auto",
     "train:augment": True,
     "train:zero_init": False,
+    "train:residual": True,
     "train:length": "Quick",
     "train:digits": 5_000,
     "train:epochs": 2,
@@ -65,6 +66,7 @@ def settings_of(config: TrainConfig) -> dict:
         "train:precision": config.precision,
         "train:augment": config.augment,
         "train:zero_init": config.zero_init_residual,
+        "train:residual": config.residual,
         "train:length": CUSTOM,
         "train:digits": _nearest(DIGIT_COUNTS, digits),
         "train:epochs": max(1, min(MOST_EPOCHS, config.epochs)),
@@ -90,6 +92,12 @@ def settings_form(busy: bool) -> tuple[TrainConfig, bool]:
         "ResNet-18 to -152, small for the depth family ResNet-8 to -110.",
     )
     dataset = c3.selectbox("Dataset", list(DATASETS), format_func=lambda d: DATASETS[d].title, key="train:dataset")
+    residual = c4.toggle(
+        "Shortcuts",
+        key="train:residual",
+        help="Off trains the plain twin: the same layers without the skip connections, as the Residual Lab "
+        "compares them. Train both and put them side by side on the Runs page.",
+    )
     c1, c2, c3, c4 = st.columns(4)
     batch_size = c1.selectbox("Batch size", BATCH_SIZES, key="train:batch_size", help="digits per training step")
     lr = c2.select_slider(
@@ -132,6 +140,7 @@ def settings_form(busy: bool) -> tuple[TrainConfig, bool]:
     )
     settings = TrainConfig(
         arch=arch,
+        residual=residual,
         stem=None if stem == OWN_STEM else stem,
         dataset=dataset,
         batch_size=batch_size,
@@ -139,7 +148,7 @@ def settings_form(busy: bool) -> tuple[TrainConfig, bool]:
         weight_decay=weight_decay,
         scheduler=scheduler,
         augment=augment,
-        zero_init_residual=zero_init,
+        zero_init_residual=zero_init and residual,  # a block without a shortcut cannot start as the identity
         device=device,
         precision=precision,
         label_smoothing=0.1 if scheduler == "onecycle" else 0.0,

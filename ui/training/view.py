@@ -17,11 +17,16 @@ from ui.teacher import is_teacher
 from ui.training.work import TrainingWork
 
 
+def network(config) -> str:
+    """The run's network in words: "resnet8", or "resnet8 without shortcuts" for its plain twin."""
+    return config.arch if config.residual else f"{config.arch} without shortcuts"
+
+
 def summary(config) -> str:
     """One line for a run's settings: "resnet18, 2,000 digits × 5 passes, batch 128"."""
     digits = f"{config.train_subset:,}" if config.train_subset else "all"
     passes = "1 pass" if config.epochs == 1 else f"{config.epochs} passes"
-    return f"{config.arch}, {digits} {DATASETS[config.dataset].items} × {passes}, batch {config.batch_size}"
+    return f"{network(config)}, {digits} {DATASETS[config.dataset].items} × {passes}, batch {config.batch_size}"
 
 
 def live_metrics(work: TrainingWork) -> None:
@@ -126,7 +131,7 @@ def run_model(job: Job) -> ModelEntry:
         config = work.config
         stopped = " (stopped)" if job.status == STOPPED else ""
         digits = f"{config.train_subset:,}" if config.train_subset else "all"
-        name = f"Run {job.id[:4]}: {config.arch} on {digits} {DATASETS[config.dataset].items}{stopped}"
+        name = f"Run {job.id[:4]}: {network(config)} on {digits} {DATASETS[config.dataset].items}{stopped}"
         work.entry = ModelEntry(
             work.result.model, config.arch, config.model_stem, name, work.result.test.accuracy, config.dataset
         )
