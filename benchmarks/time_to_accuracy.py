@@ -142,7 +142,9 @@ def main() -> None:
     print(f"fast recipe (ResNet-18): {_seconds(fast)} to {TARGET}% test ({len(fast_acc)} epochs)")
     if not args.no_classic:
         classic, classic_acc = baseline_time_to_target()
-        print(f"classic recipe (ResNet-18, DataLoader): {_seconds(classic)} to {TARGET}% test ({len(classic_acc)} epochs)")
+        print(
+            f"classic recipe (ResNet-18, DataLoader): {_seconds(classic)} to {TARGET}% test ({len(classic_acc)} epochs)"
+        )
         if fast and classic:
             print(f"classic / fast: {classic / fast:.2f}x")
 

@@ -78,3 +78,13 @@ def test_residual_lab_smoke_run_reports_recording_cost_twins_and_sweep(data_dir)
     assert "gradient at the first block / at the last" in out
     assert "lesions, residual: intact" in out and "lesions, plain: intact" in out
     assert "depth   8: train loss residual" in out and "depth  20: train loss residual" in out
+
+
+def test_time_to_accuracy_smoke_run_reports_the_sprint_and_its_plain_twin(data_dir):
+    env = child_env(RESNET_DATA_DIR=str(data_dir))
+    command = [sys.executable, "-m", "benchmarks.time_to_accuracy", "--smoke"]
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "sprint, seed 0: test " in out and "sprint, plain twin, seed 0: test " in out
+    assert "validation checks " in out and "sprint, mean of 1 seeds: test " in out

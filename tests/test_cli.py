@@ -132,7 +132,7 @@ def test_a_one_cycle_run_resumed_for_more_epochs_is_refused_with_a_way_forward(d
 def test_stems_recipes_and_precision_are_choices_of_flags():
     help_text = run_cli("train", "--help").stdout
     assert "--precision {auto,fp32,bf16}" in help_text and "--stem {imagenet,medium,small}" in help_text
-    assert "{classic,fast}" in help_text
+    assert "{classic,fast,sprint}" in help_text
     parsed = build_parser().parse_args(["train", "--recipe", "fast", "--stem", "small", "--precision", "bf16"])
     assert (parsed.recipe, parsed.stem, parsed.precision) == ("fast", "small", "bf16")
     refused = run_cli("summary", "--arch", "resnet18", "--stem", "mnist")

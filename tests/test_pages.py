@@ -14,6 +14,7 @@ from resnet_core.files.checkpoints import load_checkpoint
 from resnet_core.inside.convolution import feature_map, first_filter, model_input
 from resnet_core.networks.layer_tables import layer_table
 from resnet_core.networks.resnet import resnet18
+from resnet_core.training.config import recipe
 from resnet_core.training.runner import make_loaders
 from tests.conftest import REPO, bad_checkpoint, digit_on_canvas, new_session
 from tests.waiting import finish, wait_until
@@ -23,6 +24,7 @@ from ui.jobs.registry import jobs
 from ui.jobs.session import TRAINING
 from ui.lesson import LESSON
 from ui.models.model_list import ModelEntry
+from ui.training.lengths import RUN_LENGTHS, quick_config
 from ui.training.work import TrainingWork
 
 PAGES = [
@@ -223,7 +225,7 @@ def test_a_worse_run_is_kept_in_the_list_and_does_not_replace_the_model_in_use(a
     assert [m.model for m in own] == [work.result.model] and own[0].test_accuracy == work.result.test.accuracy
     by_label(app.button, "Use this run's model").click().run()
     assert app.session_state[keys.ACTIVE_MODEL].model is work.result.model
-    assert sidebar_choice(app).startswith(f"Run {job.id[:4]}: resnet18 on 1,000 digits")
+    assert sidebar_choice(app).startswith(f"Run {job.id[:4]}: resnet8 on 1,000 digits")
 
 
 def test_a_finished_run_better_than_the_model_in_use_replaces_it(app, no_starters, trained_resnet18):
@@ -418,7 +420,7 @@ def test_without_a_model_the_pages_offer_a_way_forward(app, no_starters):
     for page, hint in checkpoint_hints.items():
         app.switch_page(page).run()
         assert any("no trained model yet" in i.value and i.value.endswith(hint) for i in app.info)
-        assert any(b.label == "Train a quick ResNet-18 now" for b in app.button)
+        assert any(b.label == "Train a quick resnet8 now" for b in app.button)
 
 
 def test_while_the_sessions_run_trains_no_page_offers_a_second_one(app, no_starters):
@@ -427,7 +429,7 @@ def test_while_the_sessions_run_trains_no_page_offers_a_second_one(app, no_start
         for page in ("app_pages/draw.py", "app_pages/feature_maps.py"):
             app.switch_page(page).run()
             assert not app.exception
-            assert not any(b.label == "Train a quick ResNet-18 now" for b in app.button)
+            assert not any(b.label == "Train a quick resnet8 now" for b in app.button)
             assert any("Your training run is still going" in i.value for i in app.info)
         assert job_of(app) is job
     finally:
@@ -651,3 +653,13 @@ def test_runs_lists_starters_and_saved_files_compares_them_and_repeats_one_on_th
     assert state["train:arch"] == "resnet20" and state["train:length"] == "Custom"
     assert state["train:epochs"] == 4 and state["train:digits"] == 55_000 and state["train:lr"] == 3e-3
     assert by_label(app.selectbox, "Network").value == "resnet20"  # the Train page shows them
+
+
+def test_the_train_pages_defaults_are_the_sprint_at_the_quick_length(app):
+    app.switch_page("app_pages/train.py").run()
+    quick = next(o for o in by_label(app.radio, "How long").options if o.startswith("Quick"))
+    assert quick.startswith("Quick: all 55,000 digits × 1 pass")  # and the time it takes here, measured
+    by_label(app.button, "Start training").click().run()
+    job = job_of(app)
+    stop(job)
+    assert job.work.config == quick_config() == RUN_LENGTHS["Quick"].apply(recipe("sprint"))

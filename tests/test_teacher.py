@@ -33,7 +33,7 @@ def test_a_students_run_longer_than_the_limit_is_refused_with_the_reason(app):
 
 
 def test_a_student_has_one_run_at_a_time_and_the_teacher_stops_it_from_the_panel(app):
-    job = start_custom_run(app, digits=1_000, epochs=20)
+    job = start_custom_run(app, digits=5_000, epochs=50)  # long enough to be stopped by the teacher
     try:
         assert job is not None and not job.finished
         # A second run of the same student, here the Residual Lab's twins (run live): refused, with the reason.
@@ -53,7 +53,7 @@ def test_a_student_has_one_run_at_a_time_and_the_teacher_stops_it_from_the_panel
         sign_in_as_teacher(room, teacher.teacher_code())
         room.switch_page("app_pages/teacher.py").run()
         assert not room.exception
-        row = next(m.value for m in room.markdown if m.value.startswith("**Training: resnet18, 1,000 digits × 20"))
+        row = next(m.value for m in room.markdown if m.value.startswith("**Training: resnet8, 5,000 digits × 50"))
         assert "a student's" in row
         next(b for b in room.button if b.label == "Stop").click().run()
         wait_until(lambda: job.status == STOPPED, seconds=120)

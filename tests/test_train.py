@@ -124,7 +124,7 @@ def test_recipes_are_named_for_what_they_are():
     assert (classic.epochs, classic.batch_size, classic.lr, classic.weight_decay) == (10, 128, 1e-3, 1e-4)
     assert (classic.scheduler, classic.step_size, classic.gamma, classic.augment) == ("step", 7, 0.1, True)
     assert recipe("classic") == classic and recipe("fast", epochs=2).epochs == 2
-    with pytest.raises(ValueError, match="classic, fast"):
+    with pytest.raises(ValueError, match="classic, fast, sprint"):
         recipe("slow")
 
 

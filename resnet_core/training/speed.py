@@ -76,12 +76,13 @@ def run_sizes(config: TrainConfig) -> tuple[int, int, int]:
 
 
 def estimate_run_seconds(config: TrainConfig, speed: Speed) -> float:
-    """Seconds a run of `config` takes at a measured speed: every epoch's training and validation,
+    """Seconds a run of `config` takes at a measured speed: every epoch's training and validation checks,
     and the one test at the end."""
     if speed.training <= 0 or speed.testing <= 0:
         raise ValueError(f"Speeds must be positive, got {speed}.")
     train, validation, test = run_sizes(config)
-    return config.epochs * train / speed.training + (config.epochs * validation + test) / speed.testing
+    validations = config.epochs * config.checks_per_epoch * validation
+    return config.epochs * train / speed.training + (validations + test) / speed.testing
 
 
 def _synchronize(device: torch.device) -> None:

@@ -78,14 +78,18 @@ def offer_quick_training(checkpoint_hint: str) -> None:
         st.info("Your training run is still going: its model is used here as soon as it ends.")
         st.page_link("app_pages/train.py", label="Watch it on the Train page", icon=":material/model_training:")
         return
-    seconds = estimated_run_seconds(quick_config())
+    quick = quick_config()
+    seconds = estimated_run_seconds(quick)
     about = f" (about {format_duration(seconds)} here)" if seconds is not None else ""
     st.info(f"There is no trained model yet. Train a quick one{about}, or {checkpoint_hint}.")
     problem = missing_data_message("mnist")
     if st.button(
-        "Train a quick ResNet-18 now", type="primary", icon=":material/model_training:", disabled=problem is not None
+        f"Train a quick {quick.arch} now",
+        type="primary",
+        icon=":material/model_training:",
+        disabled=problem is not None,
     ):
-        if start_job(TRAINING, TrainingWork(quick_config()), estimated_seconds=seconds):
+        if start_job(TRAINING, TrainingWork(quick), estimated_seconds=seconds):
             st.switch_page("app_pages/train.py")
     if problem:
         st.caption("Training needs the MNIST files, which are missing: see the Train page. A checkpoint still works.")
