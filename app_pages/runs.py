@@ -53,8 +53,13 @@ chosen = st.multiselect(
 )
 shown = chosen or list(range(min(len(runs), 4)))
 
-st.subheader("Curves" + (" of the selected runs" if chosen else f" of the first {len(shown)}"))
 with_history = {runs[i].name: runs[i].history for i in shown if runs[i].history}
+st.subheader("Curves" + (" of the selected runs" if chosen else f" of the first {len(shown)}"))
+if len(with_history) < len(shown):
+    st.caption(
+        f"{len(shown) - len(with_history)} of these recorded no per-epoch curves (the Residual Lab's twins record "
+        "theirs by step, on the lab's page)."
+    )
 if with_history:
     st.plotly_chart(charts.run_curves(with_history), config=charts.NO_TOOLBAR)
 else:

@@ -21,7 +21,14 @@ def test_twins_name_the_winner_from_the_losses_and_say_when_a_run_shows_nothing(
     )
     assert "about equally well" in same and "does not show shortcuts helping" in same and "Try 56 layers" in same
     reverse = verdicts.twins(plain | {"train_loss": 0.3}, res | {"train_loss": 0.2}, 20, 63, 63)
-    assert reverse.startswith("In this run the net without shortcuts learned better")
+    assert reverse.startswith("In this run the net without shortcuts learned better") and "try 56 layers" in reverse
+    deep_reverse = verdicts.twins(plain | {"train_loss": 0.3}, res | {"train_loss": 0.2}, 56, 63, 63)
+    assert "one net can get lucky" in deep_reverse
+    # Lower training loss with shortcuts, but the plain net tested higher: both are said.
+    mixed = verdicts.twins(
+        {"train_loss": 0.018, "test_accuracy": 99.0}, {"train_loss": 0.028, "test_accuracy": 99.4}, 20, 938, 938
+    )
+    assert "somewhat better" in mixed and "the plain net scored higher (99.4% against 99.0%)" in mixed
     assert "stopped after 5 of 63 steps" in verdicts.twins(res, plain, 56, 5, 63)
     assert verdicts.twins(
         {"train_loss": 2.2, "test_accuracy": 11.0}, {"train_loss": 2.3, "test_accuracy": 10.2}, 56, 63, 63

@@ -663,3 +663,12 @@ def test_the_train_pages_defaults_are_the_sprint_at_the_quick_length(app):
     job = job_of(app)
     stop(job)
     assert job.work.config == quick_config() == RUN_LENGTHS["Quick"].apply(recipe("sprint"))
+
+
+def test_the_train_chart_says_why_training_figures_sit_below_validation():
+    from ui.training.view import why_training_looks_worse
+
+    sprint = why_training_looks_worse(recipe("sprint"))
+    # Targets 91% sure of the right class (label smoothing 0.1 over 10 classes): entropy 0.50.
+    assert "only 91% sure of the right class" in sprint and "cannot fall below 0.50" in sprint
+    assert "smoothing" not in why_training_looks_worse(recipe("classic"))

@@ -13,7 +13,7 @@ from ui.jobs.registry import jobs
 from ui.jobs.session import TWINS
 from ui.lab.in_advance import reference
 from ui.lab.settings import DEFAULTS, sweep_key, twin_key
-from ui.lab.view import lesion_results, loss_slices
+from ui.lab.view import lesion_results, loss_slices, loss_text
 
 PAGE = "app_pages/residual_lab.py"
 
@@ -77,7 +77,7 @@ def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_p
     by_label(app.button, "Slice the landscape").click().run()
     assert not app.exception
     slices = loss_slices(job.work.twins)
-    assert f"at α = 0: {slices['residual'].losses[10]:.2f}" in markdown(app)
+    assert f"at α = 0: {loss_text(slices['residual'].losses[10])}" in markdown(app)
 
 
 def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(data_dir, monkeypatch):

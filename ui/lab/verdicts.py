@@ -48,9 +48,15 @@ def twins(res: dict, plain: dict, layers: int, steps_done: int, total_steps: int
         )
     if loss == "lower":
         deeper = " In He et al.'s experiments the gap grew with depth: try 56 layers." if layers < 56 else ""
+        tested = ""
+        if plain["test_accuracy"] > res["test_accuracy"]:
+            tested = (
+                f" On the test digits, though, the plain net scored higher ({plain['test_accuracy']:.1f}% against "
+                f"{res['test_accuracy']:.1f}%): at {layers} layers the shortcuts make no clear difference."
+            )
         return (
             f"With shortcuts the {layers}-layer net learned its training digits somewhat better (loss "
-            f"{res['train_loss']:.3f} against {plain['train_loss']:.3f}).{deeper}"
+            f"{res['train_loss']:.3f} against {plain['train_loss']:.3f}).{tested}{deeper}"
         )
     if loss == "about the same":
         deeper = " Try 56 layers: the plain net's trouble grows with depth." if layers < 56 else ""
@@ -58,10 +64,15 @@ def twins(res: dict, plain: dict, layers: int, steps_done: int, total_steps: int
             f"At {layers} layers both nets learned about equally well (loss {res['train_loss']:.3f} and "
             f"{plain['train_loss']:.3f}): this run does not show shortcuts helping.{deeper}"
         )
+    why = (
+        "At this depth the two nets are close and either can come out ahead: the plain net's trouble grows "
+        "with depth (try 56 layers)."
+        if layers < 56
+        else "With short runs and few digits one net can get lucky: train longer, or on more digits, and compare again."
+    )
     return (
         f"In this run the net without shortcuts learned better (loss {plain['train_loss']:.3f} against "
-        f"{res['train_loss']:.3f}): this run does not show what He et al. found. With short runs and few digits "
-        "one net can get lucky: train longer, or on more digits, and compare again."
+        f"{res['train_loss']:.3f}): this run does not show what He et al. found. {why}"
     )
 
 

@@ -38,7 +38,8 @@ def twins_verdict(snap: TwinSnapshot, arch: str, test_digits: int, measured_on: 
         "The training loss here is measured after training, on 1,000 training digits without augmentation, "
         "with the network in test mode (batch normalisation using the averages it kept); the curve above is the "
         "running average during training. After a short run the two can differ a lot: those kept averages have "
-        "not settled yet."
+        "not settled yet. The test-accuracy points during training are measured the same way, so either net can "
+        "dip for a while before its averages settle."
     )
 
 
@@ -152,10 +153,15 @@ def loss_slice_section(run: TwinRun) -> None:
     with st.spinner("Moving the weights step by step and measuring the loss…"):
         slices = loss_slices(run)
     st.plotly_chart(lab_charts.loss_slices(slices), key="loss-slices", config=NO_TOOLBAR)
-    edges = {twin: max(s.losses[0], s.losses[-1]) for twin, s in slices.items()}
     at_zero = {twin: s.losses[s.alphas.index(0.0)] for twin, s in slices.items()}
+    res, plain = slices["residual"], slices["plain"]
     st.markdown(
-        f"**Measured:** one step away (α = ±1) the loss rises to {edges['residual']:.3g} for the residual "
-        f"net and {edges['plain']:.3g} for the plain one (at α = 0: {at_zero['residual']:.3g} and "
-        f"{at_zero['plain']:.3g})."
+        f"**Measured:** one step away the loss rises to {loss_text(res.losses[0])} (α = −1) and {loss_text(res.losses[-1])} "
+        f"(α = +1) for the residual net, and to {loss_text(plain.losses[0])} and {loss_text(plain.losses[-1])} for the "
+        f"plain one (at α = 0: {loss_text(at_zero['residual'])} and {loss_text(at_zero['plain'])})."
     )
+
+
+def loss_text(value: float) -> str:
+    """A loss as a person reads it: 0.0385, 79, 8,130, never 8.13e+03."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import streamlit as st
@@ -48,6 +49,26 @@ def curves(work: TrainingWork) -> None:
         work, "curves", (len(steps), len(epochs), len(checks)), lambda: charts.training_curves(steps, epochs, checks)
     )
     st.plotly_chart(figure, key="training-curves", config=charts.NO_TOOLBAR)
+    st.caption(why_training_looks_worse(work.config))
+
+
+def why_training_looks_worse(config) -> str:
+    """Why the training curves sit below the validation ones, from the run's own settings."""
+    classes = len(DATASETS[config.dataset].classes)
+    digits = "augmented digits" if config.augment else "the digits"
+    said = (
+        f"The training figures are averaged over each pass on {digits}, while the network was still learning; "
+        "validation is measured at each check, in test mode."
+    )
+    smoothing = config.label_smoothing
+    if smoothing > 0:
+        sure, other = 1 - smoothing + smoothing / classes, smoothing / classes
+        floor = -sure * math.log(sure) - (classes - 1) * other * math.log(other)  # the smoothed targets' entropy
+        said += (
+            f" The training loss is measured against targets only {sure:.0%} sure of the right class (label "
+            f"smoothing), so it cannot fall below {floor:.2f}."
+        )
+    return said
 
 
 def results(job: Job, token: str) -> None:
