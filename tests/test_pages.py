@@ -25,6 +25,7 @@ from ui.jobs.session import TRAINING
 from ui.lesson import LESSON
 from ui.models.model_list import ModelEntry
 from ui.training.lengths import RUN_LENGTHS, quick_config
+from ui.training.view import why_training_looks_worse
 from ui.training.work import TrainingWork
 
 PAGES = [
@@ -666,8 +667,6 @@ def test_the_train_pages_defaults_are_the_sprint_at_the_quick_length(app):
 
 
 def test_the_train_chart_says_why_training_figures_sit_below_validation():
-    from ui.training.view import why_training_looks_worse
-
     sprint = why_training_looks_worse(recipe("sprint"))
     # Targets 91% sure of the right class (label smoothing 0.1 over 10 classes): entropy 0.50.
     assert "only 91% sure of the right class" in sprint and "cannot fall below 0.50" in sprint
