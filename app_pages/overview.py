@@ -26,6 +26,12 @@ with bottleneck:
     st.graphviz_chart(diagrams.bottleneck_block())
     st.caption("1×1 squeezes the channels, 3×3 works on fewer of them, 1×1 widens them again (×4).")
 
+st.subheader("Start here")
+for number, step in enumerate(path_from_overview(), start=1):
+    # The page's name is the link; what the class does there wraps below it (a phone cuts a long link short).
+    st.page_link(step.path, label=f"{number}. {step.title}", icon=step.icon)
+    st.caption(step.what)
+
 st.subheader("The networks, measured on 28×28 digits")
 st.markdown("**The five ImageNet-style depths** (He et al. 2016), as the library builds them for one-channel digits:")
 architecture_view.comparison_table("imagenet", "imagenet")
@@ -35,9 +41,3 @@ st.markdown(
     "without shortcuts."
 )
 architecture_view.comparison_table(None, "depth")
-
-st.subheader("Start here")
-for number, step in enumerate(path_from_overview(), start=1):
-    # The page's name is the link; what the class does there wraps below it (a phone cuts a long link short).
-    st.page_link(step.path, label=f"{number}. {step.title}", icon=step.icon)
-    st.caption(step.what)
