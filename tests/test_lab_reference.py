@@ -11,6 +11,7 @@ from resnet_core.depth_study.reference import (
     measure_reference,
     restore_twins,
     save_reference,
+    weights_file,
 )
 from resnet_core.depth_study.twins import TWINS, default_twin_config, lab_data
 from resnet_core.inside.lesion import lesion_study
@@ -49,6 +50,14 @@ def test_a_reference_restores_the_nets_it_measured_and_their_figures(small_data,
     assert point.depth == 8 and point.test_accuracy == {t: snap.final[t]["test_accuracy"] for t in TWINS}
 
 
+def test_a_reference_without_one_of_its_weight_files_is_refused(small_data, tmp_path):
+    ref = measure_reference(["resnet8"], default_twin_config(epochs=1, device="cpu"), small_data, train_subset=300)
+    save_reference(ref, tmp_path / "ref.pt")
+    weights_file(tmp_path / "ref.pt", "resnet8", "plain").unlink()
+    with pytest.raises(ValueError, match="ref-resnet8-plain.pt is not a Residual Lab reference file"):
+        load_reference(tmp_path / "ref.pt")
+
+
 def test_a_file_that_is_no_reference_is_refused_with_a_reason(tmp_path):
     path = tmp_path / "other.pt"
     torch.save({"weights": torch.zeros(3)}, path)
@@ -61,7 +70,8 @@ def test_a_file_that_is_no_reference_is_refused_with_a_reason(tmp_path):
 
 def test_the_shipped_reference_covers_the_labs_default_settings():
     ref = load_reference(SHIPPED)
-    assert SHIPPED.stat().st_size <= 6 * 1024 * 1024
+    files = [SHIPPED] + [weights_file(SHIPPED, arch, twin) for arch in ref.runs for twin in TWINS]
+    assert all(path.stat().st_size <= 2 * 1024 * 1024 for path in files)  # small files, as the starters are
     assert matches(ref, DIGITS[DEFAULTS["lab:digits"]], DEFAULTS["lab:epochs"])
     assert DEFAULTS["lab:depth"] in ref.runs and set(DEFAULTS["lab:depths"]) <= set(ref.runs)
     assert ref.machine and ref.made

@@ -2,6 +2,7 @@
 and loss slices, in one file the app opens at once, so a lesson does not wait for a live run.
 
     python -m resnet_core.depth_study.reference --out assets/lab-reference.pt   # tens of minutes on 2 cores
+    # writes lab-reference.pt (the figures) and lab-reference-<arch>-<twin>.pt (each net's weights) beside it
     reference = load_reference("assets/lab-reference.pt")
     run = restore_twins(reference, "resnet56", data)   # a finished TwinRun with its trained nets
 
@@ -145,20 +146,40 @@ def measure_reference(
     )
 
 
+def weights_file(path: str | os.PathLike, arch: str, twin: str) -> Path:
+    """Where save_reference puts one net's weights: beside the reference file, one small file per net
+    (lab-reference.pt -> lab-reference-resnet56-plain.pt)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}-{arch}-{twin}{path.suffix}")
+
+
 def save_reference(reference: Reference, path: str | os.PathLike) -> None:
-    values = asdict(reference) | {"config": reference.config.to_dict(), "format": FORMAT}
+    """The figures to `path`, each net's weights to its weights_file beside it."""
+    runs = {
+        arch: {key: value for key, value in run.items() if key != "weights"} for arch, run in reference.runs.items()
+    }
+    values = asdict(reference) | {"config": reference.config.to_dict(), "runs": runs, "format": FORMAT}
     torch.save(values, path)
+    for arch, run in reference.runs.items():
+        for twin, state in run["weights"].items():
+            torch.save(state, weights_file(path, arch, twin))
+
+
+def _load(path: Path) -> object:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001 - an unreadable or missing file is reported as one
+        raise ValueError(f"{path} is not a Residual Lab reference file: {err}") from None
 
 
 def load_reference(path: str | os.PathLike) -> Reference:
-    """The file save_reference wrote; raises ValueError if it is not one (or of another format)."""
-    try:
-        values = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - an unreadable file is reported as one
-        raise ValueError(f"{path} is not a Residual Lab reference file: {err}") from None
+    """The files save_reference wrote; raises ValueError if they are not (or not all there, or of another format)."""
+    values = _load(Path(path))
     if not isinstance(values, dict) or values.get("format") != FORMAT:
         raise ValueError(f"{path} is not a Residual Lab reference file of format {FORMAT}.")
     values.pop("format")
+    for arch, run in values["runs"].items():
+        run["weights"] = {twin: _load(weights_file(path, arch, twin)) for twin in TWINS}
     return Reference(**(values | {"config": TrainConfig.from_dict(values["config"])}))
 
 
