@@ -118,7 +118,8 @@ class ResNetTrainer:
         self.config = config if config is not None else TrainConfig()
         self.device = select_device(device if device is not None else self.config.device)
         # None: channels-last everywhere. On CUDA it feeds the tensor cores; on the CPUs measured it trained the
-        # depth family's nets 1.1-1.5x faster and ResNet-18 within 10% either way (docs/benchmarks.md, "Sprint").
+        # depth family's nets 1.1-1.5x faster and ResNet-18 within 10% either way
+        # (docs/benchmarks.md, "Where a small net's training step goes").
         self.channels_last = True if channels_last is None else channels_last
         memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         self.model = model.to(self.device, memory_format=memory_format)
