@@ -13,6 +13,8 @@ _CSS = f"""
 [data-testid="stGraphVizChart"] svg text {{ font-size: {FONT_SIZE}px !important; }}
 /* A teacher's sentences: 18 px where body text is 16, for the back row of a projected room. */
 [class*="st-key-{TEACHER_NOTE}"] p {{ font-size: 1.125rem; }}
+/* Plain tables (the networks side by side) at body size, 16 px, where Streamlit sets them at 14. */
+[data-testid="stTable"] th, [data-testid="stTable"] td {{ font-size: 1rem; }}
 </style>
 """
 

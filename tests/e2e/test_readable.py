@@ -24,6 +24,9 @@ VIEWS = {
     "phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True),
 }
 MIN_DIAGRAM_TEXT_PX = 14  # on the projector
+MIN_TABLE_TEXT_PX = 16  # the plain tables' cells, as body text
+TABLE_TEXT_PX_JS = """() => Array.from(document.querySelectorAll('[data-testid=stTable] td, [data-testid=stTable] th'))
+    .map(cell => parseFloat(getComputedStyle(cell).fontSize))"""
 # Rendered size of each Graphviz label: its font size times the drawing's scale on screen.
 DIAGRAM_TEXT_PX_JS = """() => Array.from(document.querySelectorAll('[data-testid=stGraphVizChart] svg text'))
     .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)"""
@@ -64,6 +67,10 @@ def test_every_page_reads_on_a_projector_and_a_phone(view, app_url, screenshots)
         if name == "projector":
             sizes = page.evaluate(DIAGRAM_TEXT_PX_JS)
             assert all(size >= MIN_DIAGRAM_TEXT_PX for size in sizes), (page_name, min(sizes))
+            cells = page.evaluate(TABLE_TEXT_PX_JS)
+            assert all(size >= MIN_TABLE_TEXT_PX for size in cells), (page_name, min(cells))
+            if page_name == "overview":
+                assert len(cells) >= 2 * 8  # both tables of networks, header and rows
         photograph(page, screenshots, f"{name}-{page_name}")
 
 
