@@ -641,6 +641,7 @@ def test_runs_lists_starters_and_saved_files_compares_them_and_repeats_one_on_th
     assert set(table["from"].tolist()[3:]) <= {"run on this server", "Residual Lab run", "Residual Lab, in advance"}
     assert table["from"].tolist()[-6:] == ["Residual Lab, in advance"] * 6  # 8, 20 and 56 layers, with and without
     assert table["test digits"].tolist()[:3] == [10_000] * 3 and table["test digits"].tolist()[-1] == 1_000
+    assert any("tested on fewer are left out" in c.value for c in app.caption)  # the lab's 1,000-digit twins
     table = table.head(3)
     assert table["name"].tolist() == ["Starter ResNet-20", "Starter plain-20", "my-plain-run.pt"]
     assert table["test accuracy (%)"].tolist() == [99.58, 99.52, 99.52]
@@ -671,3 +672,16 @@ def test_the_train_chart_says_why_training_figures_sit_below_validation():
     # Targets 91% sure of the right class (label smoothing 0.1 over 10 classes): entropy 0.50.
     assert "only 91% sure of the right class" in sprint and "cannot fall below 0.50" in sprint
     assert "smoothing" not in why_training_looks_worse(recipe("classic"))
+
+
+def test_while_the_machine_trains_run_lengths_say_why_they_have_no_time(app):
+    job = start_custom_run(app, digits=5_000, epochs=50)
+    try:
+        by_label(app.selectbox, "Network").set_value("resnet44").run()  # a net not timed on this server yet
+        assert any(c.value.startswith("No times yet: this machine is training") for c in app.caption)
+        assert all(
+            option.endswith("passes") or option.endswith("pass") or option == "Custom"
+            for option in by_label(app.radio, "How long").options
+        )
+    finally:
+        stop(job)

@@ -171,6 +171,11 @@ def _run_length(settings: TrainConfig) -> TrainConfig:
         key="train:length",
         help="Times are estimated from this network's speed, measured on this machine.",
     )
+    if all(estimated_run_seconds(preset.apply(settings)) is None for preset in RUN_LENGTHS.values()):
+        st.caption(
+            "No times yet: this machine is training (timing a network now would slow that run down), or these "
+            "settings do not fit in its memory."
+        )
     if length != CUSTOM:
         return RUN_LENGTHS[length].apply(settings)
     c1, c2 = st.columns(2)
