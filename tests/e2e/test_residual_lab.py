@@ -30,7 +30,7 @@ def test_the_lab_opens_on_results_measured_in_advance(page, app_url, screenshots
 def test_train_the_twins_see_both_curves_grow_then_run_a_lesion(page, fresh_app_url, screenshots):
     page.goto(f"{fresh_app_url}/residual_lab", wait_until="domcontentloaded", timeout=90_000)
     page.get_by_role("button", name="Run it live").first.wait_for(timeout=60_000)
-    choose(page, "Training digits", "4,000 digits")  # 63 steps: the curves still grow between two looks
+    choose(page, "Training digits", "10,000 digits")  # 157 steps: the curves still grow between two looks
     choose(page, "Depth", "20 layers (resnet20)")
     page.get_by_role("button", name="Train the twins").click()
     page.wait_for_function(f"(() => {{ const p = {TWIN_POINTS_JS}; return p[0] > 0 && p[1] > 0; }})()", timeout=60_000)
