@@ -80,3 +80,5 @@ except Exception:  # noqa: BLE001 - a page's fault must not show a class a trace
         "Something went wrong on this page. Your drawing, your models and your runs are kept: try again, "
         "or choose another page or model. (The details are in the server's log.)"
     )
+finally:  # also after st.stop() or a page switch, which end a page early
+    follow.publish_if_leading(navigation.url_path)

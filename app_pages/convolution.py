@@ -46,6 +46,8 @@ left, right = st.columns([1, 2])
 with left:
     x = drawing_or_test_image(chosen.dataset, name="conv")
     channels = chosen.model.conv1.out_channels
+    # A followed teacher's filter may be one this model lacks: a model with fewer filters shows its last.
+    st.session_state["conv:filter"] = min(st.session_state["conv:filter"], channels - 1)
     channel = st.slider(
         "Filter", 0, channels - 1, key="conv:filter", help=f"the first layer has {channels} filters", on_change=_restart
     )

@@ -1,5 +1,7 @@
 """The Residual Lab page through Streamlit's AppTest, with ResNet-8 twins on 1,000 real digits."""
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -35,6 +37,12 @@ def choose(app, digits="1,000 digits", depth="resnet8", epochs=1):
     by_label(app.number_input, "Epochs").set_value(epochs)
     by_label(app.selectbox, "Depth").set_value(depth)
     app.run()
+
+
+def ratio_chart(app) -> dict:
+    """The ‖F(x)‖ / ‖x‖ bars of Inside a block, as Plotly's figure."""
+    figures = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    return next(f for f in figures if "‖" in json.dumps(f["layout"]["yaxis"].get("title", ""), ensure_ascii=False))
 
 
 def markdown(app) -> str:
@@ -151,6 +159,13 @@ def test_the_lab_opens_on_the_results_measured_in_advance_and_can_still_run_them
     assert "with nothing removed the residual net scores" in text  # no button to press: it was measured too
     assert sum(f"Measured in advance on {ref.machine}" in c.value for c in app.caption) == 2  # twins and sweep
     assert jobs.find(twin_key("resnet56", DEFAULTS["lab:digits"], 1)) is None  # nothing trains
+
+    # Inside a block, the model in use (a 20-layer starter) is charted alone, not under the 56-layer twins' blocks.
+    net = by_label(app.radio, "Network")
+    net.set_value(next(o for o in net.options if o.startswith("model in use"))).run()
+    blocks = by_label(app.select_slider, "Block").options
+    assert len(blocks) == 9 and not app.exception
+    assert [(bars["name"], bars["x"]) for bars in ratio_chart(app)["data"]] == [(net.value, blocks)]
 
     # A student may not start it: as measured in advance it takes longer than the teacher allows them.
     next(b for b in app.button if b.label == "Run it live").click().run()

@@ -1,73 +1,36 @@
 """Follow the teacher: while the teacher leads, every student's screen goes where the projector goes.
 
 The teacher's session, with "Lead the class" on, publishes what its screen shows: the page, the runs
-its URL names (a training run, the lab's twins or sweep) and the Residual Lab's settings, which pick
-the lab's shared run. Every other session looks every few seconds; when the lead has moved since it
-last looked (or it has just opened), it takes the lead's settings and goes to the lead's page, with
-the same runs in its URL. Between two moves a student may wander; "Follow the teacher" off leaves
-the lead alone altogether.
+its URL names (a training run, the lab's twins or sweep), the Residual Lab's settings, which pick
+the lab's shared run, and the picture the pages that look inside a model are showing (a test image,
+or the teacher's own drawing, which travels with the lead). Every other session looks every few
+seconds; when the lead has moved since it last looked (or it has just opened), it takes the lead's
+settings and goes to the lead's page, with the same runs in its URL. Between two moves a student may
+wander; "Follow the teacher" off leaves the lead alone altogether.
+
+On Draw & Predict and Teach it every student keeps drawing on their own canvas: the teacher's
+drawing reaches their screens on Convolution, Feature Maps and the lab's "Inside a block".
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import streamlit as st
 
 from ui import keys, teacher
+from ui.input_picker import DRAWING, PICKERS, TEACHERS_DRAWING, picker_keys
 from ui.jobs.session import SWEEP, TRAINING, TWINS, still_connected
+from ui.lead import FOLLOWING, presenter
 from ui.lesson import page_of
 
 LOOK_EVERY = 5.0  # seconds: thirty phones looking cost the server about 3% of a core, and a move arrives within this
-FOLLOWED_SETTINGS = ("lab:digits", "lab:epochs", "lab:depth", "lab:depths")  # they pick the lab's shared run
+LAB_SETTINGS = ("lab:digits", "lab:epochs", "lab:depth", "lab:depths")  # they pick the lab's shared run
+CONVOLUTION_SETTINGS = ("conv:filter", "conv:show")  # not the filter's place: a move per step would rerun every phone
+FOLLOWED_SETTINGS = LAB_SETTINGS + CONVOLUTION_SETTINGS + tuple(key for name in PICKERS for key in picker_keys(name))
 RUN_SLOTS = (TRAINING, TWINS, SWEEP)
 LEADING = "follow:leading"  # the teacher's toggle
-FOLLOWING = "follow:following"  # a student's toggle
 SEEN = "follow:seen"  # the lead's move this session last took
-MOVED = "follow:moved"  # the teacher has just moved this screen: say so once
-
-
-@dataclass(frozen=True)
-class Lead:
-    page: str  # the page's URL path ("residual_lab"; "" for the first page)
-    runs: dict[str, str] = field(default_factory=dict)  # URL slot -> run id, as the teacher's URL names them
-    settings: dict[str, object] = field(default_factory=dict)  # widget key -> value
-    move: int = 0  # counts the lead's changes
-    connected: Callable[[], bool] | None = None  # whether the teacher's session is still there
-
-
-class Presenter:
-    """The one lead of this server, written by the teacher's session, read by everyone's."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._lead: Lead | None = None
-
-    def lead(self) -> Lead | None:
-        """The lead, None when nobody leads or the teacher's session has closed (a closed laptop leads no one)."""
-        with self._lock:
-            lead = self._lead
-        if lead is not None and lead.connected is not None and not lead.connected():
-            return None
-        return lead
-
-    def publish(
-        self, page: str, runs: dict[str, str], settings: dict[str, object], connected: Callable[[], bool] | None
-    ) -> None:
-        with self._lock:
-            last = self._lead
-            if last is not None and (last.page, last.runs, last.settings) == (page, runs, settings):
-                return
-            self._lead = Lead(page, runs, settings, (last.move + 1) if last else 1, connected)
-
-    def stop(self) -> None:
-        with self._lock:
-            self._lead = None
-
-
-presenter = Presenter()
+MOVED = "follow:moved"  # what the teacher has just changed on this screen: said once
+HERE = "follow:here"  # the URL path of the page this session runs
 
 
 def lead_or_follow(page: str) -> None:
@@ -80,8 +43,6 @@ def lead_or_follow(page: str) -> None:
             on_change=_stop_leading,
             help="Students' screens go to this page, this run and these Residual Lab settings whenever you move.",
         )
-        if st.session_state.get(LEADING) and page_of(page) is not None:  # the Teacher page is not the class's
-            presenter.publish(page, _runs_in_url(), _settings(), still_connected())
         return
     if presenter.lead() is None:
         _look_out()  # for a lead that starts later
@@ -90,9 +51,18 @@ def lead_or_follow(page: str) -> None:
     # No help icon: on a phone a tap on it lands on the switch and turns following off.
     st.toggle("Follow the teacher", key=FOLLOWING)
     st.caption("On: your screen goes where the teacher's goes. Off: explore on your own.")
-    if st.session_state.pop(MOVED, False):
-        st.toast("Your teacher moved the class here.", icon=":material/co_present:")
+    st.session_state[HERE] = page
+    moved = st.session_state.pop(MOVED, None)
+    if moved:
+        st.toast(moved, icon=":material/co_present:")
     _look_out()
+
+
+def publish_if_leading(page: str) -> None:
+    """After a page has run (so what it chose, such as a random test image, is in session state): while the
+    teacher leads, make this screen the class's lead. The Teacher page is not the class's."""
+    if teacher.is_teacher() and st.session_state.get(LEADING) and page_of(page) is not None:
+        presenter.publish(page, _runs_in_url(), _settings(), still_connected(), st.session_state.get(keys.DRAWING))
 
 
 def _stop_leading() -> None:
@@ -105,7 +75,10 @@ def _runs_in_url() -> dict[str, str]:
 
 
 def _settings() -> dict[str, object]:
-    return {key: st.session_state[key] for key in FOLLOWED_SETTINGS if key in st.session_state}
+    """The followed settings as a student's widgets take them: the teacher's own drawing is, to a student,
+    the teacher's drawing."""
+    settings = {key: st.session_state[key] for key in FOLLOWED_SETTINGS if key in st.session_state}
+    return {key: TEACHERS_DRAWING if value == DRAWING else value for key, value in settings.items()}
 
 
 @st.fragment(run_every=LOOK_EVERY)
@@ -114,7 +87,8 @@ def _look_out() -> None:
     if lead is None or not st.session_state.get(FOLLOWING, True) or st.session_state.get(SEEN) == lead.move:
         return
     st.session_state[SEEN] = lead.move
-    st.session_state[MOVED] = True
+    same_page = st.session_state.get(HERE) == lead.page
+    st.session_state[MOVED] = "Your teacher changed this page." if same_page else "Your teacher moved the class here."
     for key, value in lead.settings.items():
         st.session_state[key] = value
     kept: set[str] = st.session_state.setdefault(keys.KEPT_WIDGETS, set())

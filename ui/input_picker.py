@@ -1,5 +1,5 @@
-"""The one input picker for looking inside a model: the student's current drawing, or a test image
-chosen at random, by class or by its number."""
+"""The one input picker for looking inside a model: the student's current drawing, the teacher's (while
+the student follows a leading teacher), or a test image chosen at random, by class or by its number."""
 
 from __future__ import annotations
 
@@ -11,10 +11,19 @@ from resnet_core.data.augment import to_model_input
 from resnet_core.data.datasets import DATASETS, DatasetUnavailable
 from resnet_core.digits.preprocess import EmptyDrawing, preprocess_canvas
 from ui import keys, widget_state
+from ui.lead import teachers_drawing
 from ui.resources import test_split
 
-DRAWING, TEST_IMAGE = "Current drawing", "Test image"
+DRAWING, TEACHERS_DRAWING, TEST_IMAGE = "Current drawing", "Teacher's drawing", "Test image"
 PICKS = ("random", "by class", "by index")
+PICKERS = ("conv", "maps", "anatomy")  # the pages' pickers: Convolution, Feature Maps, the lab's Inside a block
+
+
+def picker_keys(name: str) -> tuple[str, ...]:
+    """Everything that says which input picker `name` shows, for a follower to take from the teacher."""
+    return tuple(f"{name}:{part}" for part in ("input", "pick", "class", "nth", "index")) + (
+        f"{keys.TEST_IMAGE}:{name}",
+    )
 
 
 def drawing_or_test_image(dataset: str, name: str) -> torch.Tensor | None:
@@ -23,14 +32,17 @@ def drawing_or_test_image(dataset: str, name: str) -> torch.Tensor | None:
     dataset: where test images come from (the one the model learned, so they mean something to it).
     name: the page's picker, so each page keeps its own choice.
     """
-    drawing = st.session_state.get(keys.DRAWING)
-    sources = [DRAWING, TEST_IMAGE] if drawing is not None else [TEST_IMAGE]
+    drawings = {TEACHERS_DRAWING: teachers_drawing(), DRAWING: st.session_state.get(keys.DRAWING)}
+    sources = [source for source, drawing in drawings.items() if drawing is not None] + [TEST_IMAGE]
     widget_state.set_defaults(
         {f"{name}:input": sources[0], f"{name}:pick": PICKS[0], f"{name}:class": 0, f"{name}:index": 0}
     )
-    if st.radio("Input", sources, horizontal=True, key=f"{name}:input") == DRAWING:
+    if st.session_state[f"{name}:input"] not in sources:  # a drawing cleared since, or a teacher no longer leading
+        st.session_state[f"{name}:input"] = sources[0]
+    source = st.radio("Input", sources, horizontal=True, key=f"{name}:input")
+    if source != TEST_IMAGE:
         try:
-            return preprocess_canvas(drawing).tensor
+            return preprocess_canvas(drawings[source]).tensor
         except EmptyDrawing as err:
             st.info(f"{err} (on the Draw & Predict page)")
             return None
@@ -55,11 +67,22 @@ def _test_image_index(labels: torch.Tensor, dataset: str, name: str) -> int:
     elif how == "by class":
         label = st.selectbox("Class", range(len(classes)), format_func=classes.__getitem__, key=f"{name}:class")
         members = (labels == label).nonzero().flatten()
-        nth = st.slider("Which one", 0, len(members) - 1, 0)
-        st.session_state[chosen] = int(members[nth])
-    elif (
-        st.button("Another random image", icon=":material/casino:", key=f"{name}:random")
-        or chosen not in st.session_state
-    ):
-        st.session_state[chosen] = int(np.random.default_rng().integers(len(labels)))
+        nth = f"{name}:nth"
+        st.session_state[nth] = min(st.session_state.get(nth, 0), len(members) - 1)  # a teacher's on another set
+        st.session_state[chosen] = int(members[st.slider("Which one", 0, len(members) - 1, key=nth)])
+    else:
+        st.button(
+            "Another random image",
+            icon=":material/casino:",
+            key=f"{name}:random",
+            on_click=_draw,
+            args=(chosen, len(labels)),
+        )
+    if chosen not in st.session_state:
+        _draw(chosen, len(labels))
     return min(st.session_state[chosen], len(labels) - 1)
+
+
+def _draw(chosen: str, count: int) -> None:
+    """A random test image, drawn as the button's callback: before the page runs, as other widgets' values are."""
+    st.session_state[chosen] = int(np.random.default_rng().integers(count))

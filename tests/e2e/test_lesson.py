@@ -1,12 +1,12 @@
 """A lesson led from the projector: a phone that joins lands where the teacher is and follows each move,
-until its student switches following off. A server of its own: a lead is the whole server's."""
+the teacher's drawing included, until its student switches following off. A server of its own: a lead is the whole server's."""
 
 import re
 import time
 
 from playwright.sync_api import expect
 
-from tests.e2e.harness import TEACHER_CODE, wait_until_idle
+from tests.e2e.harness import CANVAS, TEACHER_CODE, draw, wait_until_idle
 from ui.follow import LOOK_EVERY
 
 DEPTH = "[data-testid=stSelectbox]:has-text('Depth')"
@@ -39,8 +39,15 @@ def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stop
         teacher.locator(DEPTH).click()
         teacher.get_by_role("option", name="8 layers (resnet8)").click()
         expect(depth).to_have_value("8 layers (resnet8)", timeout=60_000)
+        # The teacher draws a 1; the phone, on Convolution, looks at the teacher's drawing, not a test digit.
+        teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Draw & Predict").click()
+        teacher.locator(CANVAS).wait_for()
+        draw(teacher, [[(140, 40), (140, 240)]])
+        expect(teacher.get_by_text("Prediction")).to_be_visible()
         teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Convolution").click()
         expect(phone).to_have_url(re.compile(r"/convolution"), timeout=60_000)
+        expect(phone.get_by_role("radio", name="Teacher's drawing")).to_be_checked(timeout=60_000)
+        expect(phone.get_by_text(re.compile("test image #"))).to_have_count(0)
 
         phone.get_by_test_id("stExpandSidebarButton").click()  # a phone's sidebar starts folded away
         phone.locator("[data-testid=stSidebar]").get_by_text("Follow the teacher").click()  # off: explore alone
