@@ -6,9 +6,16 @@ import streamlit as st
 from resnet_core.networks.layer_tables import format_count
 from resnet_core.networks.resnet import ARCHITECTURES, STEMS
 from ui import architecture_view, diagrams, widget_state
+from ui.models.model_list import active_model
 from ui.resources import architecture_comparison, architecture_summary
+from ui.teacher_note import teacher_note
 
-widget_state.set_defaults({"architecture:arch": "resnet18", "architecture:stem": "imagenet", "architecture:depth": 2})
+# It opens on the model in use, the net every other page shows.
+in_use = active_model()
+opens_on = (
+    (in_use.arch, in_use.stem) if in_use is not None and in_use.arch in ARCHITECTURES else ("resnet18", "imagenet")
+)
+widget_state.set_defaults({"architecture:arch": opens_on[0], "architecture:stem": opens_on[1], "architecture:depth": 2})
 
 
 def stem_of_arch() -> None:
@@ -17,6 +24,13 @@ def stem_of_arch() -> None:
 
 
 st.title("Architecture")
+teacher_note(
+    "A ResNet is built in stages: a **stem** that first looks at the picture, then **stages** of blocks, each "
+    "block with a shortcut around it, then one layer that gives an answer per class. Each stage after the first "
+    "halves the picture's height and width and doubles its channels.",
+    "the output shape of each stage: the picture shrinks while the channels grow, so later layers know less "
+    "about *where* and more about *what*.",
+)
 left, right = st.columns([2, 1])
 arch = left.selectbox(
     "Network",

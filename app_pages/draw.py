@@ -5,15 +5,17 @@ import time
 import streamlit as st
 
 from resnet_core.data.datasets import DATASETS
-from resnet_core.digits.preprocess import SMALL_DIGIT, EmptyDrawing, NoDigitFound, preprocess_canvas
+from resnet_core.digits.preprocess import BOX, SMALL_DIGIT, EmptyDrawing, NoDigitFound, preprocess_canvas
 from resnet_core.digits.reading import read_digit
 from resnet_core.files.images import InvalidImage, load_image
+from resnet_core.training.config import smoothed_target
 from ui import charts, keys, widget_state
 from ui.attribution_view import where_it_looks
 from ui.drawing.canvas import drawing_canvas
 from ui.drawing.thumbnails import square_thumbnail
 from ui.models.model_list import ModelEntry, predictor_for
 from ui.models.picker import pick_model
+from ui.teacher_note import teacher_note
 
 widget_state.set_defaults({"draw:mode": "Draw", "draw:pen": 20})
 
@@ -86,6 +88,13 @@ def draw_and_answer(chosen: ModelEntry) -> None:
         )
         if chosen.dataset != "mnist":
             st.caption(f"This model was trained on {dataset.title}: it answers with those classes, whatever is drawn.")
+        if chosen.label_smoothing > 0:
+            aim = smoothed_target(chosen.label_smoothing, len(dataset.classes))
+            st.caption(
+                f"Why not 100% sure? This model learned with label smoothing: its targets gave the right answer "
+                f"{aim:.0%} and shared the rest among the others, so about {aim:.0%} is as sure as "
+                "it was taught to be."
+            )
         st.markdown("**What the model sees**: the drawing prepared the way MNIST's digits were")
         st.image([square_thumbnail(step) for step in prepared.steps.values()], caption=list(prepared.steps), width=120)
         where_it_looks(chosen, prepared.tensor, best, dataset.classes, key="draw:where")
@@ -113,3 +122,10 @@ def _prepared(image, mode: str, chosen: ModelEntry):
 
 
 draw_and_answer(chosen)
+# Below the canvas and the answer, which a phone must show on its first screen.
+teacher_note(
+    "The network never saw your handwriting. Your drawing is made to look like MNIST's digits (cut out, "
+    f"shrunk to fit {BOX}×{BOX}, centred on 28×28), and the network gives each of the ten digits a probability.",
+    "the bars of the digits it did not choose: a digit drawn carelessly shares its probability with the "
+    "digits it resembles.",
+)

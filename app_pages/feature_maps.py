@@ -8,8 +8,16 @@ from ui.attribution_view import where_it_looks
 from ui.input_picker import drawing_or_test_image
 from ui.models.model_list import active_model, session_models
 from ui.models.picker import offer_quick_training
+from ui.teacher_note import teacher_note
 
 st.title("Feature Maps")
+teacher_note(
+    "Every layer turns the picture into many pictures, one per **channel**: each shows where that layer's "
+    "filter found its pattern. Early layers still look like the digit; deeper ones are smaller and show "
+    "*what* was found more than *where*.",
+    "how the digit's outline is clear in the first layer and fades into a few bright spots in the last; "
+    "and, below, the parts of the input that decided the answer.",
+)
 if active_model() is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
     st.stop()

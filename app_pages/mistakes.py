@@ -16,8 +16,15 @@ from ui.confusion_view import GALLERY_SIZE, confusion_section
 from ui.models.examination import EXAMINED, examine
 from ui.models.model_list import active_model
 from ui.models.picker import offer_quick_training
+from ui.teacher_note import teacher_note
 
 st.title("Why it fails")
+teacher_note(
+    "Even a network that gets 99 digits in 100 right makes mistakes. Here it is tested on digits it never saw "
+    "in training, and every mistake is kept: the grid counts which digit was shown against which it answered.",
+    "the squares off the diagonal of the grid, the pairs it mixes up, and the hardest digits at the bottom: "
+    "would you have read them right?",
+)
 chosen = active_model()
 if chosen is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
@@ -44,8 +51,9 @@ st.caption(
 cols = st.columns(3)
 cols[0].metric(f"Right, of these {EXAMINED:,}", f"{result.accuracy:.2f}%")
 cols[1].metric("Mistakes", f"{len(result.misclassified):,} of {EXAMINED:,}")
-weakest = min(range(len(classes)), key=result.per_class_accuracy.__getitem__)
-cols[2].metric("Weakest class", f"{classes[weakest]}: {result.per_class_accuracy[weakest]:.1f}%")
+lowest = min(result.per_class_accuracy)
+weakest = [classes[c] for c, right in enumerate(result.per_class_accuracy) if right == lowest]  # ties: all of them
+cols[2].metric("Weakest class" if len(weakest) == 1 else "Weakest classes", f"{', '.join(weakest)}: {lowest:.1f}%")
 
 st.subheader("Right per class")
 st.plotly_chart(charts.per_class_bars(result.per_class_accuracy, classes), config=charts.NO_TOOLBAR)

@@ -4,16 +4,16 @@ import streamlit as st
 
 from ui import architecture_view, diagrams
 from ui.lesson import path_from_overview
+from ui.teacher_note import teacher_note
 
 st.title("ResNet Explorer")
-st.markdown(
-    """
-A **residual network** is a stack of blocks that each learn a *correction* to their input
-rather than a whole new picture of it. A block computes some layers **F(x)** and then adds its
-input back: **out = ReLU(F(x) + x)**. If a block has nothing useful to add, it can learn
-F(x) ≈ 0 and pass its input through untouched. That shortcut lets gradients flow straight back
-through dozens of blocks, which is why ResNets can be 152 layers deep and still train.
-"""
+teacher_note(
+    "A **residual network** is a stack of blocks that each learn a *correction* to their input rather than a "
+    "whole new picture of it. A block computes some layers **F(x)** and then adds its input back: "
+    "**out = ReLU(F(x) + x)**. If a block has nothing useful to add, it can learn F(x) ≈ 0 and pass its input "
+    "through untouched. That shortcut lets gradients flow straight back through dozens of blocks, which is why "
+    "ResNets can be 152 layers deep and still train.",
+    "the dashed arrow in each block below: the shortcut that carries x around the layers to the **+**.",
 )
 
 basic, bottleneck = st.columns(2)

@@ -8,9 +8,16 @@ from resnet_core.data.datasets import DATASETS
 from resnet_core.training.progress import format_duration
 from ui import charts, keys
 from ui.models.run_table import all_runs, mult_adds
+from ui.teacher_note import teacher_note
 from ui.training.form import settings_of
 
 st.title("Runs")
+teacher_note(
+    "Every network this server knows, in one table: the starters, the class's own runs, and the Residual "
+    "Lab's twins, each with how it was trained and what it scored.",
+    "pairs that differ only in their shortcuts (the lab's twins, or a run with **Shortcuts** off): which "
+    "learned more, and which took longer.",
+)
 st.caption(
     "The starter models, the checkpoints saved in the checkpoints folder, the runs finished on this server "
     "(the four newest) and the Residual Lab's twins. Choose runs below the table to compare them; choose one "

@@ -9,6 +9,7 @@ from ui import charts, keys, teaching, widget_state
 from ui.drawing.canvas import clear_canvas, drawing_canvas, take_drawing
 from ui.models.model_list import active_model
 from ui.models.picker import offer_quick_training
+from ui.teacher_note import teacher_note
 
 DEFAULT_NAMES = "circle, cross, heart"
 NOTICE = "teach:notice"  # why the last drawing could not be added, shown once
@@ -22,6 +23,12 @@ chosen = active_model()
 if chosen is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
     st.stop()
+teacher_note(
+    "A network that learned digits already knows strokes, curves and corners. Here a copy of it learns new "
+    "symbols of yours from about five drawings each: its layers keep what they learned, and only a new last "
+    "layer (or the last stage too) learns.",
+    "how few drawings it needs, and which of your symbols it still confuses.",
+)
 st.caption(
     f"A copy of {chosen.label} ({chosen.arch}) learns your symbols; the model in use is never changed. "
     "Draw about five examples of each, press Teach, then try it."

@@ -10,11 +10,18 @@ from ui.jobs.job import QUEUED
 from ui.jobs.session import TRAINING, session_job, session_token, start_job
 from ui.jobs.status_view import job_status, poll_seconds, rerun_once_started
 from ui.resources import estimated_run_seconds, missing_data_message, test_split
+from ui.teacher_note import teacher_note
 from ui.training import form as train_form
 from ui.training import view as training_view
 from ui.training.work import TrainingWork
 
 st.title("Train")
+teacher_note(
+    "Training shows the network the training digits a batch at a time; after each batch every weight moves a "
+    "little in the direction that makes its answers less wrong. One pass over all the digits is an **epoch**.",
+    "the loss falling and the accuracy rising, and the validation line: digits held out and never trained on, "
+    "so it shows what the network learned rather than what it memorised.",
+)
 # A past run to repeat (the Runs page) replaces the settings; otherwise each keeps its value or default.
 st.session_state.update(st.session_state.pop(keys.TRAIN_PREFILL, {}))
 widget_state.set_defaults(train_form.DEFAULTS)

@@ -5,6 +5,7 @@ import torch
 
 from resnet_core.data.datasets import (
     DEBIAN_FASHION_DIR,
+    TRAINING_SET_SIZE,
     DatasetUnavailable,
     DeviceBatches,
     MNISTDataLoader,
@@ -19,6 +20,7 @@ def test_full_splits_have_mnist_shapes(data_dir):
     train_x, train_y = load_split("mnist", train=True, data_dir=data_dir, download=False)
     test_x, test_y = load_split("mnist", train=False, data_dir=data_dir, download=False)
     assert train_x.shape == (60_000, 28, 28) and train_x.dtype == torch.uint8
+    assert len(train_y) == TRAINING_SET_SIZE  # what the app's sentences count
     assert test_x.shape == (10_000, 28, 28) and test_y.shape == (10_000,)
     assert train_y.bincount().tolist()[:3] == [5923, 6742, 5958]
     # The well-known normalisation constants come from these very pixels.

@@ -78,8 +78,14 @@ def test_every_page_renders_without_exception_for_a_model_trained_on_the_test_de
     assert app.session_state[keys.ACTIVE_MODEL].model is trained_resnet18.model
 
 
-def test_architecture_table_has_the_rows_torchinfo_reports(app):
+def test_architecture_opens_on_the_model_in_use_and_tables_the_rows_torchinfo_reports(app):
     app.switch_page("app_pages/architecture.py").run()
+    from ui.models.model_list import starter_models
+
+    in_use = starter_models()[0]  # a new session's model in use
+    opened_on = [next(s for s in app.selectbox if s.label.startswith(label)).value for label in ("Network", "Stem")]
+    assert opened_on == [in_use.arch, in_use.stem]  # the net every other page shows
+    next(s for s in app.selectbox if s.label == "Network").set_value("resnet18").run()
     expected = layer_table(resnet18(), depth=2).rows
     table = next(
         df.value for df in app.dataframe if "multiply-adds" in df.value.columns and "trainable" in df.value.columns

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import plotly.colors
@@ -11,14 +13,39 @@ from plotly.subplots import make_subplots
 
 from resnet_core.training.trainer import EpochStats, StepProgress, ValidationCheck
 
+Figures = go.Figure | tuple[go.Figure, ...] | list[go.Figure]
+
 # Plotly's toolbar sits over a chart's title on a phone; dragging still zooms, a double tap resets.
 NO_TOOLBAR = {"displayModeBar": False}
 # No Plotly template: st.plotly_chart draws every chart in the app's theme anyway, and validating a
 # template made up most of a chart's cost (15 ms of 18 per probability chart, per stroke in class).
-# 15 px text, ticks included: readable from a classroom's back row on a projector.
-_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), font=dict(size=15))
+# 15 px text, ticks included, in the body text's colour rather than the theme's light grey: readable
+# from a classroom's back row on a projector.
+TEXT = dict(size=15, color="#31333f")
+_LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), font=TEXT)
 
 
+def readable(build: Callable[..., Figures]) -> Callable[..., Figures]:
+    """A figure builder whose figures' axes, legend and colour bars read at TEXT's size and colour.
+
+    Streamlit's chart theme gives each of those its own 12 px grey, which layout.font does not reach:
+    only the figure's own settings on each of them beat the theme."""
+
+    @functools.wraps(build)
+    def built(*args, **kwargs) -> Figures:
+        figures = build(*args, **kwargs)
+        for fig in [figures] if isinstance(figures, go.Figure) else figures:
+            fig.update_xaxes(tickfont=TEXT, title_font=TEXT)
+            fig.update_yaxes(tickfont=TEXT, title_font=TEXT)
+            fig.update_layout(legend_font=TEXT, title_font=TEXT)
+            fig.update_coloraxes(colorbar_tickfont=TEXT, colorbar_title_font=TEXT)
+            fig.update_traces(colorbar_tickfont=TEXT, colorbar_title_font=TEXT, selector=dict(type="heatmap"))
+        return figures
+
+    return built
+
+
+@readable
 def training_curves(
     steps: list[StepProgress], epochs: list[EpochStats], checks: Sequence[ValidationCheck] = ()
 ) -> go.Figure:
@@ -69,6 +96,7 @@ def training_curves(
     return fig
 
 
+@readable
 def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...]) -> go.Figure:
     best = int(np.argmax(probabilities))
     colors = ["#e6550d" if i == best else "#9ecae1" for i in range(len(classes))]
@@ -87,6 +115,7 @@ def probability_bars(probabilities: np.ndarray, classes: tuple[str, ...]) -> go.
     return fig
 
 
+@readable
 def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.Figure:
     """Counts of (true, predicted) pairs: the right answers in grey, the mistakes in red on a log scale.
 
@@ -158,6 +187,7 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
 GRID_WIDTH = 470
 
 
+@readable
 def feature_grid(grid: np.ndarray, low: float, high: float) -> go.Figure:
     """Tiled channels on one colour scale (low..high) with its legend; NaN gaps stay blank.
 
@@ -182,6 +212,7 @@ def feature_grid(grid: np.ndarray, low: float, high: float) -> go.Figure:
     return fig
 
 
+@readable
 def channel_bars(channels: list[int], values: list[float], low: float, high: float) -> go.Figure:
     """A 1×1 layer: one bar per channel, coloured on the same scale a grid would use."""
     fig = go.Figure(
@@ -207,6 +238,7 @@ def channel_bars(channels: list[int], values: list[float], low: float, high: flo
     return fig
 
 
+@readable
 def per_class_bars(accuracies: list[float], classes: tuple[str, ...]) -> go.Figure:
     """Accuracy per class, the weakest in orange, the axis starting where the bars differ."""
     weakest = int(np.argmin(accuracies))
@@ -230,6 +262,7 @@ def per_class_bars(accuracies: list[float], classes: tuple[str, ...]) -> go.Figu
     return fig
 
 
+@readable
 def embedding_scatter(
     points: np.ndarray,
     labels: list[int],
@@ -290,6 +323,7 @@ def embedding_scatter(
     return fig
 
 
+@readable
 def run_curves(histories: dict[str, dict]) -> go.Figure:
     """Validation accuracy and training loss per epoch, one line per run (name -> its history)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Validation accuracy (%)", "Training loss"))
@@ -316,6 +350,7 @@ def run_curves(histories: dict[str, dict]) -> go.Figure:
     return fig
 
 
+@readable
 def accuracy_against(
     x: list[float], accuracy: list[float], names: list[str], chosen: list[bool], title: str
 ) -> go.Figure:
@@ -334,5 +369,16 @@ def accuracy_against(
             hovertemplate="%{customdata}: %{y:.2f}% at %{x:,.0f}<extra></extra>",
         )
     )
-    fig.update_layout(height=320, xaxis=dict(title=title, type="log"), yaxis=dict(title="test accuracy (%)"), **_LAYOUT)
+    axis = dict(title=title, type="log", tickvals=_one_two_five(x))
+    fig.update_layout(height=320, xaxis=axis, yaxis=dict(title="test accuracy (%)"), **_LAYOUT)
     return fig
+
+
+def _one_two_five(values: list[float]) -> list[float]:
+    """Ticks at 1, 2 and 5 times a power of ten around `values`, each at full size: Plotly's own log ticks
+    label the 2s and 5s in smaller type, too small for a projector."""
+    positive = [v for v in values if v > 0] or [1.0]
+    low, high = min(positive) / 1.5, max(positive) * 1.5
+    decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+    ticks = [m * 10.0**e for e in decades for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+    return ticks if len(ticks) >= 2 else [min(positive), max(positive)]  # values close together: label them

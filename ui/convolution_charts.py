@@ -8,7 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-_FONT = dict(size=15)
+from ui.charts import TEXT, readable
+
 _PLACE = dict(color="#e6550d", width=3)
 
 
@@ -19,10 +20,11 @@ def _limit(*maps: Tensor) -> float:
 def _square(fig: go.Figure, height: int) -> go.Figure:
     fig.update_yaxes(autorange="reversed", scaleanchor="x", constrain="domain", showticklabels=False)
     fig.update_xaxes(showticklabels=False, constrain="domain")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=_FONT)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), font=TEXT)
     return fig
 
 
+@readable
 def window_on(picture: Tensor, top: float, left: float, size: int, title: str, is_map: bool = False) -> go.Figure:
     """What the window slides over (the digit as the model gets it, or a map), its place outlined."""
     colours = dict(colorscale="RdBu", zmid=0) if is_map else dict(colorscale="gray")
@@ -32,6 +34,7 @@ def window_on(picture: Tensor, top: float, left: float, size: int, title: str, i
     return _square(fig, 340)
 
 
+@readable
 def map_so_far(done: Tensor, row: int, col: int, title: str) -> go.Figure:
     """The output map so far (pixels not yet computed blank), the pixel being computed outlined."""
     limit = _limit(done.nan_to_num())
@@ -52,6 +55,7 @@ def map_so_far(done: Tensor, row: int, col: int, title: str) -> go.Figure:
     return _square(fig, 340)
 
 
+@readable
 def number_grid(grid: Tensor, title: str, diverging: bool) -> go.Figure:
     """A small grid with its numbers written in: the patch, the weights or the products."""
     limit = _limit(grid)
@@ -74,6 +78,7 @@ def number_grid(grid: Tensor, title: str, diverging: bool) -> go.Figure:
     return _square(fig, 260 if k <= 3 else 360)
 
 
+@readable
 def filling_in(feature: Tensor, title: str) -> go.Figure:
     """The whole output map, revealed one row per frame when Play is pressed (in the browser)."""
     z = feature.numpy()
@@ -94,7 +99,7 @@ def filling_in(feature: Tensor, title: str) -> go.Figure:
         title=title,
         height=420,
         margin=dict(l=10, r=10, t=50, b=10),
-        font=_FONT,
+        font=TEXT,
         updatemenus=[
             dict(
                 type="buttons",

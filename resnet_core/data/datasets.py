@@ -45,6 +45,7 @@ DATASETS = {
         "images",
     ),
 }
+TRAINING_SET_SIZE = 60_000  # the training split of MNIST and of Fashion-MNIST alike
 RAW_FILES = (
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",

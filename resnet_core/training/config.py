@@ -109,3 +109,8 @@ def recipe(name: str, **overrides) -> TrainConfig:
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe {name!r}: choose one of {', '.join(RECIPES)}.")
     return replace(RECIPES[name], **overrides)
+
+
+def smoothed_target(label_smoothing: float, classes: int) -> float:
+    """The probability a label-smoothed target gives the right class: what the trained net aims for, not 1."""
+    return 1 - label_smoothing + label_smoothing / classes

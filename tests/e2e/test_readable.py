@@ -25,6 +25,14 @@ VIEWS = {
 }
 MIN_DIAGRAM_TEXT_PX = 14  # on the projector
 MIN_TABLE_TEXT_PX = 16  # the plain tables' cells, as body text
+MIN_CHART_TEXT_PX = 14  # charts' tick labels
+MIN_NOTE_TEXT_PX = 18  # the teacher's sentences, a size up from body text
+# Each chart tick label's size in px and its colour's brightest channel (0-255): dark text reads on a projector.
+CHART_TICKS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot .xtick text, .js-plotly-plot .ytick text'))
+    .map(t => [parseFloat(getComputedStyle(t).fontSize), Math.max(...getComputedStyle(t).fill.match(/\\d+/g).map(Number))])"""
+DARKEST_TEXT = 100  # Streamlit's body text is rgb(49, 51, 63); its charts' own grey, rgb(128, 132, 149), is too light
+NOTE_TEXT_PX_JS = """() => Array.from(document.querySelectorAll('[class*=st-key-teacher-note] p'))
+    .map(p => parseFloat(getComputedStyle(p).fontSize))"""
 TABLE_TEXT_PX_JS = """() => Array.from(document.querySelectorAll('[data-testid=stTable] td, [data-testid=stTable] th'))
     .map(cell => parseFloat(getComputedStyle(cell).fontSize))"""
 # Rendered size of each Graphviz label: its font size times the drawing's scale on screen.
@@ -69,6 +77,10 @@ def test_every_page_reads_on_a_projector_and_a_phone(view, app_url, screenshots)
             assert all(size >= MIN_DIAGRAM_TEXT_PX for size in sizes), (page_name, min(sizes))
             cells = page.evaluate(TABLE_TEXT_PX_JS)
             assert all(size >= MIN_TABLE_TEXT_PX for size in cells), (page_name, min(cells))
+            ticks = page.evaluate(CHART_TICKS_JS)
+            assert all(size >= MIN_CHART_TEXT_PX and light <= DARKEST_TEXT for size, light in ticks), (page_name, ticks)
+            notes = page.evaluate(NOTE_TEXT_PX_JS)  # every page has the teacher's sentences, large
+            assert notes and all(size >= MIN_NOTE_TEXT_PX for size in notes), (page_name, notes)
             if page_name == "overview":
                 assert len(cells) >= 2 * 8  # both tables of networks, header and rows
         photograph(page, screenshots, f"{name}-{page_name}")

@@ -3,11 +3,11 @@ curves grow, and take blocks out."""
 
 from tests.e2e.harness import choose, wait_until_idle
 
-# Points drawn so far in the twin chart's training-loss lines: [residual, plain].
+# Points drawn so far in the twins' training-loss chart (the page's first): [residual, plain].
 TWIN_POINTS_JS = (
     "(() => { const plot = document.querySelector('.js-plotly-plot');"
-    " if (!plot || !plot.data || plot.data.length < 4) return [0, 0];"
-    " return [plot.data[0].x.length, plot.data[2].x.length]; })()"
+    " if (!plot || !plot.data || plot.data.length < 2) return [0, 0];"
+    " return [plot.data[0].x.length, plot.data[1].x.length]; })()"
 )
 
 
@@ -22,7 +22,9 @@ def test_the_lab_opens_on_results_measured_in_advance(page, app_url, screenshots
     page.get_by_text("with nothing removed the residual net scores").wait_for()
     wait_until_idle(page)
     assert page.get_by_role("button", name="Run it live").count() == 2
-    assert page.locator(".js-plotly-plot").count() >= 5  # twins, sweep, gradients, block parts and ratios, lesions
+    assert (
+        page.locator(".js-plotly-plot").count() >= 7
+    )  # twins and sweep (two each), gradients, block parts, ratios, lesions
     assert page.locator("[data-testid=stException]").count() == 0
     page.screenshot(path=screenshots / "residual_lab_in_advance.png", full_page=True)
 

@@ -15,21 +15,23 @@ from resnet_core.depth_study.twins import TWINS, SweepPoint, TwinSnapshot
 from resnet_core.inside.gradient_flow import GradientFlow
 from resnet_core.inside.lesion import LesionResult
 from resnet_core.inside.loss_slice import LossSlice
+from ui.charts import TEXT, readable
 
 COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
 NAMES = {"residual": "residual (with shortcuts)", "plain": "plain (no shortcuts)"}
-_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=dict(size=15))  # the app's theme, as ui.charts
-_LEGEND = dict(orientation="h", y=-0.22)
+_LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=TEXT)  # as ui.charts' figures
+_LEGEND = dict(orientation="h", y=-0.32)  # below the x axis title
 
 
-def twin_curves(snap: TwinSnapshot) -> go.Figure:
-    """Training loss per reported step and test accuracy per evaluation, both twins on each chart."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Training loss", "Test accuracy (%)"))
+@readable
+def twin_curves(snap: TwinSnapshot) -> tuple[go.Figure, go.Figure]:
+    """Training loss per reported step, and test accuracy per evaluation: both twins on each chart."""
+    loss, accuracy = _chart("Training loss"), _chart("Test accuracy (%)")
     for twin in TWINS:
         curves = snap.curves[twin]
         line = dict(color=COLORS[twin], width=3)
-        fig.add_trace(go.Scatter(x=curves.steps, y=curves.train_loss, name=NAMES[twin], line=line), 1, 1)
-        fig.add_trace(
+        loss.add_trace(go.Scatter(x=curves.steps, y=curves.train_loss, name=NAMES[twin], line=line))
+        accuracy.add_trace(
             go.Scatter(
                 x=curves.eval_steps,
                 y=curves.test_accuracy,
@@ -37,43 +39,47 @@ def twin_curves(snap: TwinSnapshot) -> go.Figure:
                 mode="lines+markers",
                 line=line,
                 showlegend=False,
-            ),
-            1,
-            2,
+            )
         )
-    fig.update_xaxes(title_text="training step", range=[0, max(snap.total_steps, 1) * 1.03])
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(range=[0, 100], row=1, col=2)
-    fig.update_layout(height=380, legend=_LEGEND, **_LAYOUT)
-    return fig
+    for fig in (loss, accuracy):
+        fig.update_xaxes(title_text="training step", range=[0, max(snap.total_steps, 1) * 1.03])
+    loss.update_yaxes(rangemode="tozero")
+    accuracy.update_yaxes(range=[0, 100])
+    return loss, accuracy
 
 
-def sweep_chart(points: list[SweepPoint]) -> go.Figure:
+@readable
+def sweep_chart(points: list[SweepPoint]) -> tuple[go.Figure, go.Figure]:
     """Training loss and test accuracy after training, against depth, residual vs plain."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Final training loss", "Test accuracy (%)"))
+    loss, accuracy = _chart("Final training loss"), _chart("Test accuracy (%)")
     depths = [p.depth for p in points]
     for twin in TWINS:
         marker = dict(color=COLORS[twin], size=12)
         line = dict(color=COLORS[twin], width=3)
-        fig.add_trace(
-            go.Scatter(x=depths, y=[p.train_loss[twin] for p in points], name=NAMES[twin], marker=marker, line=line),
-            1,
-            1,
+        loss.add_trace(
+            go.Scatter(x=depths, y=[p.train_loss[twin] for p in points], name=NAMES[twin], marker=marker, line=line)
         )
-        fig.add_trace(
-            go.Scatter(x=depths, y=[p.test_accuracy[twin] for p in points], marker=marker, line=line, showlegend=False),
-            1,
-            2,
+        accuracy.add_trace(
+            go.Scatter(x=depths, y=[p.test_accuracy[twin] for p in points], marker=marker, line=line, showlegend=False)
         )
-    fig.update_xaxes(title_text="layers", tickvals=depths)
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    for fig in (loss, accuracy):
+        fig.update_xaxes(title_text="layers", tickvals=depths)
+    loss.update_yaxes(rangemode="tozero")
     # From just below the lowest accuracy: on 0-100 a gap of a few points between nets near 99% vanishes.
     lowest = min(p.test_accuracy[twin] for p in points for twin in TWINS)
-    fig.update_yaxes(range=[max(0.0, math.floor(lowest) - 1), 100.5], row=1, col=2)
-    fig.update_layout(height=380, legend=_LEGEND, **_LAYOUT)
+    accuracy.update_yaxes(range=[max(0.0, math.floor(lowest) - 1), 100.5])
+    return loss, accuracy
+
+
+def _chart(title: str) -> go.Figure:
+    """One of a pair of charts that sit side by side on a projector and one under the other on a phone
+    (a single figure of two would give each half a phone's width)."""
+    fig = go.Figure()
+    fig.update_layout(title=dict(text=title), height=340, legend=_LEGEND, **_LAYOUT)
     return fig
 
 
+@readable
 def gradient_heatmaps(flows: dict[str, GradientFlow]) -> go.Figure:
     """Blocks x recorded steps of |dLoss/d(block output)|, both twins on one log colour scale."""
     titles = list(TWINS)  # short: two titles side by side must fit a phone
@@ -110,28 +116,32 @@ def gradient_heatmaps(flows: dict[str, GradientFlow]) -> go.Figure:
         **_LAYOUT,
     )
     fig.update_yaxes(autorange="reversed", type="category", title_text="block (first at the top)", col=1)
-    fig.update_xaxes(title_text="training step")
+    # One axis title, under the first half: on a phone each half is a third of the screen wide, and two
+    # titles would run into each other.
+    fig.update_xaxes(nticks=4)
+    fig.update_xaxes(title_text="training step", col=1)
     return fig
 
 
-def block_parts(shortcut: np.ndarray, branch: np.ndarray, output: np.ndarray, residual: bool) -> go.Figure:
-    """Three channel grids on one signed colour scale: what the shortcut carries, F(x), the output."""
+@readable
+def block_parts(shortcut: np.ndarray, branch: np.ndarray, output: np.ndarray, residual: bool) -> list[go.Figure]:
+    """Three channel grids on one signed colour scale: what the shortcut carries, F(x), the output; one figure
+    each, so that a phone, which stacks them, shows each at its full width. The scale's bar is on the last."""
     titles = ("x", "F(x)", "relu(F(x) + x)") if residual else ("x (not added)", "F(x)", "relu(F(x))")
-    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.03)
     values = np.concatenate([a[np.isfinite(a)].ravel() for a in (shortcut, branch, output)])
     bound = float(np.abs(values).max()) if values.size else 1.0
-    for col, grid in enumerate((shortcut, branch, output), start=1):
-        fig.add_trace(go.Heatmap(z=grid, coloraxis="coloraxis", hoverongaps=False), 1, col)
-    fig.update_layout(
-        coloraxis=dict(colorscale="RdBu", cmin=-bound, cmax=bound, reversescale=True), height=330, **_LAYOUT
-    )
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    for col in (2, 3):
-        fig.update_yaxes(scaleanchor=f"x{col}", row=1, col=col)
-    fig.update_xaxes(visible=False)
-    return fig
+    figures = []
+    for title, grid in zip(titles, (shortcut, branch, output), strict=True):
+        fig = go.Figure(go.Heatmap(z=grid, coloraxis="coloraxis", hoverongaps=False))
+        scale = dict(colorscale="RdBu", cmin=-bound, cmax=bound, reversescale=True, showscale=title == titles[-1])
+        fig.update_layout(title=dict(text=title), coloraxis=scale, height=330, **_LAYOUT)
+        fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+        fig.update_xaxes(visible=False)
+        figures.append(fig)
+    return figures
 
 
+@readable
 def ratio_bars(ratios: dict[str, dict[str, float]]) -> go.Figure:
     """||F(x)|| / ||x|| per block, one bar series per twin given."""
     fig = go.Figure()
@@ -160,6 +170,7 @@ def ratio_bars(ratios: dict[str, dict[str, float]]) -> go.Figure:
     return fig
 
 
+@readable
 def lesion_chart(results: dict[str, list[LesionResult]]) -> go.Figure:
     """Test accuracy with one block removed, per block, residual vs plain; dashed: nothing removed."""
     fig = go.Figure()
@@ -187,6 +198,7 @@ def lesion_chart(results: dict[str, list[LesionResult]]) -> go.Figure:
     return fig
 
 
+@readable
 def loss_slices(slices: dict[str, LossSlice]) -> go.Figure:
     """Loss against the step along the random direction, both twins; the trained weights at 0."""
     fig = go.Figure()

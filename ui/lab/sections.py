@@ -61,6 +61,12 @@ def _poll(slot: str, key: tuple, token: str, running: bool) -> float | None:
     return poll_seconds(job, token) if running and job is not None else None
 
 
+def chart_pair(figures, name: str) -> None:
+    """Loss and accuracy side by side; a phone stacks the columns, so each chart keeps the screen's width."""
+    for column, figure, part in zip(st.columns(2), figures, ("loss", "accuracy"), strict=True):
+        column.plotly_chart(figure, key=f"{name}-{part}", config=NO_TOOLBAR)
+
+
 def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
     started = lab_job(TWINS, key)
     waiting = running and started is not None and started.status == QUEUED
@@ -78,8 +84,8 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
         if measured_in_advance(job):
             _in_advance_note(job)
         # One figure per change of the run, shared by everyone watching it.
-        figure = latest_per(work.twins, "curves", work.twins.updates, lambda: lab_charts.twin_curves(snap))
-        st.plotly_chart(figure, key="twin-curves", config=NO_TOOLBAR)
+        figures = latest_per(work.twins, "curves", work.twins.updates, lambda: lab_charts.twin_curves(snap))
+        chart_pair(figures, "twin")
         if snap.final:
             where = work.in_advance.machine if work.in_advance else None
             lab_view.twins_verdict(snap, arch, len(work.twins.data.test_labels), where)
@@ -104,7 +110,7 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
         if measured_in_advance(job):
             _in_advance_note(job)
         if points:
-            st.plotly_chart(lab_charts.sweep_chart(points), key="sweep-chart", config=NO_TOOLBAR)
+            chart_pair(lab_charts.sweep_chart(points), "sweep")
             lab_view.sweep_verdict(points, len(work.sweep.archs))
 
     panel()

@@ -71,7 +71,9 @@ def block_inspector(nets: dict, x) -> None:
         channel_grid(t, channels, columns=4, per_channel_scale=False).numpy()
         for t in (part.shortcut, part.branch, part.output)
     ]
-    st.plotly_chart(lab_charts.block_parts(*grids, residual=part.residual), key="anatomy-parts", config=NO_TOOLBAR)
+    figures = lab_charts.block_parts(*grids, residual=part.residual)
+    for column, figure, shown in zip(st.columns(3), figures, ("shortcut", "branch", "output"), strict=True):
+        column.plotly_chart(figure, key=f"anatomy-{shown}", config=NO_TOOLBAR)
     st.caption(
         f"{name}: the first {len(channels)} of {part.branch.shape[0]} channels, {part.branch.shape[1]}×"
         f"{part.branch.shape[2]} each; red positive, blue negative, white zero, one scale for all three. "
@@ -122,12 +124,18 @@ def lesion_section(run: TwinRun) -> None:
             "and a plain net has no shortcut to carry anything past them, so they cannot be removed at all."
         )
     intact = {twin: rows[0].accuracy for twin, rows in results.items()}
+    tested, total = len(_test_digits(run, LESION_DIGITS)[1]), len(run.data.test_labels)
+    part_of = (
+        f" (the first {tested:,} of the twins' {total:,}, so with nothing removed the scores differ a little from section 1's)"
+        if tested < total
+        else ""
+    )
     drops = {twin: mean_accuracy_drop(rows) for twin, rows in results.items()}
     made = {twin: [r for r in rows[1:] if r.accuracy is not None] for twin, rows in results.items()}
     worst = {twin: min(rows, key=lambda r: r.accuracy) for twin, rows in made.items()}
     little = {twin: sum(intact[twin] - r.accuracy < verdicts.LITTLE_LOSS for r in rows) for twin, rows in made.items()}
     st.markdown(
-        f"**Measured on {LESION_DIGITS} test digits:** with nothing removed the residual net scores "
+        f"**Measured on {tested:,} test digits**{part_of}: with nothing removed the residual net scores "
         f"{intact['residual']:.1f}% and the plain net {intact['plain']:.1f}%; the worst single removal left "
         f"{worst['residual'].accuracy:.1f}% ({worst['residual'].removed[0]}) and {worst['plain'].accuracy:.1f}% "
         f"({worst['plain'].removed[0]}). "

@@ -47,6 +47,7 @@ class ModelEntry:
     source: str  # its name in the model list: "Starter ResNet-20", "Run 1: resnet18 on 5,000 digits", ...
     test_accuracy: float | None  # percent
     dataset: str = "mnist"  # what it was trained on: names its classes
+    label_smoothing: float = 0.0  # of its training: a smoothed net is never trained to be 100% sure
 
     @property
     def label(self) -> str:
@@ -117,7 +118,8 @@ def from_checkpoint(checkpoint: Checkpoint, source: str) -> ModelEntry:
     accuracy = checkpoint.metrics.get("test_accuracy")
     dataset = checkpoint.config.dataset if checkpoint.config is not None else "mnist"
     stem = checkpoint.model.model_kwargs["stem"]
-    return ModelEntry(checkpoint.model, checkpoint.arch, stem, source, accuracy, dataset)
+    smoothing = checkpoint.config.label_smoothing if checkpoint.config is not None else 0.0
+    return ModelEntry(checkpoint.model, checkpoint.arch, stem, source, accuracy, dataset, smoothing)
 
 
 def load_shared_checkpoint(data: bytes) -> Checkpoint:

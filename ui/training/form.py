@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from resnet_core.data.datasets import DATASETS
+from resnet_core.data.datasets import DATASETS, TRAINING_SET_SIZE
 from resnet_core.networks.resnet import ARCHITECTURES, STEMS
 from resnet_core.training.config import SCHEDULERS, TrainConfig, recipe
 from resnet_core.training.precision import PRECISIONS
@@ -169,7 +169,9 @@ def _run_length(settings: TrainConfig) -> TrainConfig:
         format_func=lambda name: run_length_label(name, settings, estimated_run_seconds),
         horizontal=True,
         key="train:length",
-        help="Times are estimated from this network's speed, measured on this machine.",
+        help='Times are estimated from this network\'s speed, measured on this machine. "All" is the '
+        f"{TRAINING_SET_SIZE:,} training digits less the {RUN_LENGTHS['Quick'].validation_digits:,} held out to "
+        "draw the validation curve (the Residual Lab's twins draw no such curve and train on all of them).",
     )
     if all(estimated_run_seconds(preset.apply(settings)) is None for preset in RUN_LENGTHS.values()):
         st.caption(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from resnet_core.data.datasets import TRAINING_SET_SIZE
 from resnet_core.training.config import TrainConfig, recipe
 from resnet_core.training.progress import format_duration
 
@@ -33,7 +34,11 @@ class RunLength:
         )
 
     def describe(self) -> str:
-        digits = "all 55,000 digits" if self.digits is None else f"{self.digits:,} digits"
+        digits = (
+            f"all {TRAINING_SET_SIZE - self.validation_digits:,} digits"
+            if self.digits is None
+            else f"{self.digits:,} digits"
+        )
         return f"{digits} × {self.epochs} {'pass' if self.epochs == 1 else 'passes'}"
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from resnet_core.data.datasets import DATASETS
 from resnet_core.files.checkpoints import checkpoint_bytes, save_checkpoint
+from resnet_core.training.config import smoothed_target
 from ui import charts, keys
 from ui.caches import latest_per
 from ui.confusion_view import confusion_section
@@ -62,7 +63,7 @@ def why_training_looks_worse(config) -> str:
     )
     smoothing = config.label_smoothing
     if smoothing > 0:
-        sure, other = 1 - smoothing + smoothing / classes, smoothing / classes
+        sure, other = smoothed_target(smoothing, classes), smoothing / classes
         floor = -sure * math.log(sure) - (classes - 1) * other * math.log(other)  # the smoothed targets' entropy
         said += (
             f" The training loss is measured against targets only {sure:.0%} sure of the right class (label "
@@ -154,7 +155,13 @@ def run_model(job: Job) -> ModelEntry:
         digits = f"{config.train_subset:,}" if config.train_subset else "all"
         name = f"Run {job.id[:4]}: {network(config)} on {digits} {DATASETS[config.dataset].items}{stopped}"
         work.entry = ModelEntry(
-            work.result.model, config.arch, config.model_stem, name, work.result.test.accuracy, config.dataset
+            work.result.model,
+            config.arch,
+            config.model_stem,
+            name,
+            work.result.test.accuracy,
+            config.dataset,
+            config.label_smoothing,
         )
     return work.entry
 
