@@ -41,16 +41,30 @@ table = pd.DataFrame(
         "date": [r.date.strftime("%Y-%m-%d %H:%M") if r.date else "" for r in runs],
     }
 )
-st.dataframe(
-    table,
-    hide_index=True,
-    column_config={
-        "parameters": st.column_config.NumberColumn(format="localized"),
-        "multiply-adds": st.column_config.NumberColumn(format="localized"),
-        "test digits": st.column_config.NumberColumn(format="localized"),
-        "test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
-    },
+# What a class compares, as a plain table at body size (an interactive grid draws its text at 14 px, too
+# small for a projected room's back row); every column in the grid below it.
+st.table(
+    pd.DataFrame(
+        {
+            "name": table["name"],
+            "network": table["network"],
+            "test accuracy (%)": [f"{a:.2f}" if a is not None else "" for a in table["test accuracy (%)"]],
+            "test digits": [f"{int(d):,}" if pd.notna(d) else "" for d in table["test digits"]],
+            "training time": table["training time"],
+        }
+    ).set_index("name")
 )
+with st.expander("Every column: recipe, epochs, size, cost, device, date"):
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "parameters": st.column_config.NumberColumn(format="localized"),
+            "multiply-adds": st.column_config.NumberColumn(format="localized"),
+            "test digits": st.column_config.NumberColumn(format="localized"),
+            "test accuracy (%)": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
 chosen = st.multiselect(
     "Compare",
     range(len(runs)),

@@ -642,7 +642,12 @@ def test_runs_lists_starters_and_saved_files_compares_them_and_repeats_one_on_th
     bad_checkpoint(folder, "a text file", "notes.pt")  # unreadable: left out
     app.switch_page("app_pages/runs.py").run()
     assert not app.exception
-    table = app.dataframe[0].value
+    shown = app.table[0].value  # the class's table, at body size
+    assert shown.index.tolist()[:2] == ["Starter ResNet-20", "Starter plain-20"]
+    assert (
+        shown["test accuracy (%)"].tolist()[:2] == ["99.58", "99.52"] and shown["test digits"].tolist()[0] == "10,000"
+    )
+    table = app.dataframe[0].value  # every column
     # The server's finished runs follow (other tests' runs, in this process's shared registry), then the lab's twins.
     assert set(table["from"].tolist()[3:]) <= {"run on this server", "Residual Lab run", "Residual Lab, in advance"}
     assert table["from"].tolist()[-6:] == ["Residual Lab, in advance"] * 6  # 8, 20 and 56 layers, with and without

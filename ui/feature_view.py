@@ -97,6 +97,9 @@ def pick_model(models: list[ModelEntry], active: ModelEntry) -> ModelEntry:
     return models[position]
 
 
+LAYER = "maps:layer"  # the Feature Maps page's layer
+
+
 def answer_of(model: ResNet, x: torch.Tensor) -> int:
     """The class the model gives the input (1, 1, 28, 28)."""
     return int(predictor_for(model)(x)[0].argmax())
@@ -105,10 +108,14 @@ def answer_of(model: ResNet, x: torch.Tensor) -> int:
 def layer_section(model: ResNet, x: torch.Tensor) -> None:
     """Choose a layer; its figures, its strongest channels on one colour scale beside the input, a closer look."""
     names = feature_layer_names(model)
+    # Keyed, so that students following the teacher see the teacher's layer; another model's layer, which
+    # this one may lack, gives way to its first stage's output.
+    if st.session_state.get(LAYER) not in names:
+        st.session_state[LAYER] = stage_output_name(model, model.stages[0])
     layer = st.select_slider(
         "Layer",
         names,
-        value=stage_output_name(model, model.stages[0]),
+        key=LAYER,
         help="stem: the layers before the first block. layer2.0: stage 2's first block. "
         "A stage's output is its last block's output.",
     )

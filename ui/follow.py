@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import keys, teacher
+from ui import feature_view, keys, teacher
 from ui.input_picker import DRAWING, PICKERS, TEACHERS_DRAWING, picker_keys
 from ui.jobs.session import SWEEP, TRAINING, TWINS, still_connected
 from ui.lead import FOLLOWING, presenter
@@ -25,7 +25,8 @@ from ui.lesson import page_of
 LOOK_EVERY = 5.0  # seconds: thirty phones looking cost the server about 3% of a core, and a move arrives within this
 LAB_SETTINGS = ("lab:digits", "lab:epochs", "lab:depth", "lab:depths")  # they pick the lab's shared run
 CONVOLUTION_SETTINGS = ("conv:filter", "conv:show")  # not the filter's place: a move per step would rerun every phone
-FOLLOWED_SETTINGS = LAB_SETTINGS + CONVOLUTION_SETTINGS + tuple(key for name in PICKERS for key in picker_keys(name))
+PICTURE_SETTINGS = tuple(key for name in PICKERS for key in picker_keys(name))
+FOLLOWED_SETTINGS = LAB_SETTINGS + CONVOLUTION_SETTINGS + (feature_view.LAYER,) + PICTURE_SETTINGS
 RUN_SLOTS = (TRAINING, TWINS, SWEEP)
 LEADING = "follow:leading"  # the teacher's toggle
 SEEN = "follow:seen"  # the lead's move this session last took
