@@ -29,6 +29,16 @@ def _restart() -> None:
     st.session_state.pop(POSITION, None)
 
 
+def _padding_sentence(padding: int) -> str:
+    if padding == 0:
+        return "No padding: the filter stays inside the digit, so the map is smaller than the digit."
+    ring = "a ring of zeros one pixel wide" if padding == 1 else f"a ring of zeros {padding} pixels wide"
+    return (
+        f"Padding: {ring} around the digit, so that the filter fits at the edges too. Where the orange square "
+        "hangs over the digit's border, the pixels under it are those zeros (0.00 in the grid), not black paper."
+    )
+
+
 st.title("Convolution")
 teacher_note(
     "A convolution slides a small grid of numbers, a **filter**, over the picture. At each place it "
@@ -123,10 +133,10 @@ with right:
             + (" Stride 2 skips every other place: the map has a quarter of the pixels." if show == STRIDE else "")
         )
     st.caption(
-        f"{chosen.label}'s first layer: {channels} filters of {kernel}×{kernel} weights, stride {flt.stride}, "
-        f"{flt.padding} pixel(s) of zeros around the digit so that the filter fits at the edges. The numbers are "
-        "the ones the model multiplies: the digit's pixels rescaled as they were in training, so the black "
-        f"paper is {image.min():.2f} and the whitest ink {image.max():.2f}."
+        f"{chosen.label}'s first layer: {channels} filters of {kernel}×{kernel} weights, stride {flt.stride}. "
+        + _padding_sentence(flt.padding)
+        + " The numbers are the ones the model multiplies: the digit's pixels rescaled as they were in training, "
+        f"so the black paper is {image.min():.2f} and the whitest ink {image.max():.2f}."
     )
 
 st.subheader(f"Filter {channel}'s whole map")

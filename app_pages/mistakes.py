@@ -22,7 +22,7 @@ st.title("Why it fails")
 teacher_note(
     "Even a network that gets 99 digits in 100 right makes mistakes. Here it is tested on digits it never saw "
     "in training, and every mistake is kept: the grid counts which digit was shown against which it answered.",
-    "the squares off the diagonal of the grid, the pairs it mixes up, and the hardest digits at the bottom: "
+    "the squares off the diagonal of the grid, the pairs it mixes up, and the hardest digits, shown under the grid: "
     "would you have read them right?",
 )
 chosen = active_model()

@@ -1,15 +1,46 @@
 """Runs: every trained model this server knows of, side by side; their curves, their costs, and a run
 to start again."""
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
 from resnet_core.data.datasets import DATASETS
+from resnet_core.files.run_records import RunRecord
 from resnet_core.training.progress import format_duration
 from ui import charts, keys
 from ui.models.run_table import all_runs, mult_adds
 from ui.teacher_note import teacher_note
 from ui.training.form import settings_of
+
+
+def _training_time(run: RunRecord) -> str:
+    if run.training_seconds:
+        return format_duration(run.training_seconds)
+    # The lab trains a pair step by step together: only the pair's time exists.
+    return f"{format_duration(run.pair_seconds)} with its twin" if run.pair_seconds else ""
+
+
+def _uneven_pair(runs: list[RunRecord]) -> str:
+    """A warning against reading load as the shortcuts' cost: the first pair of runs that differ only in their
+    shortcuts and whose recorded times differ by more than half."""
+    timed = [r for r in runs if r.training_seconds and r.config is not None]
+    for residual in (r for r in timed if r.residual):
+        for plain in (r for r in timed if not r.residual):
+            if replace(plain.config, residual=True) != residual.config:
+                continue
+            slow, fast = sorted((residual, plain), key=lambda r: r.training_seconds, reverse=True)
+            ratio = slow.training_seconds / fast.training_seconds
+            if ratio > 1.5:
+                extra = 100 * (residual.parameters - plain.parameters) / plain.parameters
+                return (
+                    f" {slow.name} took {ratio:.1f}× as long as {fast.name}, though the two have the same layers "
+                    f"and the one with shortcuts {extra:.0f}% more parameters: most of that gap is the machine's load at "
+                    "the time, not the shortcuts."
+                )
+    return ""
+
 
 st.title("Runs")
 teacher_note(
@@ -36,7 +67,7 @@ table = pd.DataFrame(
         "test digits": [r.test_digits for r in runs],
         "parameters": [r.parameters for r in runs],
         "multiply-adds": [mult_adds(r) for r in runs],
-        "training time": [format_duration(r.training_seconds) if r.training_seconds else "" for r in runs],
+        "training time": [_training_time(r) for r in runs],
         "device": [r.device for r in runs],
         "date": [r.date.strftime("%Y-%m-%d %H:%M") if r.date else "" for r in runs],
     }
@@ -112,9 +143,13 @@ left, right = st.columns(2)
 cost_chart(left, lambda run: run.parameters, "parameters", "accuracy-parameters")
 cost_chart(right, lambda run: run.training_seconds, "training time (s)", "accuracy-time")
 st.caption(
-    "Training times are as recorded, on whatever machine and device each run used."
+    "Training times are as recorded, on whatever machine and device each run used, with whatever else it was "
+    "running meanwhile."
+    + _uneven_pair(runs)
     + (
-        f" Test accuracies on all 10,000 test digits only: {left_out} run(s) tested on fewer are left out."
+        f" Test accuracies on all 10,000 test digits only: {left_out} tested on fewer "
+        + ("is" if left_out == 1 else "are")
+        + " left out."
         if left_out
         else ""
     )

@@ -87,3 +87,18 @@ def test_the_shipped_nets_score_what_the_reference_says(data_dir):
             assert accuracy(run.nets[twin], data.test_images, data.test_labels) == pytest.approx(
                 ref.runs[arch]["final"][twin]["test_accuracy"], abs=0.05
             )
+
+
+def test_a_depth_not_measured_gets_a_time_scaled_from_the_measured_ones():
+    ref = load_reference(SHIPPED)
+    for arch in ref.archs:  # each layer costs about the same, so a measured depth comes back near its own time
+        assert ref.estimated_seconds([arch], ref.train_subset, ref.config.epochs) == pytest.approx(
+            ref.seconds([arch]), rel=0.15
+        )
+    one = ref.estimated_seconds(["resnet32"], 6_000, 1)
+    assert ref.estimated_seconds(["resnet32"], 12_000, 1) == pytest.approx(2 * one)
+    assert ref.estimated_seconds(["resnet32"], 6_000, 3) == pytest.approx(3 * one)
+    assert ref.estimated_seconds(["resnet8", "resnet56"], 6_000, 1) == pytest.approx(
+        ref.estimated_seconds(["resnet8"], 6_000, 1) + ref.estimated_seconds(["resnet56"], 6_000, 1)
+    )
+    assert ref.estimated_seconds(["resnet20"], 6_000, 1) < one < ref.estimated_seconds(["resnet44"], 6_000, 1)

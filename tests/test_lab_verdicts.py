@@ -62,27 +62,41 @@ def test_gradient_flow_explains_a_growing_gradient_as_well_as_a_fading_one():
 
 def test_the_lesion_verdict_follows_the_drops_and_never_calls_a_net_that_never_learned_robust():
     removable = {"residual": 9, "plain": 7}
-    # 20 layers: both nets learned, and the residual one lost less per removal, though far from nothing.
+    # 20 layers: both nets learned, and over the 7 blocks both can lose the residual one lost less, though much.
     said = verdicts.lesion(
-        {"residual": 98.0, "plain": 96.0}, {"residual": 41.1, "plain": 58.1}, {"residual": 2, "plain": 0}, removable
+        {"residual": 98.0, "plain": 96.0}, {"residual": 24.5, "plain": 82.2}, {"residual": 2, "plain": 0}, removable, 7
     )
     assert said.startswith(
-        "The residual net came through better: a removal cost it 41.1 points on average, the plain net 58.1"
+        "The residual net came through better: removing the 7 blocks both nets can lose cost it 24.5 points on "
+        "average, the plain net 82.2."
     )
+    assert "Both lost a lot, though." in said and "can also lose 2 blocks the plain net cannot lose at all" in said
     assert "2 of 9 single removals cost the residual net less than 5 points, and 0 of 7" in said
-    assert "Both lost a lot, though." in said
+    # 8 layers: one block both can lose, and it cost them about the same; no average over unlike sets.
+    eight = verdicts.lesion(
+        {"residual": 98.4, "plain": 98.4},
+        {"residual": 88.2, "plain": 87.4},
+        {"residual": 0, "plain": 0},
+        {"residual": 3, "plain": 1},
+        1,
+    )
+    assert eight.startswith(
+        "The two nets came through about the same: removing the one block both nets can lose cost the residual "
+        "net 88.2 points, the plain net 87.4."
+    )
+    assert "better" not in eight and "on average" not in eight and "can also lose 2 blocks" in eight
     # 56 layers: the plain net never learned, so its small drops are not robustness.
     weak = verdicts.lesion(
-        {"residual": 95.0, "plain": 21.0}, {"residual": 14.5, "plain": 6.2}, {"residual": 20, "plain": 5}, removable
+        {"residual": 95.0, "plain": 21.0}, {"residual": 14.5, "plain": 6.2}, {"residual": 20, "plain": 5}, removable, 7
     )
     assert weak.startswith("The plain net barely learned (21.0%, against the residual net's 95.0%)")
     assert "came through better" not in weak
     # Neither learned (1,000 digits, one epoch): no verdict, and no count that would read as one.
     neither = verdicts.lesion(
-        {"residual": 12.2, "plain": 11.0}, {"residual": 1.0, "plain": 0.5}, {"residual": 9, "plain": 7}, removable
+        {"residual": 12.2, "plain": 11.0}, {"residual": 1.0, "plain": 0.5}, {"residual": 9, "plain": 7}, removable, 7
     )
     assert neither.startswith("Neither net learned in this run (12.2% and 11.0%") and "of 9" not in neither
     reverse = verdicts.lesion(
-        {"residual": 97.0, "plain": 96.0}, {"residual": 30.0, "plain": 20.0}, {"residual": 1, "plain": 3}, removable
+        {"residual": 97.0, "plain": 96.0}, {"residual": 30.0, "plain": 20.0}, {"residual": 1, "plain": 3}, removable, 7
     )
     assert reverse.startswith("In this run the residual net did not come through better")

@@ -1,7 +1,15 @@
 import pytest
 import torch
 
-from resnet_core.inside.lesion import LesionRefused, ShortcutOnly, lesion_study, lesioned, removable_blocks
+from resnet_core.inside.lesion import (
+    LesionRefused,
+    LesionResult,
+    ShortcutOnly,
+    lesion_study,
+    lesioned,
+    mean_accuracy_drop,
+    removable_blocks,
+)
 from resnet_core.networks.resnet import build_model
 from resnet_core.training.evaluation import accuracy
 
@@ -53,3 +61,13 @@ def test_lesion_study_reports_every_block_and_leaves_the_model_alone(trained_twi
     assert results[1].accuracy is not None  # 16 -> 16 channels at 28x28: the identity can stand in
     assert results[2].accuracy is None and "cannot be removed" in results[2].refused
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in state.items())
+
+
+def test_the_mean_drop_counts_only_the_removals_asked_for_and_leaves_refused_ones_out():
+    # ResNet-8's stored lesions: the plain net could lose only layer1.0.
+    residual = [LesionResult((), 98.4), LesionResult(("layer1.0",), 10.2), LesionResult(("layer3.0",), 87.8)]
+    plain = [LesionResult((), 98.4), LesionResult(("layer1.0",), 11.0), LesionResult(("layer3.0",), None, "size")]
+    assert mean_accuracy_drop(residual) == pytest.approx((88.2 + 10.6) / 2)
+    assert mean_accuracy_drop(residual, among={("layer1.0",)}) == pytest.approx(88.2)
+    assert mean_accuracy_drop(plain) == pytest.approx(87.4)
+    assert mean_accuracy_drop(plain, among=set()) is None

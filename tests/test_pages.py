@@ -10,11 +10,13 @@ from streamlit.testing.v1 import AppTest
 
 from resnet_core.data.augment import to_model_input
 from resnet_core.data.datasets import DATASETS, load_split
+from resnet_core.depth_study.reference import load_reference
 from resnet_core.files.checkpoints import load_checkpoint
 from resnet_core.inside.convolution import feature_map, first_filter, model_input
 from resnet_core.networks.layer_tables import layer_table
 from resnet_core.networks.resnet import resnet18
 from resnet_core.training.config import recipe
+from resnet_core.training.progress import format_duration
 from resnet_core.training.runner import make_loaders
 from tests.conftest import REPO, bad_checkpoint, digit_on_canvas, new_session
 from tests.waiting import finish, wait_until
@@ -22,6 +24,7 @@ from ui import keys
 from ui.jobs.job import DONE, Job
 from ui.jobs.registry import jobs
 from ui.jobs.session import TRAINING
+from ui.lab.in_advance import REFERENCE_FILE
 from ui.lesson import LESSON
 from ui.models.model_list import ModelEntry
 from ui.training.lengths import RUN_LENGTHS, quick_config
@@ -653,6 +656,13 @@ def test_runs_lists_starters_and_saved_files_compares_them_and_repeats_one_on_th
     assert table["from"].tolist()[-6:] == ["Residual Lab, in advance"] * 6  # 8, 20 and 56 layers, with and without
     assert table["test digits"].tolist()[:3] == [10_000] * 3 and table["test digits"].tolist()[-1] == 1_000
     assert any("tested on fewer are left out" in c.value for c in app.caption)  # the lab's 1,000-digit twins
+    ref = load_reference(REPO / "assets" / REFERENCE_FILE)
+    lab_time = format_duration(ref.runs["resnet56"]["seconds"]) + " with its twin"  # the pair trains together
+    assert shown.loc["Lab: resnet56 with shortcuts", "training time"] == lab_time
+    # Twins' recorded times far apart (the starters' are, twofold) are said to be the machine's, not the shortcuts'.
+    residual, plain = (load_checkpoint(REPO / "assets" / f"starter-{n}.pt").history for n in ("resnet20", "plain20"))
+    far_apart = not 1 / 1.5 <= sum(residual["seconds"]) / sum(plain["seconds"]) <= 1.5
+    assert far_apart == any("most of that gap is the machine's load" in c.value for c in app.caption)
     table = table.head(3)
     assert table["name"].tolist() == ["Starter ResNet-20", "Starter plain-20", "my-plain-run.pt"]
     assert table["test accuracy (%)"].tolist() == [99.58, 99.52, 99.52]

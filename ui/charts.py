@@ -22,6 +22,8 @@ NO_TOOLBAR = {"displayModeBar": False}
 # 15 px text, ticks included, in the body text's colour rather than the theme's light grey: readable
 # from a classroom's back row on a projector.
 TEXT = dict(size=15, color="#31333f")
+# Signed values (weights, maps, attributions): red above zero, blue below, white at zero, on every page.
+SIGNED = "RdBu_r"
 _LAYOUT = dict(margin=dict(l=10, r=10, t=40, b=10), font=TEXT)
 
 
@@ -149,7 +151,16 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
                 zmax=top,
                 colorscale="Reds",
                 hoverinfo="skip",
-                colorbar=dict(title=dict(text="mistakes", side="right"), tickvals=np.log10(ticks), ticktext=ticks),
+                # Under the grid, not beside it: on a phone the grid keeps the width its numbers need.
+                colorbar=dict(
+                    title=dict(text="mistakes", side="top"),
+                    tickvals=np.log10(ticks),
+                    ticktext=ticks,
+                    orientation="h",
+                    thickness=12,
+                    y=-0.2,
+                    yanchor="top",
+                ),
             ),
             go.Scatter(
                 x=[names[p] for t in range(len(names)) for p in range(len(names))],
@@ -157,7 +168,8 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
                 mode="markers+text",
                 text=[text[t][p] for t in range(len(names)) for p in range(len(names))],
                 textfont=dict(
-                    size=15,
+                    # Four-figure counts (the diagonal of 10,000 digits) smaller, to stay inside a phone's cells.
+                    size=[12 if counts[t, p] >= 1000 else 15 for t in range(len(names)) for p in range(len(names))],
                     color=[  # white on the darkest reds, where dark numbers vanish
                         "#fff" if t != p and counts[t, p] and np.log10(counts[t, p]) > 0.6 * top else "#222"
                         for t in range(len(names))
@@ -172,9 +184,10 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
         ]
     )
     fig.update_layout(
-        height=460,
-        xaxis=dict(title="predicted", type="category", tickfont=dict(size=15)),
-        yaxis=dict(title="true", type="category", autorange="reversed", tickfont=dict(size=15)),
+        height=520,
+        # Every class named on both axes: left to itself Plotly names every other one on a phone.
+        xaxis=dict(title="predicted", type="category", tickvals=names, tickfont=dict(size=15)),
+        yaxis=dict(title="true", type="category", tickvals=names, autorange="reversed", tickfont=dict(size=15)),
         clickmode="event+select",
         dragmode=False,
         **_LAYOUT,
@@ -253,9 +266,11 @@ def per_class_bars(accuracies: list[float], classes: tuple[str, ...]) -> go.Figu
         )
     )
     low = max(0.0, min(accuracies) - 5)
+    # The axis starts where the bars differ, and says so: from 0 every bar of a good model looks the same.
+    title = "right (%)" if low == 0 else f"right (%), from {low:.0f}"
     fig.update_layout(
         height=300,
-        yaxis=dict(range=[low, 101.5], title="right (%)"),
+        yaxis=dict(range=[low, 101.5], title=title),
         xaxis=dict(type="category", tickfont=dict(size=15)),
         **_LAYOUT,
     )

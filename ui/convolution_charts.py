@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from torch import Tensor
 
-from ui.charts import TEXT, readable
+from ui.charts import SIGNED, TEXT, readable
 
 _PLACE = dict(color="#e6550d", width=3)
 
@@ -27,7 +27,7 @@ def _square(fig: go.Figure, height: int) -> go.Figure:
 @readable
 def window_on(picture: Tensor, top: float, left: float, size: int, title: str, is_map: bool = False) -> go.Figure:
     """What the window slides over (the digit as the model gets it, or a map), its place outlined."""
-    colours = dict(colorscale="RdBu", zmid=0) if is_map else dict(colorscale="gray")
+    colours = dict(colorscale=SIGNED, zmid=0) if is_map else dict(colorscale="gray")
     fig = go.Figure(go.Heatmap(z=picture.numpy(), showscale=False, hovertemplate="%{z:.2f}<extra></extra>", **colours))
     fig.add_shape(type="rect", x0=left - 0.5, x1=left + size - 0.5, y0=top - 0.5, y1=top + size - 0.5, line=_PLACE)
     fig.update_layout(title=title)
@@ -41,7 +41,7 @@ def map_so_far(done: Tensor, row: int, col: int, title: str) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=done.numpy(),
-            colorscale="RdBu",
+            colorscale=SIGNED,
             zmid=0,
             zmin=-limit,
             zmax=limit,
@@ -60,7 +60,7 @@ def number_grid(grid: Tensor, title: str, diverging: bool) -> go.Figure:
     """A small grid with its numbers written in: the patch, the weights or the products."""
     limit = _limit(grid)
     k = grid.shape[0]
-    colours = dict(colorscale="RdBu", zmid=0, zmin=-limit, zmax=limit) if diverging else dict(colorscale="gray")
+    colours = dict(colorscale=SIGNED, zmid=0, zmin=-limit, zmax=limit) if diverging else dict(colorscale="gray")
     fig = go.Figure(
         go.Heatmap(
             z=grid.numpy(),
@@ -90,7 +90,7 @@ def filling_in(feature: Tensor, title: str) -> go.Figure:
         shown[:rows] = z[:rows]
         return shown
 
-    heatmap = dict(colorscale="RdBu", zmid=0, zmin=-limit, zmax=limit, hovertemplate="%{z:.2f}<extra></extra>")
+    heatmap = dict(colorscale=SIGNED, zmid=0, zmin=-limit, zmax=limit, hovertemplate="%{z:.2f}<extra></extra>")
     fig = go.Figure(go.Heatmap(z=z, colorbar=dict(thickness=14), **heatmap))
     fig.frames = [
         go.Frame(data=[go.Heatmap(z=rows_done(rows), **heatmap)], name=str(rows)) for rows in range(1, len(z) + 1)

@@ -2,7 +2,8 @@
 
 The teacher's session, with "Lead the class" on, publishes what its screen shows: the page, the runs
 its URL names (a training run, the lab's twins or sweep), the Residual Lab's settings, which pick
-the lab's shared run, and the picture the pages that look inside a model are showing (a test image,
+the lab's shared run, the network and block it looks inside, Convolution's filter and place,
+Architecture's network, and the picture the pages that look inside a model are showing (a test image,
 or the teacher's own drawing, which travels with the lead). Every other session looks every few
 seconds; when the lead has moved since it last looked (or it has just opened), it takes the lead's
 settings and goes to the lead's page, with the same runs in its URL. Between two moves a student may
@@ -24,9 +25,20 @@ from ui.lesson import page_of
 
 LOOK_EVERY = 5.0  # seconds: thirty phones looking cost the server about 3% of a core, and a move arrives within this
 LAB_SETTINGS = ("lab:digits", "lab:epochs", "lab:depth", "lab:depths")  # they pick the lab's shared run
-CONVOLUTION_SETTINGS = ("conv:filter", "conv:show")  # not the filter's place: a move per step would rerun every phone
+# The filter's place too: each step the teacher takes reruns every phone's page once, and a phone looks at
+# most once every LOOK_EVERY seconds, so a teacher clicking through places costs each phone one rerun a look.
+CONVOLUTION_SETTINGS = ("conv:filter", "conv:show", "conv:position")
+ARCHITECTURE_SETTINGS = ("architecture:arch", "architecture:stem", "architecture:depth")
+INSIDE_A_BLOCK_SETTINGS = ("anatomy-net", "anatomy-block")  # the lab's "Inside a block"
 PICTURE_SETTINGS = tuple(key for name in PICKERS for key in picker_keys(name))
-FOLLOWED_SETTINGS = LAB_SETTINGS + CONVOLUTION_SETTINGS + (feature_view.LAYER,) + PICTURE_SETTINGS
+FOLLOWED_SETTINGS = (
+    LAB_SETTINGS
+    + CONVOLUTION_SETTINGS
+    + ARCHITECTURE_SETTINGS
+    + INSIDE_A_BLOCK_SETTINGS
+    + (feature_view.LAYER,)
+    + PICTURE_SETTINGS
+)
 RUN_SLOTS = (TRAINING, TWINS, SWEEP)
 LEADING = "follow:leading"  # the teacher's toggle
 SEEN = "follow:seen"  # the lead's move this session last took
@@ -50,7 +62,7 @@ def lead_or_follow(page: str) -> None:
         return
     st.session_state.setdefault(FOLLOWING, True)
     # No help icon: on a phone a tap on it lands on the switch and turns following off.
-    st.toggle("Follow the teacher", key=FOLLOWING)
+    st.toggle("Follow the teacher", key=FOLLOWING, on_change=_forget_seen_move)
     st.caption("On: your screen goes where the teacher's goes. Off: explore on your own.")
     st.session_state[HERE] = page
     moved = st.session_state.pop(MOVED, None)
@@ -71,6 +83,11 @@ def _stop_leading() -> None:
         presenter.stop()
 
 
+def _forget_seen_move() -> None:
+    """Following switched back on takes the lead's current move at the next look, not the teacher's next one."""
+    st.session_state.pop(SEEN, None)
+
+
 def _runs_in_url() -> dict[str, str]:
     return {slot: st.query_params[slot] for slot in RUN_SLOTS if slot in st.query_params}
 
@@ -87,11 +104,19 @@ def _look_out() -> None:
     lead = presenter.lead()
     if lead is None or not st.session_state.get(FOLLOWING, True) or st.session_state.get(SEEN) == lead.move:
         return
+    first_look = SEEN not in st.session_state  # a phone that has just joined, or has just come back to following
     st.session_state[SEEN] = lead.move
-    same_page = st.session_state.get(HERE) == lead.page
-    st.session_state[MOVED] = "Your teacher changed this page." if same_page else "Your teacher moved the class here."
+    st.session_state[MOVED] = _what_moved(first_look, same_page=st.session_state.get(HERE) == lead.page)
     for key, value in lead.settings.items():
         st.session_state[key] = value
     kept: set[str] = st.session_state.setdefault(keys.KEPT_WIDGETS, set())
     kept.update(lead.settings)
     st.switch_page(page_of(lead.page), query_params=lead.runs)
+
+
+def _what_moved(first_look: bool, same_page: bool) -> str:
+    if not same_page:
+        return "Your teacher moved the class here."
+    if first_look:
+        return "You are following your teacher's screen."
+    return "Your teacher changed this page."

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from resnet_core.data.datasets import TRAINING_SET_SIZE
 from resnet_core.depth_study.twins import TWINS, LabData, SweepPoint, TwinCurves, TwinRun, default_twin_config, lab_data
 from resnet_core.devices import machine_name
 from resnet_core.inside.gradient_flow import GradientFlow
@@ -56,6 +57,14 @@ class Reference:
         """Training and measuring time of these depths' twins, one after another, as measured."""
         return sum(self.runs[arch]["seconds"] for arch in archs)
 
+    def estimated_seconds(self, archs: Sequence[str], train_subset: int | None, epochs: int) -> float:
+        """What twins of these depths would take on the machine that measured these runs, one after another:
+        the measured seconds per layer (nearly the same at every measured depth, since each layer costs about
+        the same), scaled by layers, training digits and epochs."""
+        per_layer = self.seconds(self.archs) / sum(_layers(arch) for arch in self.archs)
+        digits = (train_subset or TRAINING_SET_SIZE) / (self.train_subset or TRAINING_SET_SIZE)
+        return per_layer * sum(_layers(arch) for arch in archs) * digits * epochs / self.config.epochs
+
     def sweep_points(self, archs: Sequence[str]) -> list[SweepPoint]:
         """The depth sweep of `archs` as measured in advance (each depth's twins, after training)."""
         return [
@@ -77,6 +86,11 @@ class Reference:
 
     def slices(self, arch: str) -> dict[str, LossSlice]:
         return {twin: LossSlice(**values) for twin, values in self.runs[arch]["slices"].items()}
+
+
+def _layers(arch: str) -> int:
+    """The depth family's weighted layers, as its name says: resnet56 has 56."""
+    return int(arch.removeprefix("resnet"))
 
 
 def _to_half_and_back(run: TwinRun) -> dict[str, dict[str, torch.Tensor]]:

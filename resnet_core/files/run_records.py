@@ -28,6 +28,7 @@ class RunRecord:
     date: datetime | None
     history: dict | None  # per-epoch curves (resnet_core.training.trainer.new_history's keys)
     config: TrainConfig | None  # None for a file saved without settings
+    pair_seconds: float | None = None  # a Residual Lab twin's: trained step by step beside its twin, the pair's time
 
 
 def recipe_name(config: TrainConfig | None) -> str:

@@ -10,7 +10,7 @@ nets collapse, as if a residual net were many shallower paths working together.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -117,8 +117,11 @@ def lesion_study(
     return results
 
 
-def mean_accuracy_drop(results: list[LesionResult]) -> float | None:
-    """Mean points of accuracy lost per removal in a lesion_study's results (refused removals left out)."""
+def mean_accuracy_drop(results: list[LesionResult], among: Collection[tuple[str, ...]] | None = None) -> float | None:
+    """Mean points of accuracy lost per removal in a lesion_study's results (refused removals left out),
+    over the removals `among` names when given: comparing two nets fairly means the removals both could make."""
     intact = results[0].accuracy
-    drops = [intact - r.accuracy for r in results[1:] if r.accuracy is not None]
+    drops = [
+        intact - r.accuracy for r in results[1:] if r.accuracy is not None and (among is None or r.removed in among)
+    ]
     return sum(drops) / len(drops) if drops else None

@@ -1,5 +1,5 @@
 """A lesson led from the projector: a phone that joins lands where the teacher is and follows each move,
-the teacher's drawing included, until its student switches following off. A server of its own: a lead is the whole server's."""
+the teacher's drawing included, until its student switches following off, and returns when it is back on. A server of its own: a lead is the whole server's."""
 
 import re
 import time
@@ -56,6 +56,9 @@ def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stop
         wait_until_idle(teacher)
         time.sleep(2 * LOOK_EVERY + 1)  # two looks: a follower would have moved by now
         expect(phone).to_have_url(re.compile(r"/convolution"))
+        # Back on: the phone returns to the teacher's page at its next look, without waiting for a new move.
+        phone.locator("[data-testid=stSidebar]").get_by_text("Follow the teacher").click()
+        expect(phone).to_have_url(re.compile(r"/architecture"), timeout=60_000)
         assert teacher.locator("[data-testid=stException]").count() == 0
         assert phone.locator("[data-testid=stException]").count() == 0
     finally:

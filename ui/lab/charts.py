@@ -15,7 +15,7 @@ from resnet_core.depth_study.twins import TWINS, SweepPoint, TwinSnapshot
 from resnet_core.inside.gradient_flow import GradientFlow
 from resnet_core.inside.lesion import LesionResult
 from resnet_core.inside.loss_slice import LossSlice
-from ui.charts import TEXT, readable
+from ui.charts import SIGNED, TEXT, readable
 
 COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
 NAMES = {"residual": "residual (with shortcuts)", "plain": "plain (no shortcuts)"}
@@ -133,7 +133,7 @@ def block_parts(shortcut: np.ndarray, branch: np.ndarray, output: np.ndarray, re
     figures = []
     for title, grid in zip(titles, (shortcut, branch, output), strict=True):
         fig = go.Figure(go.Heatmap(z=grid, coloraxis="coloraxis", hoverongaps=False))
-        scale = dict(colorscale="RdBu", cmin=-bound, cmax=bound, reversescale=True, showscale=title == titles[-1])
+        scale = dict(colorscale=SIGNED, cmin=-bound, cmax=bound, showscale=title == titles[-1])
         fig.update_layout(title=dict(text=title), coloraxis=scale, height=330, **_LAYOUT)
         fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
         fig.update_xaxes(visible=False)
@@ -192,7 +192,8 @@ def lesion_chart(results: dict[str, list[LesionResult]]) -> go.Figure:
         height=380,
         yaxis=dict(title="test accuracy (%)", range=[0, 100]),
         xaxis=dict(type="category", title="block removed"),
-        legend=_LEGEND,
+        # Above the plot: a phone tilts 27 block names, which push the axis title down into a legend below.
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
         **_LAYOUT,
     )
     return fig

@@ -13,6 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from resnet_core.data.datasets import TRAINING_SET_SIZE
 from resnet_core.depth_study.reference import Reference, load_reference, restore_twins
 from resnet_core.depth_study.twins import DepthSweep, default_twin_config
 from ui.caches import once_per
@@ -81,6 +82,27 @@ def _make_job(ref: Reference, slot: str, key: tuple, archs: list[str]) -> Job:
         sweep.points = ref.sweep_points(archs)
         work = SweepWork(sweep, in_advance=ref)
     return Job(work, key=key, status=DONE)
+
+
+def estimated_seconds(slot: str, key: tuple) -> float | None:
+    """How long a run with these settings would take, scaled from the runs measured in advance (on their
+    machine); None without them."""
+    ref = reference()
+    if ref is None:
+        return None
+    _, what, digits, epochs = key
+    return ref.estimated_seconds([what] if slot == TWINS else list(what), digits, epochs)
+
+
+def what_opens_at_once() -> str | None:
+    """The settings whose results are measured in advance, in the lab's words; None without them."""
+    ref = reference()
+    if ref is None:
+        return None
+    layers = [arch.removeprefix("resnet") for arch in ref.archs]
+    depths = ", ".join(layers[:-1]) + " and " + layers[-1] if len(layers) > 1 else layers[0]
+    digits = f"{ref.train_subset:,}" if ref.train_subset else f"all {TRAINING_SET_SIZE:,}"
+    return f"{depths} layers on {digits} digits, {ref.config.epochs} epoch" + ("s" if ref.config.epochs > 1 else "")
 
 
 def lab_job(slot: str, key: tuple) -> Job | None:

@@ -16,7 +16,7 @@ from ui.jobs.session import SWEEP, TWINS, start_job
 from ui.jobs.status_view import job_status, poll_seconds, rerun_once_started
 from ui.lab import charts as lab_charts
 from ui.lab import view as lab_view
-from ui.lab.in_advance import lab_job, measured_in_advance
+from ui.lab.in_advance import estimated_seconds, lab_job, measured_in_advance, what_opens_at_once
 from ui.lab.works import SweepWork, TwinWork
 from ui.models.model_list import ModelEntry
 
@@ -29,17 +29,23 @@ def start_controls(
     live = not measured_in_advance(job)
     if job is not None and job.status not in (STOPPED, FAILED) and live:
         return job
-    seconds = None  # unknown for settings never measured (the teacher's limit on a student's run cannot apply)
+    # Its time as measured in advance, or scaled from those runs: what the teacher's limit on a student's run weighs.
     if not live:
-        # Its time as measured in advance: what the teacher's limit on a student's run weighs.
         seconds = job.work.in_advance.seconds(job.work.archs)
         label, primary = "Run it live", False
         help = f"trains it here, now, with these settings: it took {format_duration(seconds)} when measured in advance"
     else:
-        label, help = label + ("" if job is None else " again"), None
+        seconds = estimated_seconds(slot, key)
+        label = label + ("" if job is None else " again")
+        help = None if seconds is None else f"about {format_duration(seconds)} on the machine that measured the lab"
     if st.button(label, type="primary" if primary else "secondary", icon=":material/play_arrow:", help=help):
         if start_job(slot, make_work(), key=key, estimated_seconds=seconds):
             st.rerun()  # draw the page for the started run: progress and Stop instead of this button
+    if live and job is None and seconds is not None:
+        st.caption(
+            f"Not measured in advance: training these takes about {format_duration(seconds)} (scaled from the runs "
+            f"timed in advance, per layer, digit and epoch). Results open at once for {what_opens_at_once()}."
+        )
     return job
 
 

@@ -146,9 +146,10 @@ def gradient(residual_ratio: float, plain_ratio: float) -> str:
     return f"{said} {meaning} (Median over the recorded steps; 1 would mean it arrives unchanged.)"
 
 
-def lesion(intact: dict, mean_drop: dict, little_loss: dict, removable: dict) -> str:
-    """The lesion study's outcome. Per twin: intact accuracy (percent), mean points lost per single removal,
-    how many single removals cost less than LITTLE_LOSS points, and how many could be made."""
+def lesion(intact: dict, mean_drop: dict, little_loss: dict, removable: dict, shared: int) -> str:
+    """The lesion study's outcome. Per twin: intact accuracy (percent), mean points lost per removal of the
+    `shared` blocks both nets can lose (a plain net cannot lose a block that changes the picture's size), how
+    many single removals cost less than LITTLE_LOSS points, and how many could be made."""
     counts = (
         f"{little_loss['residual']} of {removable['residual']} single removals cost the residual net less than "
         f"{LITTLE_LOSS:.0f} points, and {little_loss['plain']} of {removable['plain']} cost the plain net as little."
@@ -167,14 +168,34 @@ def lesion(intact: dict, mean_drop: dict, little_loss: dict, removable: dict) ->
         )
     if intact["residual"] < LEARNED:
         return f"The residual net barely learned ({intact['residual']:.1f}%): train the twins longer first. " + counts
-    if mean_drop["residual"] < mean_drop["plain"]:
-        both = " Both lost a lot, though." if mean_drop["residual"] >= BIG_LOSS else ""
+    if shared == 0:
+        return "The plain net has no block it can lose, so there is nothing to compare. " + counts
+    over = "the one block both nets can lose" if shared == 1 else f"the {shared} blocks both nets can lose"
+    cost = (
+        f"removing {over} cost {{it}} {mean_drop['residual']:.1f} points{' on average' if shared > 1 else ''}, "
+        f"the plain net {mean_drop['plain']:.1f}."
+    )
+    extra = removable["residual"] - shared
+    only_residual = (
+        f" The residual net can also lose {extra} block{'s' if extra > 1 else ''} the plain net cannot lose at all."
+        if extra > 0
+        else ""
+    )
+    gap = mean_drop["plain"] - mean_drop["residual"]
+    if abs(gap) < LITTLE_LOSS:
         return (
-            f"The residual net came through better: a removal cost it {mean_drop['residual']:.1f} points on "
-            f"average, the plain net {mean_drop['plain']:.1f}.{both} " + counts
+            "The two nets came through about the same: "
+            + cost.format(it="the residual net")
+            + only_residual
+            + " "
+            + counts
         )
+    if gap > 0:
+        both = " Both lost a lot, though." if mean_drop["residual"] >= BIG_LOSS else ""
+        return "The residual net came through better: " + cost.format(it="it") + both + only_residual + " " + counts
     return (
-        f"In this run the residual net did not come through better: a removal cost it "
-        f"{mean_drop['residual']:.1f} points on average, the plain net {mean_drop['plain']:.1f}. Veit et al. "
-        "measured nets trained far longer on far more images; train on more digits and remove blocks again. " + counts
+        "In this run the residual net did not come through better: "
+        + cost.format(it="it")
+        + " Veit et al. measured nets trained far longer on far more images; train on more digits and remove "
+        "blocks again. " + counts
     )

@@ -61,9 +61,11 @@ def gradient_verdict(snap: TwinSnapshot) -> None:
 def block_inspector(nets: dict, x) -> None:
     """Choose a net and a block; show x, F(x) and the output on one scale, and ||F(x)||/||x|| per block."""
     left, right = st.columns([1, 3])
+    _forget_unless_offered("anatomy-net", nets)  # a followed teacher's "model in use" may not be this student's
     which = left.radio("Network", list(nets), horizontal=False, key="anatomy-net")
     anatomy = {twin: block_anatomy(net, x) for twin, net in nets.items()}
     parts = {p.name: p for p in anatomy[which]}
+    _forget_unless_offered("anatomy-block", parts)  # another net's block
     name = right.select_slider("Block", list(parts), key="anatomy-block")
     part = parts[name]
     channels = list(range(min(GRID_CHANNELS, part.branch.shape[0])))
@@ -84,6 +86,11 @@ def block_inspector(nets: dict, x) -> None:
     # would put 27 block names under nine bars.
     alike = {twin: by_block for twin, by_block in ratios.items() if list(by_block) == list(ratios[which])}
     st.plotly_chart(lab_charts.ratio_bars(alike), key="anatomy-ratios", config=NO_TOOLBAR)
+
+
+def _forget_unless_offered(key: str, offered) -> None:
+    if key in st.session_state and st.session_state[key] not in offered:
+        del st.session_state[key]
 
 
 def _test_digits(run: TwinRun, count: int):
@@ -130,8 +137,9 @@ def lesion_section(run: TwinRun) -> None:
         if tested < total
         else ""
     )
-    drops = {twin: mean_accuracy_drop(rows) for twin, rows in results.items()}
     made = {twin: [r for r in rows[1:] if r.accuracy is not None] for twin, rows in results.items()}
+    shared = {r.removed for r in made["plain"]}  # a residual net can lose every block a plain one can, and more
+    drops = {twin: mean_accuracy_drop(rows, among=shared) for twin, rows in results.items()}
     worst = {twin: min(rows, key=lambda r: r.accuracy) for twin, rows in made.items()}
     little = {twin: sum(intact[twin] - r.accuracy < verdicts.LITTLE_LOSS for r in rows) for twin, rows in made.items()}
     st.markdown(
@@ -139,7 +147,7 @@ def lesion_section(run: TwinRun) -> None:
         f"{intact['residual']:.1f}% and the plain net {intact['plain']:.1f}%; the worst single removal left "
         f"{worst['residual'].accuracy:.1f}% ({worst['residual'].removed[0]}) and {worst['plain'].accuracy:.1f}% "
         f"({worst['plain'].removed[0]}). "
-        + verdicts.lesion(intact, drops, little, {twin: len(rows) for twin, rows in made.items()})
+        + verdicts.lesion(intact, drops, little, {twin: len(rows) for twin, rows in made.items()}, len(shared))
     )
     st.caption(
         "For comparison, Veit et al. (2016), in residual nets trained for long on ImageNet and CIFAR-10: "

@@ -76,9 +76,9 @@ def all_runs() -> list[RunRecord]:
 
 
 def _twin_record(
-    config: TrainConfig, twin: str, final: dict, test_digits: int, name: str, source: str, date
+    config: TrainConfig, twin: str, final: dict, test_digits: int, name: str, source: str, date, pair_seconds: float
 ) -> RunRecord:
-    """A Residual Lab twin's row: its settings and final test; the pair trained together, so no time of its own."""
+    """A Residual Lab twin's row: its settings and final test; the pair trained together, so the pair's time."""
     config = replace(config, residual=twin == "residual")
     checkpoint = Checkpoint(
         model=weightless_model(config.arch, config.stem, residual=config.residual),  # shapes for the counts
@@ -90,7 +90,9 @@ def _twin_record(
         epoch=config.epochs,
     )
     shortcuts = "with shortcuts" if twin == "residual" else "without shortcuts"
-    return run_record(f"{name}: {config.arch} {shortcuts}", source, checkpoint, date)
+    return replace(
+        run_record(f"{name}: {config.arch} {shortcuts}", source, checkpoint, date), pair_seconds=pair_seconds
+    )
 
 
 def _lab_records() -> list[RunRecord]:
@@ -103,7 +105,14 @@ def _lab_records() -> list[RunRecord]:
                 name = f"Lab run {job.id[:4]}"
                 records.append(
                     _twin_record(
-                        twins.config, twin, twins.final, len(twins.data.test_labels), name, "Residual Lab run", None
+                        twins.config,
+                        twin,
+                        twins.final,
+                        len(twins.data.test_labels),
+                        name,
+                        "Residual Lab run",
+                        None,
+                        twins.snapshot().seconds,
                     )
                 )
     ref = reference()
@@ -117,7 +126,14 @@ def _reference_records(ref: Reference) -> list[RunRecord]:
     made = datetime.fromisoformat(ref.made)
     return [
         _twin_record(
-            replace(ref.config, arch=arch), twin, run["final"], ref.test_subset, "Lab", "Residual Lab, in advance", made
+            replace(ref.config, arch=arch),
+            twin,
+            run["final"],
+            ref.test_subset,
+            "Lab",
+            "Residual Lab, in advance",
+            made,
+            run["seconds"],
         )
         for arch, run in ref.runs.items()
         for twin in TWINS
