@@ -126,6 +126,6 @@ draw_and_answer(chosen)
 teacher_note(
     "The network never saw your handwriting. Your drawing is made to look like MNIST's digits (cut out, "
     f"shrunk to fit {BOX}×{BOX}, centred on 28×28), and the network gives each of the ten digits a probability.",
-    "the bars of the digits it did not choose: a digit drawn carelessly shares its probability with the "
-    "digits it resembles.",
+    "the bars of the digits it did not choose. A clean digit leaves them all equally low; draw one carelessly "
+    "(a 7 like a 1, a 4 like a 9) and the bar of the digit it resembles rises above the rest.",
 )

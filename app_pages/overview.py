@@ -2,9 +2,16 @@
 
 import streamlit as st
 
+from resnet_core.networks.resnet import DEPTH_FAMILY
 from ui import architecture_view, diagrams
+from ui.lab.in_advance import what_opens_at_once
 from ui.lesson import path_from_overview
 from ui.teacher_note import teacher_note
+
+
+def _layers(arch: str) -> str:
+    return arch.removeprefix("resnet")
+
 
 st.title("ResNet Explorer")
 teacher_note(
@@ -35,9 +42,11 @@ for number, step in enumerate(path_from_overview(), start=1):
 st.subheader("The networks, measured on 28×28 digits")
 st.markdown("**The five ImageNet-style depths** (He et al. 2016), as the library builds them for one-channel digits:")
 architecture_view.comparison_table("imagenet", "imagenet")
+opens_at_once = what_opens_at_once()
 st.markdown(
     "**The depth family** (He et al. 2016, §4.2): three stages of 16, 32 and 64 channels that keep a "
-    "digit at 28×28, 14×14 and 7×7, from 8 to 110 layers. The Residual Lab trains each with and "
-    "without shortcuts."
+    f"digit at 28×28, 14×14 and 7×7, from {_layers(DEPTH_FAMILY[0])} to {_layers(DEPTH_FAMILY[-1])} layers. "
+    "The Residual Lab trains any of them with and without shortcuts"
+    + (f"; its results for {opens_at_once} are there at once, measured in advance." if opens_at_once else ".")
 )
 architecture_view.comparison_table(None, "depth")

@@ -156,7 +156,7 @@ def try_it(drawing, names: tuple[str, ...]) -> None:
     st.metric(
         "It says",
         names[int(probabilities.argmax())],
-        f"{100 * probabilities.max():.0f}% sure",
+        f"{100 * probabilities.max():.1f}% sure",  # as its bar says
         delta_color="off",
         delta_arrow="off",
     )

@@ -2,7 +2,8 @@
 
     python -m benchmarks.latency
 Side by side: predict() on the model as trained, and Predictor (BatchNorm folded,
-channels-last), which the Draw page uses. Medians and 95th percentiles of 200 calls.
+channels-last), which the Draw page uses; and the probability chart every stroke draws, with and
+without the fonts ui.charts.readable sets on it. Medians and 95th percentiles of 200 calls.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from resnet_core.digits.preprocess import preprocess_canvas
 from resnet_core.digits.reading import predict
 from resnet_core.inside.feature_maps import feature_layer_names
 from resnet_core.networks.resnet import build_model
+from ui import charts
 
 
 def canvas() -> np.ndarray:
@@ -49,6 +51,14 @@ def main() -> None:
     x = preprocess_canvas(drawing).tensor
     layers = len(feature_layer_names(model))
     _row(f"resnet18: feature maps of all {layers} layers", timings_ms(lambda: model.get_feature_maps(x), repeats=200))
+    probabilities = np.full(10, 0.01)
+    probabilities[1] = 0.91
+    digits = tuple("0123456789")
+    bare = timings_ms(lambda: charts.probability_bars.__wrapped__(probabilities, digits), repeats=200)
+    readable = timings_ms(lambda: charts.probability_bars(probabilities, digits), repeats=200)
+    _row("probability chart, Plotly figure alone", bare)
+    _row("probability chart, with readable fonts", readable)
+    print(f"readable fonts add {median_p95(readable)[0] - median_p95(bare)[0]:.2f} ms per stroke's chart")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui.diagrams import FONT_SIZE
+from ui.keys import CANVAS
 
 TEACHER_NOTE = "teacher-note"  # the key (prefix) of a container whose text a teacher reads to the class
 
@@ -15,6 +16,15 @@ _CSS = f"""
 [class*="st-key-{TEACHER_NOTE}"] p {{ font-size: 1.125rem; }}
 /* Plain tables (the networks side by side) at body size, 16 px, where Streamlit sets them at 14. */
 [data-testid="stTable"] th, [data-testid="stTable"] td {{ font-size: 1rem; }}
+/* On a phone, cells a little tighter, so that a table's first columns fit across the screen. */
+@media (max-width: 640px) {{
+  [data-testid="stTable"] th, [data-testid="stTable"] td {{ padding: 0.4rem 0.45rem; }}
+}}
+/* The drawing canvas shows its own toolbar 2.65rem above itself while the mouse is over it: room for it, so
+   that it does not cover what is above (the Draw / Upload choice). Phones have no hover and never show it. */
+@media (hover: hover) {{
+  [class*="st-key-{CANVAS}-"] {{ margin-top: 2.25rem; }}
+}}
 </style>
 """
 

@@ -31,6 +31,7 @@ MIN_NOTE_TEXT_PX = 18  # the teacher's sentences, a size up from body text
 CHART_TICKS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot .xtick text, .js-plotly-plot .ytick text'))
     .map(t => [parseFloat(getComputedStyle(t).fontSize), Math.max(...getComputedStyle(t).fill.match(/\\d+/g).map(Number))])"""
 DARKEST_TEXT = 100  # Streamlit's body text is rgb(49, 51, 63); its charts' own grey, rgb(128, 132, 149), is too light
+NOTE = "[class*=st-key-teacher-note]"  # a teacher's note (ui.teacher_note): every page has one
 NOTE_TEXT_PX_JS = """() => Array.from(document.querySelectorAll('[class*=st-key-teacher-note] p'))
     .map(p => parseFloat(getComputedStyle(p).fontSize))"""
 TABLE_TEXT_PX_JS = """() => Array.from(document.querySelectorAll('[data-testid=stTable] td, [data-testid=stTable] th'))
@@ -69,6 +70,7 @@ def test_every_page_reads_on_a_projector_and_a_phone(view, app_url, screenshots)
         page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
         page.get_by_text(expected_text).first.wait_for()
         wait_until_idle(page, 120_000)
+        expect(page.locator(NOTE).first, f"{page_name} has no teacher's note").to_be_visible()
         assert page.locator("[data-testid=stException]").count() == 0, page_name
         assert page.evaluate(OVERFLOW_JS) <= 1, f"{page_name} is wider than the {name}'s screen"
         assert page.evaluate(VISIBLE_MODEBARS_JS) == 0, f"a chart's toolbar covers {page_name}'s titles"

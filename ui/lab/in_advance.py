@@ -102,7 +102,7 @@ def what_opens_at_once() -> str | None:
     layers = [arch.removeprefix("resnet") for arch in ref.archs]
     depths = ", ".join(layers[:-1]) + " and " + layers[-1] if len(layers) > 1 else layers[0]
     digits = f"{ref.train_subset:,}" if ref.train_subset else f"all {TRAINING_SET_SIZE:,}"
-    return f"{depths} layers on {digits} digits, {ref.config.epochs} epoch" + ("s" if ref.config.epochs > 1 else "")
+    return f"{depths} layers on {digits} digits for {ref.config.epochs} epoch" + ("s" if ref.config.epochs > 1 else "")
 
 
 def lab_job(slot: str, key: tuple) -> Job | None:

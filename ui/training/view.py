@@ -36,7 +36,11 @@ def live_metrics(work: TrainingWork) -> None:
     last = work.steps[-1] if work.steps else None
     cols = st.columns(3)
     cols[0].metric("Images / s", f"{last.images_per_second:,.0f}" if last else "–")
-    cols[1].metric("Train loss", f"{last.loss:.3f}" if last else "–")
+    cols[1].metric(
+        "Train loss, latest steps",
+        f"{last.loss:.3f}" if last else "–",
+        help="the light line's last point; the darker dot for a pass averages the whole pass, early steps included",
+    )
     val = work.checks[-1].val_acc if work.checks else None
     cols[2].metric("Validation accuracy", f"{val:.2f}%" if val is not None else "–")
 
