@@ -66,10 +66,11 @@ with diagram:
     st.graphviz_chart(diagrams.network_stages(arch, row.block, row.blocks_per_stage, shapes, STEMS[stem].layers))
 with stage_table:
     st.markdown("**Output shape per stage** (channels × height × width)")
-    st.dataframe(
-        pd.DataFrame({"stage": list(shapes), "output": [architecture_view.shape_text(s) for s in shapes.values()]}),
-        hide_index=True,
-        width="stretch",
+    # A plain table: body-size text, and no grid toolbar over the line above it when a phone taps it.
+    st.table(
+        pd.DataFrame(
+            {"stage": list(shapes), "output": [architecture_view.shape_text(s) for s in shapes.values()]}
+        ).set_index("stage")
     )
 
 st.subheader("Layer table (torchinfo)")
