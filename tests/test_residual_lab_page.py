@@ -5,6 +5,7 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from resnet_core.training.progress import format_duration
 from tests.conftest import REPO
 from tests.test_pages import finish, stop
 from tests.test_teacher import sign_in_as_teacher
@@ -182,3 +183,16 @@ def test_the_lab_opens_on_the_results_measured_in_advance_and_can_still_run_them
         assert sum(c.value.startswith("Measured in advance on") for c in app.caption) == 1  # the sweep's only
     finally:
         stop(job)
+
+
+def test_a_depth_not_measured_in_advance_says_what_it_would_take_and_a_student_cannot_start_too_long_a_one(lab_page):
+    app = lab_page
+    by_label(app.selectbox, "Depth").set_value("resnet110").run()  # all 60,000 digits, 1 epoch: not measured
+    assert not app.exception and any(b.label == "Train the twins" for b in app.button)
+    seconds = reference().estimated_seconds(["resnet110"], None, 1)
+    said = next(c.value for c in app.caption if c.value.startswith("Not measured in advance"))
+    assert f"about {format_duration(seconds)}" in said
+    assert "Results open at once for 8, 20 and 56 layers on all 60,000 digits for 1 epoch." in said
+    by_label(app.button, "Train the twins").click().run()  # about twice the 56-layer pair: past a student's limit
+    assert "longer than the 5 minutes the teacher allows a student's run" in " ".join(w.value for w in app.warning)
+    assert jobs.find(twin_key("resnet110", DEFAULTS["lab:digits"], 1)) is None
