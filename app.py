@@ -15,6 +15,7 @@ from ui import follow, keys, style, teacher, widget_state
 from ui.jobs.session import TRAINING, session_job
 from ui.lesson import LESSON, OVERVIEW
 from ui.models.model_list import active_model, session_models, set_active_model, starter_models
+from ui.page_end import PageEnd
 from ui.training.view import adopt_result
 
 st.set_page_config(page_title="ResNet Explorer", page_icon=":material/hub:", layout="wide")
@@ -74,11 +75,13 @@ with st.sidebar:
 
 try:
     navigation.run()
+except PageEnd:
+    pass  # the page ended early, having said why
 except Exception:  # noqa: BLE001 - a page's fault must not show a class a traceback; the server log keeps it
     logging.getLogger("resnet_explorer").exception("The page %r failed", navigation.title)
     st.error(
         "Something went wrong on this page. Your drawing, your models and your runs are kept: try again, "
         "or choose another page or model. (The details are in the server's log.)"
     )
-finally:  # also after st.stop() or a page switch, which end a page early
+finally:  # also after a page that ended early; pages call ui.page_end.end_page, not st.stop (its docstring says why)
     follow.publish_if_leading(navigation.url_path)

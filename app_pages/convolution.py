@@ -17,6 +17,7 @@ from ui.charts import NO_TOOLBAR
 from ui.input_picker import drawing_or_test_image
 from ui.models.model_list import active_model
 from ui.models.picker import offer_quick_training
+from ui.page_end import end_page
 from ui.teacher_note import teacher_note
 
 SLIDE, STRIDE, POOL = "The filter slides", "Stride 2: every other place", "Max-pooling: the largest of each 2×2"
@@ -50,7 +51,7 @@ teacher_note(
 chosen = active_model()
 if chosen is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
-    st.stop()
+    end_page()
 
 left, right = st.columns([1, 2])
 with left:
@@ -63,7 +64,7 @@ with left:
     )
     show = st.radio("Show", [SLIDE, STRIDE, POOL], key="conv:show", on_change=_restart)
 if x is None:
-    st.stop()
+    end_page()
 flt = first_filter(chosen.model, channel)
 image = model_input(x)
 kernel = flt.weights.shape[0]

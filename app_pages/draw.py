@@ -15,6 +15,7 @@ from ui.drawing.canvas import drawing_canvas
 from ui.drawing.thumbnails import square_thumbnail
 from ui.models.model_list import ModelEntry, predictor_for
 from ui.models.picker import pick_model
+from ui.page_end import end_page
 from ui.teacher_note import teacher_note
 
 widget_state.set_defaults({"draw:mode": "Draw", "draw:pen": 20})
@@ -22,7 +23,7 @@ widget_state.set_defaults({"draw:mode": "Draw", "draw:pen": 20})
 st.title("Draw & Predict")
 chosen = pick_model()
 if chosen is None:
-    st.stop()
+    end_page()
 
 
 # A stroke reruns this part alone, not the sidebar and the model picker above: in a class every

@@ -8,6 +8,7 @@ from ui.attribution_view import where_it_looks
 from ui.input_picker import drawing_or_test_image
 from ui.models.model_list import active_model, session_models
 from ui.models.picker import offer_quick_training
+from ui.page_end import end_page
 from ui.teacher_note import teacher_note
 
 st.title("Feature Maps")
@@ -20,14 +21,14 @@ teacher_note(
 )
 if active_model() is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
-    st.stop()
+    end_page()
 chosen = feature_view.pick_model(session_models(), active_model())
 
 source_col, layer_col = st.columns([1, 2])
 with source_col:
     x = drawing_or_test_image(chosen.dataset, name="maps")  # test images from what the model learned
 if x is None:
-    st.stop()
+    end_page()
 with layer_col:
     feature_view.layer_section(chosen.model, x)
 

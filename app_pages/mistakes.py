@@ -16,6 +16,7 @@ from ui.confusion_view import GALLERY_SIZE, confusion_section
 from ui.models.examination import EXAMINED, examine
 from ui.models.model_list import active_model
 from ui.models.picker import offer_quick_training
+from ui.page_end import end_page
 from ui.teacher_note import teacher_note
 
 st.title("Why it fails")
@@ -28,14 +29,14 @@ teacher_note(
 chosen = active_model()
 if chosen is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
-    st.stop()
+    end_page()
 data = DATASETS[chosen.dataset]
 try:
     with st.spinner(f"Testing {chosen.label} on {EXAMINED:,} test {data.items}…"):
         exam = examine(chosen.model, chosen.dataset)
 except DatasetUnavailable as err:
     st.error(str(err))
-    st.stop()
+    end_page()
 result, classes = exam.result, data.classes
 recorded = (
     ""

@@ -13,6 +13,7 @@ from ui.lab import view as lab_view
 from ui.lab.in_advance import lab_job
 from ui.lab.works import SweepWork, TwinWork
 from ui.models.model_list import active_model
+from ui.page_end import end_page
 from ui.resources import shared_lab_data
 from ui.teacher_note import teacher_note
 
@@ -40,7 +41,7 @@ try:
     data = shared_lab_data(lab_settings.DIGITS[digits])
 except DatasetUnavailable as err:
     st.error(str(err))
-    st.stop()
+    end_page()
 
 st.header("1. Twins: with and without shortcuts")
 teacher_note(

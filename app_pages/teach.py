@@ -9,6 +9,7 @@ from ui import charts, keys, teaching, widget_state
 from ui.drawing.canvas import clear_canvas, drawing_canvas, take_drawing
 from ui.models.model_list import active_model
 from ui.models.picker import offer_quick_training
+from ui.page_end import end_page
 from ui.teacher_note import teacher_note
 
 DEFAULT_NAMES = "circle, cross, heart"
@@ -22,7 +23,7 @@ st.title("Teach it")
 chosen = active_model()
 if chosen is None:
     offer_quick_training("load a checkpoint on the Draw & Predict page")
-    st.stop()
+    end_page()
 teacher_note(
     "A network that learned digits already knows strokes, curves and corners. Here a copy of it learns new "
     "symbols of yours from about five drawings each: its layers keep what they learned, and only a new last "

@@ -12,13 +12,14 @@ from ui.jobs.job import QUEUED, Job
 from ui.jobs.registry import jobs
 from ui.jobs.session import session_token
 from ui.lab.works import SweepWork, TwinWork
+from ui.page_end import end_page
 from ui.training.view import summary
 from ui.training.work import TrainingWork
 
 st.title("Teacher")
 if not teacher.is_teacher():
     st.warning("This page is the teacher's: enter the teacher code under **Teacher** in the sidebar.")
-    st.stop()
+    end_page()
 
 token = session_token()
 

@@ -9,6 +9,7 @@ from ui import keys, widget_state
 from ui.jobs.job import QUEUED
 from ui.jobs.session import TRAINING, session_job, session_token, start_job
 from ui.jobs.status_view import job_status, poll_seconds, rerun_once_started
+from ui.page_end import end_page
 from ui.resources import estimated_run_seconds, missing_data_message, test_split
 from ui.teacher_note import teacher_note
 from ui.training import form as train_form
@@ -52,7 +53,7 @@ if start:
         test_split(config.dataset)  # fail here, with the remedy, rather than in the worker
     except DatasetUnavailable as err:
         st.error(str(err))
-        st.stop()
+        end_page()
     too_big = too_big_message(config, select_device(config.device), train_form.BATCH_SIZES)
     if too_big:
         st.error(too_big, icon=":material/memory:")
@@ -68,7 +69,7 @@ if job is None:
         "A run that scores at least as well as the model in use takes its place; any other waits in the "
         "sidebar's model list for you to choose it."
     )
-    st.stop()
+    end_page()
 
 
 @st.fragment(run_every=poll_seconds(job, token) if running else None)

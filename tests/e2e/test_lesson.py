@@ -49,6 +49,12 @@ def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stop
         expect(phone.get_by_role("radio", name="Teacher's drawing")).to_be_checked(timeout=60_000)
         expect(phone.get_by_text(re.compile("test image #"))).to_have_count(0)
 
+        # A page that ends early (Train before a run starts) leads the class too.
+        teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Train").click()
+        expect(phone).to_have_url(re.compile(r"/train"), timeout=60_000)
+        teacher.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Convolution").click()
+        expect(phone).to_have_url(re.compile(r"/convolution"), timeout=60_000)
+
         phone.get_by_test_id("stExpandSidebarButton").click()  # a phone's sidebar starts folded away
         phone.locator("[data-testid=stSidebar]").get_by_text("Follow the teacher").click()  # off: explore alone
         wait_until_idle(phone)
