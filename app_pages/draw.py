@@ -28,7 +28,7 @@ if chosen is None:
 
 # A stroke reruns this part alone, not the sidebar and the model picker above: in a class every
 # student's stroke costs the one server that all of them share.
-@st.fragment
+@widget_state.fragment
 def draw_and_answer(chosen: ModelEntry) -> None:
     draw_col, result_col = st.columns([1, 2])
     with draw_col:

@@ -52,9 +52,11 @@ st.caption(
 cols = st.columns(3)
 cols[0].metric(f"Right, of these {EXAMINED:,}", f"{result.accuracy:.2f}%")
 cols[1].metric("Mistakes", f"{len(result.misclassified):,} of {EXAMINED:,}")
-lowest = min(result.per_class_accuracy)
-weakest = [classes[c] for c, right in enumerate(result.per_class_accuracy) if right == lowest]  # ties: all of them
-cols[2].metric("Weakest class" if len(weakest) == 1 else "Weakest classes", f"{', '.join(weakest)}: {lowest:.1f}%")
+weakest = charts.weakest_classes(result.per_class_accuracy)  # ties as printed: all of them, orange on the chart
+cols[2].metric(
+    "Weakest class" if len(weakest) == 1 else "Weakest classes",
+    f"{', '.join(classes[c] for c in weakest)}: {min(result.per_class_accuracy):.1f}%",
+)
 
 st.subheader("Right per class")
 st.plotly_chart(charts.per_class_bars(result.per_class_accuracy, classes), config=charts.NO_TOOLBAR)

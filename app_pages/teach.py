@@ -67,7 +67,7 @@ def _start_over() -> None:
 
 # A stroke, an added example or a Teach reruns this part alone, not the sidebar and the names above:
 # in a class every student's stroke costs the one server that all of them share.
-@st.fragment
+@widget_state.fragment
 def examples_and_teaching(chosen, names: tuple[str, ...]) -> None:
     examples: list = st.session_state.setdefault(keys.TEACH_EXAMPLES, [])
     draw_col, side_col = st.columns([1, 1])

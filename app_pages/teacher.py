@@ -6,7 +6,7 @@ import streamlit as st
 
 from resnet_core.devices import select_device
 from resnet_core.training.progress import format_duration
-from ui import teacher
+from ui import teacher, widget_state
 from ui.jobs.device_queue import device_queues
 from ui.jobs.job import QUEUED, Job
 from ui.jobs.registry import jobs
@@ -49,7 +49,7 @@ def _whose(job: Job) -> str:
     return "a student's, who has left" if job.owner_gone() else "a student's"
 
 
-@st.fragment(run_every=2.0)
+@widget_state.fragment(run_every=2.0)
 def runs_panel() -> None:
     going = [job for job in jobs.newest_first() if not job.finished]
     st.subheader("Runs on this server")

@@ -72,7 +72,7 @@ if job is None:
     end_page()
 
 
-@st.fragment(run_every=poll_seconds(job, token) if running else None)
+@widget_state.fragment(run_every=poll_seconds(job, token) if running else None)
 def job_panel() -> None:
     current = session_job(TRAINING)
     job_status(current, token)

@@ -1,6 +1,7 @@
 """Every page through Streamlit's AppTest: real scripts, real torch, real MNIST, no browser."""
 
 import io
+import json
 import re
 from pathlib import Path
 
@@ -587,6 +588,10 @@ def test_why_it_fails_shows_the_starters_mistakes_and_places_the_drawing_among_t
         "The sidebar's 99.58% is the score recorded with the model" in c.value and "all 10,000 test digits" in c.value
         for c in app.caption
     )
+    # The weakest: every class whose accuracy prints as the lowest figure (98.97% and 98.98% both read 99.0%).
+    printed = [f"{a:.1f}" for a in json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["y"]]
+    named = metrics[next(label for label in metrics if label.startswith("Weakest"))].split(":")[0].split(", ")
+    assert named == [str(c) for c, a in enumerate(printed) if float(a) == min(map(float, printed))]
     hardest = app.get("image")[1].captions  # after the confusion cell's images
     assert len(hardest) == 24 and all(re.fullmatch(r"\d \d+%, said \d", c) for c in hardest)
     charts = [c.proto.spec for c in app.get("plotly_chart")]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import feature_view, keys, teacher
+from ui import feature_view, keys, teacher, widget_state
 from ui.input_picker import DRAWING, PICKERS, TEACHERS_DRAWING, picker_keys
 from ui.jobs.session import SWEEP, TRAINING, TWINS, still_connected
 from ui.lead import FOLLOWING, presenter
@@ -99,7 +99,7 @@ def _settings() -> dict[str, object]:
     return {key: TEACHERS_DRAWING if value == DRAWING else value for key, value in settings.items()}
 
 
-@st.fragment(run_every=LOOK_EVERY)
+@widget_state.fragment(run_every=LOOK_EVERY)
 def _look_out() -> None:
     lead = presenter.lead()
     if lead is None or not st.session_state.get(FOLLOWING, True) or st.session_state.get(SEEN) == lead.move:

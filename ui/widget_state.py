@@ -9,7 +9,8 @@ back to a page finds it as it was left.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 
@@ -30,3 +31,19 @@ def keep_values() -> None:
     for key in st.session_state.get(keys.KEPT_WIDGETS, ()):
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
+
+
+def fragment(body: Callable | None = None, *, run_every: float | None = None):
+    """st.fragment, whose every run first hands the kept values back as a page's run does: at the end of a
+    fragment's run Streamlit drops them too (a student's filter on Convolution was gone after five seconds
+    on another page, where the follow look-out runs). Use it as @fragment or @fragment(run_every=...)."""
+
+    def make(body: Callable) -> Callable:
+        @functools.wraps(body)
+        def run(*args, **kwargs):
+            keep_values()
+            return body(*args, **kwargs)
+
+        return st.fragment(run, run_every=run_every)
+
+    return make(body) if body is not None else make

@@ -18,6 +18,7 @@ from resnet_core.inside.loss_slice import LossSlice
 from ui.charts import SIGNED, TEXT, readable
 
 COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
+OTHER_NET = "#2f855a"  # a third net (the model in use): green, apart from both twins and from the maps' red
 NAMES = {"residual": "residual (with shortcuts)", "plain": "plain (no shortcuts)"}
 _LAYOUT = dict(margin=dict(l=10, r=10, t=50, b=10), font=TEXT)  # as ui.charts' figures
 _LEGEND = dict(orientation="h", y=-0.32)  # below the x axis title
@@ -123,17 +124,23 @@ def gradient_heatmaps(flows: dict[str, GradientFlow]) -> go.Figure:
     return fig
 
 
+def signed_bound(*grids: np.ndarray) -> float:
+    """The largest size of any value in the grids (blank cells left out): their one colour scale's end."""
+    values = np.concatenate([a[np.isfinite(a)].ravel() for a in grids])
+    return float(np.abs(values).max()) if values.size else 1.0
+
+
 @readable
 def block_parts(shortcut: np.ndarray, branch: np.ndarray, output: np.ndarray, residual: bool) -> list[go.Figure]:
     """Three channel grids on one signed colour scale: what the shortcut carries, F(x), the output; one figure
-    each, so that a phone, which stacks them, shows each at its full width. The scale's bar is on the last."""
+    each, so that a phone, which stacks them, shows each at its full width."""
     titles = ("x", "F(x)", "relu(F(x) + x)") if residual else ("x (not added)", "F(x)", "relu(F(x))")
-    values = np.concatenate([a[np.isfinite(a)].ravel() for a in (shortcut, branch, output)])
-    bound = float(np.abs(values).max()) if values.size else 1.0
+    bound = signed_bound(shortcut, branch, output)
     figures = []
     for title, grid in zip(titles, (shortcut, branch, output), strict=True):
         fig = go.Figure(go.Heatmap(z=grid, coloraxis="coloraxis", hoverongaps=False))
-        scale = dict(colorscale=SIGNED, cmin=-bound, cmax=bound, showscale=title == titles[-1])
+        # No colour bar: on one of the three it would make that picture narrower; the caption gives the scale.
+        scale = dict(colorscale=SIGNED, cmin=-bound, cmax=bound, showscale=False)
         fig.update_layout(title=dict(text=title), coloraxis=scale, height=330, **_LAYOUT)
         fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
         fig.update_xaxes(visible=False)
@@ -148,16 +155,23 @@ def ratio_bars(ratios: dict[str, dict[str, float]]) -> go.Figure:
     for twin, by_block in ratios.items():
         fig.add_trace(
             go.Bar(
-                x=list(by_block), y=list(by_block.values()), name=NAMES.get(twin, twin), marker_color=COLORS.get(twin)
+                x=list(by_block),
+                y=list(by_block.values()),
+                name=NAMES.get(twin, twin),
+                marker_color=COLORS.get(twin, OTHER_NET),
             )
         )
-    # The label sits on a white ground at the right, where the bars (which shrink along a stage) leave room.
-    fig.add_hline(
-        y=1,
-        line_dash="dot",
-        annotation_text="F(x) as large as x",
-        annotation_position="top right",
-        annotation_bgcolor="rgba(255,255,255,0.85)",
+    # The line at 1 named in the legend, not by a label on the plot, where it would sit over some bars.
+    blocks = list(next(iter(ratios.values()), {}))
+    fig.add_trace(
+        go.Scatter(
+            x=blocks,
+            y=[1.0] * len(blocks),
+            mode="lines",
+            line=dict(dash="dot", color="#31333f", width=2),
+            name="F(x) as large as x",
+            hoverinfo="skip",
+        )
     )
     fig.update_layout(
         height=360,

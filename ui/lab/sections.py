@@ -8,6 +8,7 @@ import streamlit as st
 
 from resnet_core.depth_study.twins import TwinRun
 from resnet_core.training.progress import format_duration
+from ui import widget_state
 from ui.caches import latest_per
 from ui.charts import NO_TOOLBAR
 from ui.input_picker import drawing_or_test_image
@@ -77,7 +78,7 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
     started = lab_job(TWINS, key)
     waiting = running and started is not None and started.status == QUEUED
 
-    @st.fragment(run_every=_poll(TWINS, key, token, running))
+    @widget_state.fragment(run_every=_poll(TWINS, key, token, running))
     def panel() -> None:
         job = lab_job(TWINS, key)
         if job is None:
@@ -103,7 +104,7 @@ def twins_panel(key: tuple, arch: str, token: str, running: bool) -> None:
 
 
 def sweep_panel(key: tuple, token: str, running: bool) -> None:
-    @st.fragment(run_every=_poll(SWEEP, key, token, running))
+    @widget_state.fragment(run_every=_poll(SWEEP, key, token, running))
     def panel() -> None:
         job = lab_job(SWEEP, key)
         if job is None:
@@ -123,7 +124,7 @@ def sweep_panel(key: tuple, token: str, running: bool) -> None:
 
 
 def gradient_panel(key: tuple, running: bool) -> None:
-    @st.fragment(run_every=2.0 if running else None)
+    @widget_state.fragment(run_every=2.0 if running else None)
     def panel() -> None:
         job = lab_job(TWINS, key)
         snap = job.work.snapshot() if job is not None else None

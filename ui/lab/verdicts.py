@@ -148,7 +148,7 @@ def gradient(residual_ratio: float, plain_ratio: float) -> str:
 
 def lesion(intact: dict, mean_drop: dict, little_loss: dict, removable: dict, shared: int) -> str:
     """The lesion study's outcome. Per twin: intact accuracy (percent), mean points lost per removal of the
-    `shared` blocks both nets can lose (a plain net cannot lose a block that changes the picture's size), how
+    `shared` blocks that can be taken out of both (not one that changes the picture's size from a plain net), how
     many single removals cost less than LITTLE_LOSS points, and how many could be made."""
     counts = (
         f"{little_loss['residual']} of {removable['residual']} single removals cost the residual net less than "
@@ -169,15 +169,21 @@ def lesion(intact: dict, mean_drop: dict, little_loss: dict, removable: dict, sh
     if intact["residual"] < LEARNED:
         return f"The residual net barely learned ({intact['residual']:.1f}%): train the twins longer first. " + counts
     if shared == 0:
-        return "The plain net has no block it can lose, so there is nothing to compare. " + counts
-    over = "the one block both nets can lose" if shared == 1 else f"the {shared} blocks both nets can lose"
+        return "No block can be taken out of the plain net, so there is nothing to compare. " + counts
+    over = (
+        "the one block that can be taken out of both nets"
+        if shared == 1
+        else f"the {shared} blocks that can be taken out of both nets"
+    )
     cost = (
         f"removing {over} cost {{it}} {mean_drop['residual']:.1f} points{' on average' if shared > 1 else ''}, "
         f"the plain net {mean_drop['plain']:.1f}."
     )
     extra = removable["residual"] - shared
+    # Never "can lose": taking out such a block may cost the residual net the most.
     only_residual = (
-        f" The residual net can also lose {extra} block{'s' if extra > 1 else ''} the plain net cannot lose at all."
+        f" {extra} more block{'s' if extra > 1 else ''} can be taken out of the residual net only (the chart's "
+        "gaps in the plain line): not counted in these averages."
         if extra > 0
         else ""
     )

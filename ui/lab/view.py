@@ -74,11 +74,13 @@ def block_inspector(nets: dict, x) -> None:
         for t in (part.shortcut, part.branch, part.output)
     ]
     figures = lab_charts.block_parts(*grids, residual=part.residual)
+    bound = lab_charts.signed_bound(*grids)
     for column, figure, shown in zip(st.columns(3), figures, ("shortcut", "branch", "output"), strict=True):
         column.plotly_chart(figure, key=f"anatomy-{shown}", config=NO_TOOLBAR)
     st.caption(
         f"{name}: the first {len(channels)} of {part.branch.shape[0]} channels, {part.branch.shape[1]}×"
-        f"{part.branch.shape[2]} each; red positive, blue negative, white zero, one scale for all three. "
+        f"{part.branch.shape[2]} each; one colour scale for all three: white is zero, the deepest red "
+        f"+{bound:.2f}, the deepest blue −{bound:.2f}. "
         f"‖F(x)‖ / ‖x‖ = {part.ratio:.2f}."
     )
     ratios = {twin: {p.name: p.ratio for p in parts_} for twin, parts_ in anatomy.items()}
