@@ -60,7 +60,13 @@ with left:
     # A followed teacher's filter may be one this model lacks: a model with fewer filters shows its last.
     st.session_state["conv:filter"] = min(st.session_state["conv:filter"], channels - 1)
     channel = st.slider(
-        "Filter", 0, channels - 1, key="conv:filter", help=f"the first layer has {channels} filters", on_change=_restart
+        "Filter",
+        0,
+        channels - 1,
+        key="conv:filter",
+        help=f"the first layer has {channels} filters; another filter starts at the output pixel where its map "
+        "responds most",
+        on_change=_restart,
     )
     show = st.radio("Show", [SLIDE, STRIDE, POOL], key="conv:show", on_change=_restart)
 if x is None:
@@ -86,10 +92,11 @@ def _move(by: int) -> None:
 with right:
     strongest = int(target.abs().argmax())  # where to start: the map's strongest response
     st.session_state[POSITION] = min(st.session_state.get(POSITION, strongest), places - 1)
-    back, slider, forward = st.columns([1, 6, 1], vertical_alignment="bottom")
-    back.button(":material/chevron_left:", help="the place before", on_click=_move, args=(-1,), key="conv:back")
-    position = slider.slider("Output pixel", 0, places - 1, key=POSITION, help="the place, row by row")
-    forward.button(":material/chevron_right:", help="the next place", on_click=_move, args=(1,), key="conv:next")
+    # A row that stays a row on a phone (columns there stack, putting the arrows above and below the slider).
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.button(":material/chevron_left:", help="the place before", on_click=_move, args=(-1,), key="conv:back")
+        position = st.slider("Output pixel", 0, places - 1, key=POSITION, help="the place, row by row")
+        st.button(":material/chevron_right:", help="the next place", on_click=_move, args=(1,), key="conv:next")
     row, col = divmod(position, side)
     done = torch.full_like(target, float("nan"))
     done.view(-1)[: position + 1] = target.view(-1)[: position + 1]  # raster order: every place up to this one

@@ -87,7 +87,7 @@ def test_a_twin_run_shows_both_curves_gradient_flow_and_the_trained_blocks(lab_p
     by_label(app.button, "Slice the landscape").click().run()
     assert not app.exception
     slices = loss_slices(job.work.twins)
-    assert f"at α = 0: {loss_text(slices['residual'].losses[10])}" in markdown(app)
+    assert f"(α = 0) it is {loss_text(slices['residual'].losses[10])}" in markdown(app)
 
 
 def test_another_session_with_the_same_settings_watches_the_run_without_a_stop(data_dir, monkeypatch):

@@ -182,7 +182,7 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
                 text=[text[t][p] for t in range(len(names)) for p in range(len(names))],
                 textfont=dict(
                     # Four-figure counts (the diagonal of 10,000 digits) smaller, to stay inside a phone's cells.
-                    size=[12 if counts[t, p] >= 1000 else 15 for t in range(len(names)) for p in range(len(names))],
+                    size=[13 if counts[t, p] >= 1000 else 15 for t in range(len(names)) for p in range(len(names))],
                     color=[  # white on the darkest reds, where dark numbers vanish
                         "#fff" if t != p and counts[t, p] and np.log10(counts[t, p]) > 0.6 * top else "#222"
                         for t in range(len(names))
@@ -199,8 +199,9 @@ def confusion_heatmap(matrix: list[list[int]], classes: tuple[str, ...]) -> go.F
     fig.update_layout(
         height=520,
         # Every class named on both axes: left to itself Plotly names every other one on a phone.
-        xaxis=dict(title="predicted", type="category", tickvals=names, tickfont=dict(size=15)),
-        yaxis=dict(title="true", type="category", tickvals=names, autorange="reversed", tickfont=dict(size=15)),
+        # Ranges fixed to the cells: left to itself Plotly pads them for the click markers, leaving white bands.
+        xaxis=dict(title="predicted", type="category", tickvals=names, range=[-0.5, len(names) - 0.5]),
+        yaxis=dict(title="true", type="category", tickvals=names, range=[len(names) - 0.5, -0.5]),
         clickmode="event+select",
         dragmode=False,
         **_LAYOUT,
@@ -404,16 +405,18 @@ def accuracy_against(
             hovertemplate="%{customdata}: %{y:.2f}% at %{x:,.0f}<extra></extra>",
         )
     )
-    axis = dict(title=title, type="log", tickvals=_one_two_five(x))
+    axis = dict(title=title, type="log", tickvals=one_two_five(x))
     fig.update_layout(height=320, xaxis=axis, yaxis=dict(title="test accuracy (%)"), **_LAYOUT)
     return fig
 
 
-def _one_two_five(values: list[float]) -> list[float]:
-    """Ticks at 1, 2 and 5 times a power of ten around `values`, each at full size: Plotly's own log ticks
-    label the 2s and 5s in smaller type, too small for a projector."""
+def one_two_five(values: list[float]) -> list[float]:
+    """Ticks at 1, 2 and 5 times a power of ten around `values` (only the powers of ten when they span more
+    than four), each at full size: Plotly's own log ticks label the 2s and 5s in smaller type, too small for
+    a projector, and leave values below 1 unlabelled."""
     positive = [v for v in values if v > 0] or [1.0]
     low, high = min(positive) / 1.5, max(positive) * 1.5
     decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-    ticks = [m * 10.0**e for e in decades for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+    steps = (1, 2, 5) if len(decades) <= 4 else (1,)  # over many decades the 2s and 5s would crowd together
+    ticks = [m * 10.0**e for e in decades for m in steps if low <= m * 10.0**e <= high]
     return ticks if len(ticks) >= 2 else [min(positive), max(positive)]  # values close together: label them

@@ -13,6 +13,7 @@ import functools
 from collections.abc import Callable, Mapping
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import keys
 
@@ -41,9 +42,16 @@ def fragment(body: Callable | None = None, *, run_every: float | None = None):
     def make(body: Callable) -> Callable:
         @functools.wraps(body)
         def run(*args, **kwargs):
-            keep_values()
+            if _fragment_alone():  # in a page's full run app.py has handed them back, and widgets exist now
+                keep_values()
             return body(*args, **kwargs)
 
         return st.fragment(run, run_every=run_every)
 
     return make(body) if body is not None else make
+
+
+def _fragment_alone() -> bool:
+    """Whether this run is one of fragments alone, not the whole page."""
+    context = get_script_run_ctx()
+    return bool(context is not None and context.fragment_ids_this_run)

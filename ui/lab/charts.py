@@ -15,7 +15,7 @@ from resnet_core.depth_study.twins import TWINS, SweepPoint, TwinSnapshot
 from resnet_core.inside.gradient_flow import GradientFlow
 from resnet_core.inside.lesion import LesionResult
 from resnet_core.inside.loss_slice import LossSlice
-from ui.charts import SIGNED, TEXT, readable
+from ui.charts import SIGNED, TEXT, one_two_five, readable
 
 COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
 OTHER_NET = "#2f855a"  # a third net (the model in use): green, apart from both twins and from the maps' red
@@ -84,7 +84,8 @@ def _chart(title: str) -> go.Figure:
 def gradient_heatmaps(flows: dict[str, GradientFlow]) -> go.Figure:
     """Blocks x recorded steps of |dLoss/d(block output)|, both twins on one log colour scale."""
     titles = list(TWINS)  # short: two titles side by side must fit a phone
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.04)
+    # Spaced so that on a phone the right panel's tick marks stay clear of the left panel.
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, shared_yaxes=True, horizontal_spacing=0.08)
     logs = {}
     for twin in TWINS:
         _, output = flows[twin].as_tensors()
@@ -230,7 +231,12 @@ def loss_slices(slices: dict[str, LossSlice]) -> go.Figure:
     fig.update_layout(
         height=360,
         xaxis=dict(title="step along a random direction (0: the trained weights)"),
-        yaxis=dict(title="loss on test digits", type="log"),
+        # Labelled at 1, 2 and 5 times each power of ten, so the sentence's small losses (0.04) can be read off.
+        yaxis=dict(
+            title="loss on test digits",
+            type="log",
+            tickvals=one_two_five([loss for result in slices.values() for loss in result.losses]),
+        ),
         legend=_LEGEND,
         **_LAYOUT,
     )

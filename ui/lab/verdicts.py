@@ -140,7 +140,8 @@ def gradient(residual_ratio: float, plain_ratio: float) -> str:
         )
     if distance["residual"] < distance["plain"] and plain_ratio > GROWN:
         meaning += (
-            " Here the plain net's grew: deep plain nets with batch normalisation do that (Yang et al. 2019), "
+            " Here the plain net's grew: plain nets with batch normalisation do that, the more the deeper they "
+            "are (Yang et al. 2019), "
             "so vanishing gradients are only half of the story."
         )
     return f"{said} {meaning} (Median over the recorded steps; 1 would mean it arrives unchanged.)"

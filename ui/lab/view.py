@@ -177,9 +177,10 @@ def loss_slice_section(run: TwinRun) -> None:
     at_zero = {twin: s.losses[s.alphas.index(0.0)] for twin, s in slices.items()}
     res, plain = slices["residual"], slices["plain"]
     st.markdown(
-        f"**Measured:** one step away the loss rises to {loss_text(res.losses[0])} (α = −1) and {loss_text(res.losses[-1])} "
-        f"(α = +1) for the residual net, and to {loss_text(plain.losses[0])} and {loss_text(plain.losses[-1])} for the "
-        f"plain one (at α = 0: {loss_text(at_zero['residual'])} and {loss_text(at_zero['plain'])})."
+        f"**Measured:** at the chart's ends (α = −1 and +1, a whole step of the random direction each way) the "
+        f"loss rises to {loss_text(res.losses[0])} and {loss_text(res.losses[-1])} for the residual net, and to "
+        f"{loss_text(plain.losses[0])} and {loss_text(plain.losses[-1])} for the plain one; at the trained weights "
+        f"(α = 0) it is {loss_text(at_zero['residual'])} and {loss_text(at_zero['plain'])}."
     )
 
 
