@@ -40,10 +40,12 @@ FOLLOWED_SETTINGS = (
     + PICTURE_SETTINGS
 )
 RUN_SLOTS = (TRAINING, TWINS, SWEEP)
+_TO_THE_TOP = "<script>document.querySelector('[data-testid=stMain]')?.scrollTo(0, 0); window.scrollTo(0, 0);</script>"
 LEADING = "follow:leading"  # the teacher's toggle
 SEEN = "follow:seen"  # the lead's move this session last took
 MOVED = "follow:moved"  # what the teacher has just changed on this screen: said once
 HERE = "follow:here"  # the URL path of the page this session runs
+NEW_PAGE = "follow:new_page"  # the move took this session to another page: show it from its top
 
 
 def lead_or_follow(page: str) -> None:
@@ -68,6 +70,9 @@ def lead_or_follow(page: str) -> None:
     moved = st.session_state.pop(MOVED, None)
     if moved:
         st.toast(moved, icon=":material/co_present:")
+    if st.session_state.pop(NEW_PAGE, False):
+        # The browser keeps the scroll through a page switch: the student would land part-way down a new page.
+        st.html(_TO_THE_TOP, unsafe_allow_javascript=True)
     _look_out()
 
 
@@ -106,7 +111,9 @@ def _look_out() -> None:
         return
     first_look = SEEN not in st.session_state  # a phone that has just joined, or has just come back to following
     st.session_state[SEEN] = lead.move
-    st.session_state[MOVED] = _what_moved(first_look, same_page=st.session_state.get(HERE) == lead.page)
+    same_page = st.session_state.get(HERE) == lead.page
+    st.session_state[MOVED] = _what_moved(first_look, same_page)
+    st.session_state[NEW_PAGE] = not same_page
     for key, value in lead.settings.items():
         st.session_state[key] = value
     kept: set[str] = st.session_state.setdefault(keys.KEPT_WIDGETS, set())

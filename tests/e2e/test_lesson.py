@@ -10,6 +10,7 @@ from tests.e2e.harness import CANVAS, TEACHER_CODE, draw, wait_until_idle
 from ui.follow import LOOK_EVERY
 
 DEPTH = "[data-testid=stSelectbox]:has-text('Depth')"
+MAIN_SCROLL_JS = "() => document.querySelector('[data-testid=stMain]').scrollTop"
 
 
 def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stops_following(browser, fresh_app_url):
@@ -62,9 +63,13 @@ def test_a_phone_that_joins_lands_on_the_teachers_page_and_follows_until_it_stop
         wait_until_idle(teacher)
         time.sleep(2 * LOOK_EVERY + 1)  # two looks: a follower would have moved by now
         expect(phone).to_have_url(re.compile(r"/convolution"))
-        # Back on: the phone returns to the teacher's page at its next look, without waiting for a new move.
+        # Back on: the phone returns to the teacher's page at its next look, without waiting for a new move,
+        # and shows it from the top, though its student had scrolled down Convolution.
+        phone.evaluate("() => document.querySelector('[data-testid=stMain]').scrollTo(0, 3000)")
+        assert phone.evaluate(MAIN_SCROLL_JS) > 0
         phone.locator("[data-testid=stSidebar]").get_by_text("Follow the teacher").click()
         expect(phone).to_have_url(re.compile(r"/architecture"), timeout=60_000)
+        phone.wait_for_function(f"({MAIN_SCROLL_JS})() === 0")
         assert teacher.locator("[data-testid=stException]").count() == 0
         assert phone.locator("[data-testid=stException]").count() == 0
     finally:

@@ -15,7 +15,7 @@ from resnet_core.depth_study.twins import TWINS, SweepPoint, TwinSnapshot
 from resnet_core.inside.gradient_flow import GradientFlow
 from resnet_core.inside.lesion import LesionResult
 from resnet_core.inside.loss_slice import LossSlice
-from ui.charts import SIGNED, TEXT, one_two_five, readable
+from ui.charts import SIGNED, TEXT, readable
 
 COLORS = {"residual": "#2b6cb0", "plain": "#dd6b20"}
 OTHER_NET = "#2f855a"  # a third net (the model in use): green, apart from both twins and from the maps' red
@@ -214,6 +214,15 @@ def lesion_chart(results: dict[str, list[LesionResult]]) -> go.Figure:
     return fig
 
 
+def _whole_decades(values: list[float]) -> dict:
+    """A log axis from the power of ten below the smallest value to the one above the largest, each labelled:
+    the sentence's losses (0.04 as well as 8,130) then lie between two labels."""
+    positive = [v for v in values if v > 0] or [1.0]
+    low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
+    high = max(high, low + 1)
+    return dict(tickvals=[10.0**e for e in range(low, high + 1)], range=[low, high])
+
+
 @readable
 def loss_slices(slices: dict[str, LossSlice]) -> go.Figure:
     """Loss against the step along the random direction, both twins; the trained weights at 0."""
@@ -231,11 +240,10 @@ def loss_slices(slices: dict[str, LossSlice]) -> go.Figure:
     fig.update_layout(
         height=360,
         xaxis=dict(title="step along a random direction (0: the trained weights)"),
-        # Labelled at 1, 2 and 5 times each power of ten, so the sentence's small losses (0.04) can be read off.
         yaxis=dict(
             title="loss on test digits",
             type="log",
-            tickvals=one_two_five([loss for result in slices.values() for loss in result.losses]),
+            **_whole_decades([loss for result in slices.values() for loss in result.losses]),
         ),
         legend=_LEGEND,
         **_LAYOUT,
