@@ -36,8 +36,8 @@ def _uneven_pair(runs: list[RunRecord]) -> str:
                 extra = 100 * (residual.parameters - plain.parameters) / plain.parameters
                 return (
                     f" {slow.name} took {ratio:.1f}× as long as {fast.name}, though the two have the same layers "
-                    f"and the one with shortcuts {extra:.0f}% more parameters: most of that gap is the machine's load at "
-                    "the time, not the shortcuts."
+                    f"and the one with shortcuts {extra:.0f}% more parameters: most of that gap is the machine's "
+                    "load at the time, not the shortcuts."
                 )
     return ""
 

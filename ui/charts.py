@@ -405,18 +405,16 @@ def accuracy_against(
             hovertemplate="%{customdata}: %{y:.2f}% at %{x:,.0f}<extra></extra>",
         )
     )
-    axis = dict(title=title, type="log", tickvals=one_two_five(x))
+    axis = dict(title=title, type="log", tickvals=_one_two_five(x))
     fig.update_layout(height=320, xaxis=axis, yaxis=dict(title="test accuracy (%)"), **_LAYOUT)
     return fig
 
 
-def one_two_five(values: list[float]) -> list[float]:
-    """Ticks at 1, 2 and 5 times a power of ten around `values` (only the powers of ten when they span more
-    than four), each at full size: Plotly's own log ticks label the 2s and 5s in smaller type, too small for
-    a projector, and leave values below 1 unlabelled."""
+def _one_two_five(values: list[float]) -> list[float]:
+    """Ticks at 1, 2 and 5 times a power of ten around `values`, each at full size: Plotly's own log ticks
+    label the 2s and 5s in smaller type, too small for a projector."""
     positive = [v for v in values if v > 0] or [1.0]
     low, high = min(positive) / 1.5, max(positive) * 1.5
     decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
-    steps = (1, 2, 5) if len(decades) <= 4 else (1,)  # over many decades the 2s and 5s would crowd together
-    ticks = [m * 10.0**e for e in decades for m in steps if low <= m * 10.0**e <= high]
+    ticks = [m * 10.0**e for e in decades for m in (1, 2, 5) if low <= m * 10.0**e <= high]
     return ticks if len(ticks) >= 2 else [min(positive), max(positive)]  # values close together: label them

@@ -140,7 +140,8 @@ def lesion_section(run: TwinRun) -> None:
         else ""
     )
     made = {twin: [r for r in rows[1:] if r.accuracy is not None] for twin, rows in results.items()}
-    shared = {r.removed for r in made["plain"]}  # a residual net can lose every block a plain one can, and more
+    # Every block that can be taken out of a plain net can be taken out of its residual twin, and more.
+    shared = {r.removed for r in made["plain"]}
     drops = {twin: mean_accuracy_drop(rows, among=shared) for twin, rows in results.items()}
     worst = {twin: min(rows, key=lambda r: r.accuracy) for twin, rows in made.items()}
     little = {twin: sum(intact[twin] - r.accuracy < verdicts.LITTLE_LOSS for r in rows) for twin, rows in made.items()}
