@@ -2,16 +2,11 @@
 
 import streamlit as st
 
-from resnet_core.networks.resnet import DEPTH_FAMILY
 from ui import architecture_view, diagrams
 from ui.lab.in_advance import what_opens_at_once
 from ui.lesson import path_from_overview
+from ui.resources import architecture_comparison
 from ui.teacher_note import teacher_note
-
-
-def _layers(arch: str) -> str:
-    return arch.removeprefix("resnet")
-
 
 st.title("ResNet Explorer")
 teacher_note(
@@ -43,9 +38,10 @@ st.subheader("The networks, measured on 28×28 digits")
 st.markdown("**The five ImageNet-style depths** (He et al. 2016), as the library builds them for one-channel digits:")
 architecture_view.comparison_table("imagenet", "imagenet")
 opens_at_once = what_opens_at_once()
+depths = [row.depth for row in architecture_comparison(None, "depth")]  # as measured for the table below
 st.markdown(
     "**The depth family** (He et al. 2016, §4.2): three stages of 16, 32 and 64 channels that keep a "
-    f"digit at 28×28, 14×14 and 7×7, from {_layers(DEPTH_FAMILY[0])} to {_layers(DEPTH_FAMILY[-1])} layers. "
+    f"digit at 28×28, 14×14 and 7×7, from {min(depths)} to {max(depths)} layers. "
     "The Residual Lab trains any of them with and without shortcuts"
     + (f"; its results for {opens_at_once} are there at once, measured in advance." if opens_at_once else ".")
 )

@@ -56,10 +56,10 @@ def measured_in_advance(job: Job | None) -> bool:
 def in_advance_job(slot: str, key: tuple) -> Job | None:
     """The finished job measured in advance for a lab key (ui.lab.settings), or None when there is none."""
     ref = reference()
-    _, what, digits, epochs = key
+    _, _, digits, epochs = key
     if ref is None or not matches(ref, digits, epochs):
         return None
-    archs = [what] if slot == TWINS else list(what)
+    archs = _depths(slot, key)
     if not set(archs) <= set(ref.runs):
         return None
     with _guard:
@@ -90,8 +90,8 @@ def estimated_seconds(slot: str, key: tuple) -> float | None:
     ref = reference()
     if ref is None:
         return None
-    _, what, digits, epochs = key
-    return ref.estimated_seconds([what] if slot == TWINS else list(what), digits, epochs)
+    _, _, digits, epochs = key
+    return ref.estimated_seconds(_depths(slot, key), digits, epochs)
 
 
 def what_opens_at_once() -> str | None:
@@ -103,6 +103,12 @@ def what_opens_at_once() -> str | None:
     depths = ", ".join(layers[:-1]) + " and " + layers[-1] if len(layers) > 1 else layers[0]
     digits = f"{ref.train_subset:,}" if ref.train_subset else f"all {TRAINING_SET_SIZE:,}"
     return f"{depths} layers on {digits} digits for {ref.config.epochs} epoch" + ("s" if ref.config.epochs > 1 else "")
+
+
+def _depths(slot: str, key: tuple) -> list[str]:
+    """The architectures a lab key (ui.lab.settings) trains: the twins' one, or the sweep's."""
+    what = key[1]
+    return [what] if slot == TWINS else list(what)
 
 
 def lab_job(slot: str, key: tuple) -> Job | None:
